@@ -1,0 +1,71 @@
+/* init's configuration: defaults, then /etc/porthole/init.conf, then the
+ * kernel command line's porthole.* keys. Owns parsing and validation; what a
+ * value means is left to the module that uses it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define CONFIG_PATH "/etc/porthole/init.conf"
+#define CONFIG_MODULES_MAX 128
+#define CONFIG_NAME_MAX 64
+#define CONFIG_FILE_MAX (256 * 1024)
+#define CONFIG_CMDLINE_MAX 4096
+
+enum shell_mode {
+	SHELL_NONE,
+	SHELL_CONSOLE,
+};
+
+struct init_config {
+	enum log_level log_level;
+	char hostname[CONFIG_NAME_MAX + 1];
+	char modules[CONFIG_MODULES_MAX][CONFIG_NAME_MAX];
+	size_t n_modules;
+	bool rescue;
+	enum shell_mode shell;
+	unsigned stop_timeout_s;
+	uint64_t rlimit_nofile;
+	bool root_tmpfs;
+	/* Where each key's value came from, for --check ("init.conf:3"). */
+	char origin[16][48];
+
+	/* Counts of what was wrong, for tests and --check's exit status. */
+	unsigned n_warnings;
+	unsigned n_errors;
+};
+
+void config_defaults(struct init_config *c);
+
+/* Applies one key. WHERE names the source for messages ("init.conf:3",
+ * "kernel command line"). Unknown keys warn, bad values log an error and
+ * leave the value as it was; both are counted, neither fails. */
+void config_set(struct init_config *c, const char *key, const char *value, const char *where);
+
+/* An indented line continues the previous key's list (inih hands it over as
+ * the same key again): the modules are added to those already there. */
+void config_append(struct init_config *c, const char *key, const char *value, const char *where);
+
+/* Parses an INI text (sections name key prefixes: [agent] port=1 is agent.port;
+ * keys before any section, or in [init], are init's own). NAME is used in
+ * messages. Syntax errors are logged and counted. */
+void config_parse_ini(struct init_config *c, const char *text, const char *name);
+/* Reads PATH if it exists; a missing file is not an error. */
+int config_load_file(struct init_config *c, const char *path);
+
+/* Applies the porthole.* words of a kernel command line (quotes as the
+ * kernel's parser handles them; words after "--" are not the kernel's). */
+void config_parse_cmdline(struct init_config *c, const char *cmdline);
+
+/* Prints the effective configuration with each key's origin. */
+void config_dump(const struct init_config *c, int fd);
+
+/* Splits the next word of a kernel command line starting at *p; returns
+ * false at the end. The word is copied unquoted into BUF (truncated to SIZE). */
+bool config_cmdline_next(const char **p, char *buf, size_t size);
+
+/* RFC 1123 host name: labels of [a-z0-9-], not starting or ending with '-'. */
+bool config_hostname_valid(const char *s);

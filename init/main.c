@@ -1,0 +1,364 @@
+/* porthole-init: PID 1 of the VM. main() reads as the boot flow; each step
+ * is its module's. See docs/boot.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "devices.h"
+#include "log.h"
+#include "modules.h"
+#include "mount.h"
+#include "net.h"
+#include "rootfs.h"
+#include "rtc.h"
+#include "shutdown.h"
+#include "supervise.h"
+#include "util.h"
+
+#ifndef PORTHOLE_VERSION
+#define PORTHOLE_VERSION "0"
+#endif
+
+#define START_ENV "PORTHOLE_INIT_START_NS"
+
+/* s6's exit codes: 100 wrong usage, 111 system error. */
+#define EXIT_USAGE 100
+
+struct options {
+	bool check;
+	const char *check_file;
+	const char *config; /* instead of /etc/porthole/init.conf */
+	const char *cmdline; /* instead of /proc/cmdline */
+	const char *modules_dir;
+	bool sandbox;
+};
+
+static char *const shell_argv[] = { "/bin/sh", "-l", NULL };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: porthole-init                   run as PID 1\n"
+		"       porthole-init --sandbox         run as PID 1 of a namespace (tests)\n"
+		"       porthole-init --check [FILE]    validate a configuration, print the plan\n"
+		"options:\n"
+		"  --cmdline STRING     use STRING as the kernel command line\n"
+		"  --config FILE        read FILE instead of " CONFIG_PATH "\n"
+		"  --modules-dir DIR    resolve modules against DIR (--check)\n"
+		"  --version, --help\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'c' },
+		{ "sandbox", no_argument, NULL, 's' },
+		{ "cmdline", required_argument, NULL, 'k' },
+		{ "config", required_argument, NULL, 'f' },
+		{ "modules-dir", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	/* The kernel passes its unknown arguments to init: when run as PID 1 by
+	 * the kernel, options are not ours to complain about. */
+	if (getpid() == 1 && !getenv("PORTHOLE_SANDBOX")) {
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--sandbox") == 0)
+				o->sandbox = true;
+		return 0;
+	}
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->check = true;
+			break;
+		case 's':
+			o->sandbox = true;
+			break;
+		case 'k':
+			o->cmdline = optarg;
+			break;
+		case 'f':
+			o->config = optarg;
+			break;
+		case 'm':
+			o->modules_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("porthole-init %s\n", PORTHOLE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (o->check && optind < argc)
+		o->check_file = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "porthole-init: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void load_config(struct init_config *cfg, const char *file, const char *cmdline)
+{
+	_cleanup_free_ char *proc_cmdline = NULL;
+
+	config_defaults(cfg);
+	config_load_file(cfg, file ? file : CONFIG_PATH);
+	if (!cmdline && read_file("/proc/cmdline", CONFIG_CMDLINE_MAX, &proc_cmdline, NULL) == 0)
+		cmdline = proc_cmdline;
+	if (cmdline)
+		config_parse_cmdline(cfg, cmdline);
+}
+
+static int run_check(const struct options *o)
+{
+	struct init_config cfg;
+	struct modules_resolved *res;
+	int r;
+
+	log_setup("porthole-init");
+	/* --check reads no /proc/cmdline unless told: it describes FILE. */
+	config_defaults(&cfg);
+	config_load_file(&cfg, o->check_file ? o->check_file : CONFIG_PATH);
+	if (o->cmdline)
+		config_parse_cmdline(&cfg, o->cmdline);
+
+	printf("# configuration\n");
+	fflush(stdout);
+	config_dump(&cfg, STDOUT_FILENO);
+	printf("\n# boot plan\n");
+	fflush(stdout);
+	mount_describe(STDOUT_FILENO);
+	printf("hostname %s\n", cfg.hostname);
+	res = calloc(1, sizeof(*res));
+	if (!res)
+		return 111;
+	r = modules_resolve(o->modules_dir, (const char(*)[64])cfg.modules, cfg.n_modules, res);
+	if (cfg.n_modules && r < 0 && res->n == 0)
+		printf("modules: could not be resolved (%s); asked for %zu\n", strerror(-r),
+		       cfg.n_modules);
+	for (size_t i = 0; i < res->n; i++)
+		printf("load module %s\n", res->names[i]);
+	if (res->n_builtin)
+		printf("(%zu built into the kernel)\n", res->n_builtin);
+	free(res);
+	printf("rlimit nofile %llu\n", (unsigned long long)cfg.rlimit_nofile);
+	printf("loopback up\n");
+	if (cfg.shell == SHELL_CONSOLE)
+		printf("start a shell on the console\n");
+	printf("\n%u errors, %u warnings\n", cfg.n_errors, cfg.n_warnings);
+	return cfg.n_errors ? 1 : 0;
+}
+
+/* An essential step failed: say so where it will be seen, open a rescue
+ * shell if asked for, and power off. PID 1 never just exits. */
+__attribute__((noreturn)) static void emergency(struct supervisor *s, const struct init_config *cfg,
+						const char *what)
+{
+	log_emerg("%s: cannot boot", what);
+	if (cfg->rescue && !s->sandbox) {
+		int slot;
+
+		log_emerg(
+			"porthole.rescue=1: starting a shell on the console; exit it to power off");
+		slot = supervise_start(s, "rescue-shell", shell_argv, false, true);
+		/* not respawned: its slot is freed when it exits */
+		while (slot >= 0 && s->children[slot].argv) {
+			sleep(1);
+			supervise_reap(s);
+		}
+	}
+	shutdown_final(SHUTDOWN_POWEROFF, s->sandbox, EXIT_EMERGENCY);
+}
+
+static void ensure_stdio(void)
+{
+	/* Without /dev/console in the initramfs the kernel leaves fds 0-2 closed;
+	 * the first open would then become stdin. */
+	if (fcntl(STDERR_FILENO, F_GETFD) >= 0)
+		return;
+	for (int fd = 0; fd < 3; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		nfd = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+}
+
+static void set_rlimits(const struct init_config *cfg)
+{
+	const struct {
+		int resource;
+		const char *name;
+		rlim_t value;
+	} limits[] = {
+		/* dockerd and containerd expect a million files, as their systemd units set */
+		{ RLIMIT_NOFILE, "nofile", cfg->rlimit_nofile },
+		{ RLIMIT_NPROC, "nproc", RLIM_INFINITY },
+		{ RLIMIT_CORE, "core", RLIM_INFINITY },
+		{ RLIMIT_MEMLOCK, "memlock", RLIM_INFINITY },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		struct rlimit rl = { limits[i].value, limits[i].value };
+
+		if (setrlimit(limits[i].resource, &rl) < 0)
+			log_warn_errno(-errno, "set rlimit %s, ignoring", limits[i].name);
+	}
+}
+
+static uint64_t start_time(void)
+{
+	const char *env = getenv(START_ENV);
+	int64_t v;
+
+	if (env && parse_int64(env, 0, INT64_MAX, &v) == 0)
+		return (uint64_t)v;
+	return now_mono_ns();
+}
+
+/* reboot(2) in a PID namespace other than the first fails with EINVAL for
+ * anything but restart and power-off: so this both disables ctrl-alt-del's
+ * immediate reboot (the kernel sends init SIGINT instead) and tells a
+ * sandbox from a VM. */
+static bool detect_sandbox(void)
+{
+	return reboot(RB_DISABLE_CAD) < 0 && errno == EINVAL;
+}
+
+static void move_root_if_needed(char **argv)
+{
+	struct init_config cfg;
+	char start[32];
+	bool mounted_proc;
+
+	if (!rootfs_needs_move())
+		return;
+	/* Read quietly: the configuration is read again, with its messages,
+	 * after the re-exec. */
+	mounted_proc = mkdir("/proc", 0555) >= 0 || errno == EEXIST;
+	mounted_proc = mounted_proc && mount("proc", "/proc", "proc", 0, NULL) == 0;
+	log_set_level(LOG_LEVEL_EMERG);
+	load_config(&cfg, NULL, NULL);
+	log_set_level(LOG_LEVEL_INFO);
+	if (mounted_proc)
+		umount2("/proc", MNT_DETACH);
+	if (!cfg.root_tmpfs)
+		return;
+	snprintf(start, sizeof(start), "%llu", (unsigned long long)now_mono_ns());
+	setenv(START_ENV, getenv(START_ENV) ? getenv(START_ENV) : start, 1);
+	rootfs_move_to_tmpfs(argv);
+	log_error("staying on the initramfs root: container runtimes cannot pivot_root");
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t t0 = start_time();
+	struct options opts = { 0 };
+	struct init_config cfg;
+	struct supervisor sup;
+	enum shutdown_kind kind;
+	int sigfd, r;
+
+	log_setup("porthole-init");
+	if (parse_options(argc, argv, &opts) < 0)
+		return EXIT_USAGE;
+	if (opts.check)
+		return run_check(&opts);
+	if (getpid() != 1) {
+		fprintf(stderr, "porthole-init: must run as PID 1 (see --check and --sandbox)\n");
+		return EXIT_USAGE;
+	}
+	unsetenv(START_ENV);
+
+	/* 1 early: signals first, so none is lost and none kills PID 1 */
+	r = supervise_block_signals(&sigfd);
+	if (r < 0)
+		log_emerg("signalfd: %s", strerror(-r));
+	umask(022);
+	if (!opts.sandbox)
+		opts.sandbox = getenv("PORTHOLE_SANDBOX") || detect_sandbox();
+	if (!opts.sandbox) {
+		char start[32];
+
+		snprintf(start, sizeof(start), "%llu", (unsigned long long)t0);
+		setenv(START_ENV, start, 1);
+		move_root_if_needed(argv);
+		unsetenv(START_ENV);
+	}
+	supervise_init(&sup, sigfd, opts.sandbox);
+
+	r = mount_apply(MOUNT_EARLY);
+	ensure_stdio();
+	if (!opts.sandbox) {
+		/* /dev/kmsg rate-limits writers to 10 lines per 5 s unless told not to */
+		write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
+		log_set_target(LOG_TARGET_KMSG);
+	}
+	{
+		/* A sandbox's /proc/cmdline is the host's: not ours to read. */
+		const char *cmdline = opts.cmdline ? opts.cmdline : getenv("PORTHOLE_CMDLINE");
+
+		const char *file = opts.config ? opts.config : getenv("PORTHOLE_CONFIG");
+
+		load_config(&cfg, file, cmdline || !opts.sandbox ? cmdline : "");
+	}
+	log_set_level(cfg.log_level);
+	log_info("porthole-init %s starting%s", PORTHOLE_VERSION, opts.sandbox ? " (sandbox)" : "");
+	if (r < 0)
+		emergency(&sup, &cfg, "essential file systems");
+
+	/* 2 host name, limits, modules and devices */
+	if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
+		log_warn_errno(-errno, "set host name %s, ignoring", cfg.hostname);
+	set_rlimits(&cfg);
+	if (!opts.sandbox) {
+		r = modules_load((const char(*)[64])cfg.modules, cfg.n_modules);
+		if (r > 0)
+			log_warn("%d of the configured modules could not be loaded", r);
+		mount_apply(MOUNT_LATE);
+		devices_link_virtio_ports("/sys/class/virtio-ports", "/dev");
+		rtc_set_system_clock("/dev/rtc0");
+		supervise_init_late(&sup);
+	}
+
+	/* 4 network: loopback for now */
+	net_link_up("lo");
+	mount_make_rshared();
+
+	/* 6 what init starts */
+	if (cfg.shell == SHELL_CONSOLE && !opts.sandbox)
+		supervise_start(&sup, "console-shell", shell_argv, true, true);
+
+	log_info("ready: %llu ms since kernel start, init %llu ms",
+		 (unsigned long long)(now_boot_ns() / 1000000),
+		 (unsigned long long)((now_mono_ns() - t0) / 1000000));
+
+	/* 7 steady state, then 8 shutdown */
+	kind = supervise_run(&sup);
+	shutdown_run(&sup, kind, cfg.stop_timeout_s);
+}

@@ -1,0 +1,375 @@
+/* The PID-1 loop, after catatonit and tini: every signal blocked and read
+ * through a signalfd; children reaped with waitpid(-1, WNOHANG) until none is
+ * left, because the kernel coalesces SIGCHLD (catatonit issue 4). */
+#include "supervise.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "log.h"
+#include "util.h"
+
+#define RESPAWN_MIN_NS (500ull * 1000000)
+#define RESPAWN_MAX_NS (30ull * 1000000000)
+#define STABLE_NS (10ull * 1000000000)
+
+static const struct {
+	int sig;
+	enum shutdown_kind kind;
+} signal_actions[] = {
+	/* As busybox init and systemd users expect: TERM and USR2 power off,
+	 * INT (ctrl-alt-del, with CAD disabled) reboots, USR1 halts. */
+	{ SIGTERM, SHUTDOWN_POWEROFF }, { SIGUSR2, SHUTDOWN_POWEROFF },
+	{ SIGPWR, SHUTDOWN_POWEROFF },	{ SIGINT, SHUTDOWN_REBOOT },
+	{ SIGUSR1, SHUTDOWN_HALT },
+};
+
+enum shutdown_kind supervise_signal_action(int sig)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signal_actions); i++)
+		if (signal_actions[i].sig == sig)
+			return signal_actions[i].kind;
+	return SHUTDOWN_NONE;
+}
+
+int supervise_block_signals(int *ret_sigfd)
+{
+	sigset_t all;
+	int fd;
+
+	/* Everything blocked: PID 1 gets no default actions anyway, and a handled
+	 * signal is read from the signalfd, in order, in the loop. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	*ret_sigfd = fd;
+	return 0;
+}
+
+void supervise_child_reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void power_scan(struct supervisor *s)
+{
+	int before[POWER_BUTTONS_MAX];
+
+	memcpy(before, s->power_fds, sizeof(before));
+	power_buttons_scan(s->power_fds);
+	for (int i = 0; i < POWER_BUTTONS_MAX; i++)
+		if (s->power_fds[i] >= 0 && before[i] < 0)
+			epoll_add(s->epfd, s->power_fds[i]);
+}
+
+int supervise_init(struct supervisor *s, int sigfd, bool sandbox)
+{
+	memset(s, 0, sizeof(*s));
+	s->sigfd = sigfd;
+	s->sandbox = sandbox;
+	s->ueventfd = -1;
+	for (int i = 0; i < POWER_BUTTONS_MAX; i++)
+		s->power_fds[i] = -1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return log_error_errno(-errno, "epoll_create1");
+	if (epoll_add(s->epfd, sigfd) < 0)
+		return log_error_errno(-errno, "epoll add signalfd");
+	return 0;
+}
+
+void supervise_init_late(struct supervisor *s)
+{
+	s->ueventfd = devices_uevent_open();
+	if (s->ueventfd < 0) {
+		log_warn_errno(s->ueventfd, "uevent socket; device links made only at boot");
+		s->ueventfd = -1;
+	} else {
+		epoll_add(s->epfd, s->ueventfd);
+	}
+	power_scan(s);
+}
+
+/* The terminal behind /dev/console: the last name in
+ * /sys/class/tty/console/active ("tty0 ttyS0"). /dev/console itself cannot
+ * be a controlling terminal with job control. */
+static void console_tty(char *buf, size_t size)
+{
+	_cleanup_free_ char *active = NULL;
+	char *last;
+
+	snprintf(buf, size, "/dev/console");
+	if (read_file("/sys/class/tty/console/active", 256, &active, NULL) < 0)
+		return;
+	active[strcspn(active, "\n")] = '\0';
+	last = strrchr(active, ' ');
+	last = last ? last + 1 : active;
+	if (*last)
+		snprintf(buf, size, "/dev/%s", last);
+}
+
+static pid_t spawn(struct child *c)
+{
+	static char *const env[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/root",
+		"TERM=vt100",
+		NULL,
+	};
+	char tty[64];
+	pid_t pid;
+
+	if (c->console)
+		console_tty(tty, sizeof(tty));
+	pid = fork();
+	if (pid != 0)
+		return pid < 0 ? -errno : pid;
+
+	/* child */
+	supervise_child_reset_signals();
+	setsid();
+	if (c->console) {
+		int fd = open(tty, O_RDWR | O_NOCTTY);
+
+		if (fd >= 0) {
+			ioctl(fd, TIOCSCTTY, 1);
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		if (chdir("/root") < 0 && chdir("/") < 0) {
+			/* stays where init is */
+		}
+	}
+	execve(c->argv[0], c->argv, env);
+	dprintf(2, "porthole-init: exec %s: %s\n", c->argv[0], strerror(errno));
+	_exit(127);
+}
+
+int supervise_start(struct supervisor *s, const char *name, char *const *argv, bool respawn,
+		    bool console)
+{
+	struct child *c = NULL;
+	pid_t pid;
+
+	for (int i = 0; i < CHILDREN_MAX; i++)
+		if (!s->children[i].argv) {
+			c = &s->children[i];
+			break;
+		}
+	if (!c)
+		return log_error_errno(-ENOSPC, "start %s: more than %d children", name,
+				       CHILDREN_MAX);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->argv = argv;
+	c->respawn = respawn;
+	c->console = console;
+	pid = spawn(c);
+	if (pid < 0) {
+		c->argv = NULL;
+		return log_error_errno(pid, "start %s", name);
+	}
+	c->pid = pid;
+	c->started_ns = now_mono_ns();
+	log_debug("started %s (pid %d)", name, pid);
+	return (int)(c - s->children);
+}
+
+static void child_exited(struct supervisor *s, struct child *c, int status)
+{
+	uint64_t now = now_mono_ns(), lived = now - c->started_ns, delay;
+
+	if (WIFEXITED(status))
+		log_info("%s (pid %d) exited with status %d", c->name, c->pid, WEXITSTATUS(status));
+	else
+		log_info("%s (pid %d) killed by signal %d", c->name, c->pid, WTERMSIG(status));
+	c->pid = 0;
+	if (!c->respawn) {
+		c->argv = NULL;
+		return;
+	}
+	/* Exponential backoff for what dies young; a run that lasted resets it. */
+	if (lived > STABLE_NS)
+		c->restarts = 0;
+	delay = RESPAWN_MIN_NS << (c->restarts < 6 ? c->restarts : 6);
+	if (delay > RESPAWN_MAX_NS)
+		delay = RESPAWN_MAX_NS;
+	c->restarts++;
+	c->next_start_ns = now + delay;
+	(void)s;
+}
+
+void supervise_reap(struct supervisor *s)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		bool ours = false;
+
+		if (pid <= 0)
+			break; /* 0: children left, none exited; -1 ECHILD: none left */
+		for (int i = 0; i < CHILDREN_MAX; i++) {
+			if (s->children[i].argv && s->children[i].pid == pid) {
+				child_exited(s, &s->children[i], status);
+				ours = true;
+				break;
+			}
+		}
+		if (!ours)
+			s->reaped_orphans++;
+	}
+}
+
+/* Starts what is due and returns the epoll timeout until the next respawn. */
+static int respawn_due(struct supervisor *s)
+{
+	uint64_t now = now_mono_ns(), next = UINT64_MAX;
+
+	for (int i = 0; i < CHILDREN_MAX; i++) {
+		struct child *c = &s->children[i];
+		pid_t pid;
+
+		if (!c->argv || c->pid || !c->next_start_ns)
+			continue;
+		if (c->next_start_ns <= now) {
+			c->next_start_ns = 0;
+			pid = spawn(c);
+			if (pid < 0) {
+				log_error_errno(pid, "restart %s", c->name);
+				c->next_start_ns = now + RESPAWN_MAX_NS;
+			} else {
+				c->pid = pid;
+				c->started_ns = now;
+				continue;
+			}
+		}
+		if (c->next_start_ns < next)
+			next = c->next_start_ns;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return (int)((next - now) / 1000000 + 1);
+}
+
+static enum shutdown_kind read_signals(struct supervisor *s)
+{
+	enum shutdown_kind kind = SHUTDOWN_NONE;
+	struct signalfd_siginfo si[16];
+	ssize_t n;
+
+	while ((n = read(s->sigfd, si, sizeof(si))) > 0) {
+		for (size_t i = 0; i < (size_t)n / sizeof(si[0]); i++) {
+			int sig = (int)si[i].ssi_signo;
+			enum shutdown_kind k = supervise_signal_action(sig);
+
+			if (sig == SIGCHLD)
+				continue;
+			if (k == SHUTDOWN_NONE) {
+				log_debug("signal %d from pid %u ignored", sig, si[i].ssi_pid);
+				continue;
+			}
+			log_info("%s from pid %u: %s", strsignal(sig), si[i].ssi_pid,
+				 k == SHUTDOWN_REBOOT ? "reboot"
+				 : k == SHUTDOWN_HALT ? "halt"
+						      : "power-off");
+			if (kind == SHUTDOWN_NONE)
+				kind = k;
+		}
+	}
+	/* SIGCHLD or not: reaping is cheap and a lost wakeup is not. */
+	supervise_reap(s);
+	return kind;
+}
+
+static void handle_uevent(struct supervisor *s)
+{
+	char subsys[64];
+
+	/* Drain what is queued; act once per batch. */
+	bool ports = false, input = false;
+
+	for (int i = 0; i < 256 && devices_uevent_read(s->ueventfd, subsys, sizeof(subsys)) == 0;
+	     i++) {
+		if (strcmp(subsys, "virtio-ports") == 0)
+			ports = true;
+		else if (strcmp(subsys, "input") == 0)
+			input = true;
+	}
+	if (ports)
+		devices_link_virtio_ports("/sys/class/virtio-ports", "/dev");
+	if (input)
+		power_scan(s);
+}
+
+static bool handle_power(struct supervisor *s, int fd)
+{
+	int r = power_button_read(fd);
+
+	if (r < 0) {
+		for (int i = 0; i < POWER_BUTTONS_MAX; i++)
+			if (s->power_fds[i] == fd) {
+				epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+				close(fd);
+				s->power_fds[i] = -1;
+			}
+		return false;
+	}
+	if (r > 0)
+		log_info("power button pressed: power-off");
+	return r > 0;
+}
+
+enum shutdown_kind supervise_run(struct supervisor *s)
+{
+	for (;;) {
+		struct epoll_event ev[8];
+		int timeout = respawn_due(s);
+		int n = epoll_wait(s->epfd, ev, ARRAY_SIZE(ev), timeout);
+
+		if (n < 0) {
+			if (errno != EINTR)
+				log_error_errno(-errno, "epoll_wait");
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+
+			if (fd == s->sigfd) {
+				enum shutdown_kind k = read_signals(s);
+
+				if (k != SHUTDOWN_NONE)
+					return k;
+			} else if (fd == s->ueventfd) {
+				handle_uevent(s);
+			} else if (handle_power(s, fd)) {
+				return SHUTDOWN_POWEROFF;
+			}
+		}
+	}
+}

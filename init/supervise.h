@@ -1,0 +1,65 @@
+/* init's steady state: one event loop over a signalfd, reaping every child,
+ * restarting what init started, and turning signals and the power button
+ * into a shutdown request. Services proper come with the service module. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "power.h"
+
+#define CHILDREN_MAX 32
+
+enum shutdown_kind {
+	SHUTDOWN_NONE,
+	SHUTDOWN_POWEROFF,
+	SHUTDOWN_REBOOT,
+	SHUTDOWN_HALT,
+};
+
+struct child {
+	pid_t pid; /* 0: not running */
+	char name[32];
+	char *const *argv;
+	bool respawn;
+	bool console; /* gets the console as its controlling terminal */
+	uint64_t started_ns;
+	uint64_t next_start_ns; /* when a respawn is due; 0: none */
+	unsigned restarts;
+};
+
+struct supervisor {
+	int epfd;
+	int sigfd;
+	int ueventfd;
+	int power_fds[POWER_BUTTONS_MAX];
+	bool sandbox;
+	struct child children[CHILDREN_MAX];
+	unsigned reaped_orphans;
+};
+
+/* Blocks every signal init handles and opens the signalfd. Call first, so
+ * no SIGCHLD is lost and no default action kills PID 1. */
+int supervise_block_signals(int *ret_sigfd);
+
+int supervise_init(struct supervisor *s, int sigfd, bool sandbox);
+/* Once /dev and the modules are there: uevents and the power button. */
+void supervise_init_late(struct supervisor *s);
+
+/* Starts ARGV as a child that init keeps alive when RESPAWN is set; returns
+ * its slot in S->children. */
+int supervise_start(struct supervisor *s, const char *name, char *const *argv, bool respawn,
+		    bool console);
+
+/* Reaps every child that has exited (one SIGCHLD may stand for many). */
+void supervise_reap(struct supervisor *s);
+
+/* Runs the loop until a shutdown is requested, and returns its kind. */
+enum shutdown_kind supervise_run(struct supervisor *s);
+
+/* The signal that asks for KIND, as init's table maps them; for messages. */
+enum shutdown_kind supervise_signal_action(int sig);
+
+/* Makes SIGFD's process the child's: unblocks signals, restores defaults. */
+void supervise_child_reset_signals(void);

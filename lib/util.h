@@ -1,0 +1,44 @@
+/* Small helpers both sides share: cleanup attributes for fds and memory,
+ * bounded whole-file reads and writes, string parsing with range checks. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+/* Reads at most MAX bytes of PATH into a NUL-terminated buffer owned by the
+ * caller. -EFBIG when the file is longer than MAX. */
+int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Writes S to PATH (which must exist: sysfs, procfs), with one write(2). */
+int write_file(const char *path, const char *s);
+/* Writes all of LEN bytes, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Parses a decimal integer in [MIN, MAX]; -EINVAL or -ERANGE otherwise. */
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
+/* 1/0, yes/no, true/false, on/off. */
+int parse_bool(const char *s, bool *ret);
+
+/* Monotonic and boot-time clocks in nanoseconds. */
+uint64_t now_mono_ns(void);
+uint64_t now_boot_ns(void);
+
+int mkdir_p(const char *path, unsigned mode);

@@ -1,0 +1,66 @@
+# Runs porthole-init as PID 1 of fresh pid+mount+uts+ipc+net namespaces,
+# chrooted into a copy of the minimal image's root tree, like a container.
+# Sourced by the sandbox tests after tests/lib.sh.
+
+SB_TREE=${SB_TREE:-$BUILD/image/minimal/root}
+SB_ROOT= SB_PID= SB_UNSHARE= SB_LOG=
+
+# sandbox_start [CONFIG_TEXT [CMDLINE]]: boots init, waits for its ready line.
+sandbox_start() {
+	local conf=${1-} cmdline=${2-}
+	SB_ROOT=$(mktemp -d /tmp/porthole-sandbox.XXXXXX)
+	SB_LOG=$SB_ROOT.log
+	cp -a "$SB_TREE/." "$SB_ROOT/"
+	cp "$BUILD/bin/porthole-init" "$SB_ROOT/sbin/porthole-init"
+	printf '%s\n' "$conf" >"$SB_ROOT/etc/porthole/init.conf"
+	# The root is bind-mounted on itself, as container runtimes do, so that it
+	# is a mount point of its own: init makes it shared.
+	unshare --pid --mount --uts --ipc --net --fork --kill-child \
+		sh -c 'mount --bind "$1" "$1" && exec chroot "$1" /usr/bin/env -i PORTHOLE_SANDBOX=1 \
+			PORTHOLE_CMDLINE="$2" /sbin/porthole-init --sandbox' sh "$SB_ROOT" "$cmdline" \
+		>"$SB_LOG" 2>&1 </dev/null &
+	SB_UNSHARE=$!
+	# init is unshare's child once --fork has run, exec'd through chroot
+	if ! wait_for 20 sandbox_find_init || ! wait_for 20 grep -q 'porthole-init: ready' "$SB_LOG"; then
+		echo "# sandbox did not come up; log:"
+		sed 's/^/#   /' "$SB_LOG"
+		return 1
+	fi
+}
+
+sandbox_find_init() {
+	SB_PID=$(pgrep -P "$SB_UNSHARE" -x porthole-init)
+	[ -n "$SB_PID" ]
+}
+
+# sandbox_stop SIGNAL: sends SIGNAL to init and waits (bounded) for it to exit;
+# sets SB_STATUS to init's exit status.
+sandbox_stop() {
+	kill -"$1" "$SB_PID"
+	SB_STATUS=timeout
+	if wait_for 60 sandbox_gone; then
+		wait "$SB_UNSHARE"
+		SB_STATUS=$?
+	fi
+}
+
+sandbox_gone() { ! kill -0 "$SB_UNSHARE" 2>/dev/null; }
+
+# in_sandbox COMMAND...: runs a host command inside init's pid namespace
+# (host file system): what it forks and leaves behind is init's to reap.
+in_sandbox() { nsenter -t "$SB_PID" -p -- "$@"; }
+
+sandbox_cleanup() {
+	[ -n "$SB_UNSHARE" ] && kill -KILL "$SB_UNSHARE" 2>/dev/null
+	[ -n "$SB_UNSHARE" ] && wait "$SB_UNSHARE" 2>/dev/null
+	[ -n "$SB_ROOT" ] && rm -rf "$SB_ROOT" "$SB_LOG"
+	SB_ROOT= SB_UNSHARE= SB_PID=
+}
+
+sandbox_require() {
+	need_root "sandbox"
+	if [ ! -d "$SB_TREE/etc/porthole" ]; then
+		not_ok "sandbox: no image tree at $SB_TREE (make image)"
+		exit 1
+	fi
+}

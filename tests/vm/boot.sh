@@ -1,0 +1,89 @@
+#!/bin/bash
+# The minimal image boots to the ready line; mounts, modules and device links
+# are what the configuration asks for; power-off ends with QEMU exiting; a bad
+# command line key still boots, with its message on the console.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-vm.sh"
+vm_require
+trap vm_cleanup EXIT
+
+if ! vm_start boot; then
+	not_ok "minimal image boots to the ready line"
+	exit 1
+fi
+ok "minimal image boots to the ready line"
+
+tree=$BUILD/image/minimal/root
+kver=$(cat "$BUILD/image/minimal/kernel-version")
+
+root_type=$(vm "awk '\$2 == \"/\" { print \$3 }' /proc/mounts")
+check "/ is a tmpfs, not the initramfs (pivot_root works)" test "$root_type" = tmpfs
+
+vm 'cat /proc/self/mountinfo' >"$VM_DIR/mountinfo"
+mount_has() {
+	local target=$1 fstype=$2 line
+	shift 2
+	line=$(awk -v t="$target" -v f="$fstype" \
+		'{ for (i = 7; $i != "-"; i++); if ($5 == t && $(i + 1) == f) print $6 "," $(i + 3) }' \
+		"$VM_DIR/mountinfo" | tail -n 1)
+	[ -n "$line" ] || { echo "# $target ($fstype) not mounted"; return 1; }
+	for o in "$@"; do
+		case ",$line," in *",$o,"*) ;; *) echo "# $target: no $o in $line"; return 1 ;; esac
+	done
+}
+check "/proc, /sys, /dev mounted" mount_has /proc proc nosuid nodev noexec
+check "/sys mounted" mount_has /sys sysfs
+check "/dev is devtmpfs" mount_has /dev devtmpfs
+check "/dev/pts with gid=5,mode=620,ptmxmode=666" mount_has /dev/pts devpts gid=5 mode=620 ptmxmode=666
+check "/dev/shm is a tmpfs" mount_has /dev/shm tmpfs nosuid nodev
+check "/run is a tmpfs" mount_has /run tmpfs
+check "/tmp is a tmpfs" mount_has /tmp tmpfs
+# tmpfs shows no mode= when it is its default, 1777: the directories tell
+check "/tmp and /dev/shm: mode 1777" test "$(vm 'stat -c %a /tmp /dev/shm' | tr -d '\r' | tr '\n' ' ')" = "1777 1777 "
+check "/sys/fs/cgroup is cgroup2" mount_has /sys/fs/cgroup cgroup2 nsdelegate
+check "securityfs, bpf, tracefs mounted (best effort, present in this kernel)" \
+	mount_has /sys/fs/bpf bpf
+check "fusectl mounted after the modules" mount_has /sys/fs/fuse/connections fusectl
+
+# The modules init.conf asks for, resolved on the host by --check against the
+# image's own module tree: every one of them is loaded in the guest.
+"$BUILD/bin/porthole-init" --check "$tree/etc/porthole/init.conf" \
+	--modules-dir "$tree/lib/modules/$kver" | awk '/^load module/ { print $3 }' | sort >"$VM_DIR/expected-modules"
+vm 'cut -d" " -f1 /proc/modules' | sort >"$VM_DIR/loaded-modules"
+missing=$(comm -23 "$VM_DIR/expected-modules" "$VM_DIR/loaded-modules" | tr '\n' ' ')
+if [ -s "$VM_DIR/expected-modules" ] && [ -z "$missing" ]; then
+	ok "the configured modules and their dependencies are loaded ($(wc -l <"$VM_DIR/expected-modules"))"
+else
+	not_ok "configured modules loaded (missing: ${missing:-none expected})"
+fi
+
+link=$(vm 'readlink /dev/virtio-ports/org.porthole.agent.0')
+check "/dev/virtio-ports/org.porthole.agent.0 links to its port" eval '[[ "$link" == ../vport*p* ]]'
+link=$(vm 'readlink /dev/virtio-ports/org.qemu.guest_agent.0')
+check "/dev/virtio-ports/org.qemu.guest_agent.0 links to its port" eval '[[ "$link" == ../vport*p* ]]'
+check "host name from init.conf" test "$(vm hostname)" = porthole
+check "loopback up" eval "vm 'cat /sys/class/net/lo/operstate' | grep -qx unknown"
+check "open-file limit for a container host" test "$(vm 'ulimit -n')" = 1048576
+check "PID 1 is porthole-init" test "$(vm 'cat /proc/1/comm')" = porthole-init
+
+if vm_stop >"$VM_DIR/stop.out" 2>&1; then
+	ok "power button: the VM powers off and QEMU exits by itself"
+	sed 's/^/# /' "$VM_DIR/stop.out"
+else
+	not_ok "power button: the VM powers off and QEMU exits by itself"
+	sed 's/^/# /' "$VM_DIR/stop.out"
+fi
+check "shutdown ran in order (console)" grep -q 'shutdown: power-off after' "$VM_DIR/console.log"
+VM_DIR=
+
+# A bad key and a bad value on the kernel command line: boot goes on.
+if vm_start badcmdline --append "porthole.nosuchkey=1 porthole.log=loud"; then
+	ok "bad command line keys: still boots"
+else
+	not_ok "bad command line keys: still boots"
+fi
+check "bad command line key: warning on the console" \
+	grep -q "kernel command line: unknown key 'nosuchkey', ignoring" "$VM_DIR/console.log"
+check "bad command line value: error on the console" \
+	grep -q "kernel command line: log: invalid value 'loud'" "$VM_DIR/console.log"
+vm_stop >/dev/null 2>&1

@@ -1,0 +1,37 @@
+# Boots the real image in QEMU (KVM when usable, TCG otherwise) for the vm
+# tests, and runs commands in the guest through its console shell.
+# Sourced after tests/lib.sh.
+
+VM_DIR= VM_PROFILE=${VM_PROFILE:-minimal}
+
+# vm_start NAME [run-vm options...]: boots in the background, waits for ready.
+vm_start() {
+	VM_DIR=$BUILD/vm-test-$1
+	shift
+	mkdir -p "$VM_DIR"
+	"$REPO/scripts/stop-vm" --dir "$VM_DIR" >/dev/null 2>&1
+	rm -f "$VM_DIR"/console.log
+	if ! "$REPO/scripts/run-vm" --profile "$VM_PROFILE" --dir "$VM_DIR" --background \
+		--timeout 300 "$@" >"$VM_DIR/run-vm.out" 2>&1; then
+		sed 's/^/# /' "$VM_DIR/run-vm.out"
+		return 1
+	fi
+	grep -a 'porthole-init: ready' "$VM_DIR/console.log" | tail -n 1 | sed 's/^/# /'
+}
+
+# vm COMMAND: runs COMMAND in the guest's shell; its output on stdout.
+vm() { python3 "$REPO/scripts/console" "$VM_DIR/console.sock" --timeout 120 --run "$1"; }
+
+vm_stop() { "$REPO/scripts/stop-vm" --dir "$VM_DIR" --timeout 120; }
+
+vm_cleanup() {
+	[ -n "$VM_DIR" ] && "$REPO/scripts/stop-vm" --dir "$VM_DIR" --timeout 30 >/dev/null 2>&1
+	VM_DIR=
+}
+
+vm_require() {
+	if [ ! -f "$BUILD/image/$VM_PROFILE/initramfs.img" ]; then
+		not_ok "vm: no $VM_PROFILE image (make image)"
+		exit 1
+	fi
+}
