@@ -51,6 +51,16 @@ const struct mount_entry mount_table[] = {
 
 const size_t mount_table_size = ARRAY_SIZE(mount_table);
 
+/* Directories on the fresh tmpfs mounts that programs expect without
+ * creating them: Debian's /var/lock is a link to /run/lock. */
+static const struct {
+	const char *path;
+	unsigned mode;
+} early_dirs[] = {
+	{ "/run/lock", 01777 },
+	{ "/run/porthole", 0755 },
+};
+
 /* mountinfo fields (proc(5)): id parent major:minor root mountpoint options
  * [optional fields...] - fstype source superoptions */
 static bool mountinfo_has(const char *mountinfo, const char *target, const char *fstype)
@@ -124,6 +134,19 @@ static char *read_mountinfo(void)
 	return text;
 }
 
+static void make_early_dirs(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(early_dirs); i++) {
+		int r = mkdir_p(early_dirs[i].path, early_dirs[i].mode);
+
+		/* mkdir(2) applies the umask: the mode is set as asked */
+		if (r >= 0)
+			r = chmod(early_dirs[i].path, early_dirs[i].mode) < 0 ? -errno : 0;
+		if (r < 0)
+			log_warn_errno(r, "mkdir %s, ignoring", early_dirs[i].path);
+	}
+}
+
 int mount_apply(enum mount_phase phase)
 {
 	_cleanup_free_ char *mountinfo = read_mountinfo();
@@ -165,6 +188,8 @@ int mount_apply(enum mount_phase phase)
 			log_warn_errno(r, "mount %s (%s), ignoring", m->target, m->fstype);
 		}
 	}
+	if (phase == MOUNT_EARLY && ret == 0)
+		make_early_dirs();
 	return ret;
 }
 

@@ -208,6 +208,8 @@ static void remove_tree(int sfd, dev_t root_dev, int depth)
 			close(dupfd);
 		return;
 	}
+	/* a dup shares the file offset: the copy read this directory to its end */
+	rewinddir(dir);
 	while ((de = readdir(dir))) {
 		struct stat st;
 

@@ -44,6 +44,7 @@ check "/tmp: mode 1777" test "$(mode_of /tmp)" = 1777
 check "/sys/fs/cgroup is cgroup2 with nsdelegate" mount_has /sys/fs/cgroup cgroup2 nsdelegate
 root_shared() { awk '$5 == "/" { print }' "$info" | grep -q 'shared:'; }
 check "/ is shared (rshared)" root_shared
+check "/run/lock exists, mode 1777 (Debian's /var/lock points there)" test "$(mode_of /run/lock)" = 1777
 check "host name set from init.conf" test "$(nsenter -t "$SB_PID" -u hostname)" = sandbox-1
 lo_up() { nsenter -t "$SB_PID" -n ip -o link show lo | grep -q '[<,]UP[,>]'; }
 check "loopback is up" lo_up
@@ -108,4 +109,19 @@ check "broken init.conf: the good line after the bad ones applies" \
 	grep -Eq '^stop_timeout += 1 .*\(init.conf:5\)' <(chroot "$SB_ROOT" /sbin/porthole-init --check 2>/dev/null)
 check "broken init.conf: default host name kept" test "$(nsenter -t "$SB_PID" -u hostname)" = porthole
 sandbox_stop TERM
+sandbox_cleanup
+
+# --- an essential step fails: an emergency line, and init ends as a power-off
+# would (exit 111 in a sandbox), never a plain exit or a crash
+run_is_a_file() { rm -rf "$1/run" && touch "$1/run"; }
+SB_PREPARE=run_is_a_file SB_NO_WAIT=1 sandbox_start ""
+SB_STATUS=timeout
+if wait_for 30 sandbox_gone; then
+	wait "$SB_UNSHARE"
+	SB_STATUS=$?
+fi
+check "essential mount fails: init ends with the emergency status (111)" test "$SB_STATUS" = 111
+check "essential mount fails: the failure is named" grep -q 'error: mount /run (tmpfs): Not a directory' "$SB_LOG"
+check "essential mount fails: emergency logged" grep -q 'emerg: essential file systems: cannot boot' "$SB_LOG"
+check "essential mount fails: no ready line" eval '! grep -q "porthole-init: ready" "$SB_LOG"'
 sandbox_cleanup

@@ -13,6 +13,8 @@ sandbox_start() {
 	cp -a "$SB_TREE/." "$SB_ROOT/"
 	cp "$BUILD/bin/porthole-init" "$SB_ROOT/sbin/porthole-init"
 	printf '%s\n' "$conf" >"$SB_ROOT/etc/porthole/init.conf"
+	# a test may break the tree first (SB_PREPARE names a function)
+	[ -z "${SB_PREPARE-}" ] || "$SB_PREPARE" "$SB_ROOT"
 	# The root is bind-mounted on itself, as container runtimes do, so that it
 	# is a mount point of its own: init makes it shared.
 	unshare --pid --mount --uts --ipc --net --fork --kill-child \
@@ -21,7 +23,11 @@ sandbox_start() {
 		>"$SB_LOG" 2>&1 </dev/null &
 	SB_UNSHARE=$!
 	# init is unshare's child once --fork has run, exec'd through chroot
-	if ! wait_for 20 sandbox_find_init || ! wait_for 20 grep -q 'porthole-init: ready' "$SB_LOG"; then
+	if ! wait_for 20 sandbox_find_init; then
+		return 1
+	fi
+	[ -n "${SB_NO_WAIT-}" ] && return 0
+	if ! wait_for 20 grep -q 'porthole-init: ready' "$SB_LOG"; then
 		echo "# sandbox did not come up; log:"
 		sed 's/^/#   /' "$SB_LOG"
 		return 1
@@ -30,7 +36,7 @@ sandbox_start() {
 
 sandbox_find_init() {
 	SB_PID=$(pgrep -P "$SB_UNSHARE" -x porthole-init)
-	[ -n "$SB_PID" ]
+	[ -n "$SB_PID" ] || sandbox_gone
 }
 
 # sandbox_stop SIGNAL: sends SIGNAL to init and waits (bounded) for it to exit;

@@ -19,6 +19,12 @@ kver=$(cat "$BUILD/image/minimal/kernel-version")
 root_type=$(vm "awk '\$2 == \"/\" { print \$3 }' /proc/mounts")
 check "/ is a tmpfs, not the initramfs (pivot_root works)" test "$root_type" = tmpfs
 
+# The old initramfs is emptied once copied: memory holds the root once, not twice.
+shmem_kb=$(vm "awk '/^Shmem:/ { print \$2 }' /proc/meminfo" | tr -dc 0-9)
+root_kb=$(vm 'du -skx / | cut -f1' | tr -dc 0-9)
+echo "# shared memory ${shmem_kb} KiB, root ${root_kb} KiB"
+check "the initramfs's memory is given back after the move" test "$shmem_kb" -lt $((root_kb * 3 / 2))
+
 vm 'cat /proc/self/mountinfo' >"$VM_DIR/mountinfo"
 mount_has() {
 	local target=$1 fstype=$2 line
