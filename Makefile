@@ -12,21 +12,40 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wsign-compare -Werror
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Ilib -Iinit \
+CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Ilib -Iinit -Iagent -Ihost \
 	-DPORTHOLE_VERSION='"$(VERSION)"' -MMD -MP
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 
 INIT_PKGS := inih libmnl libkmod
+AGENT_PKGS := jansson libmnl inih
+HOST_PKGS := jansson inih
+ALL_PKGS := inih libmnl libkmod jansson
 
-LIB_SRCS := lib/log.c lib/util.c
+LIB_SRCS := lib/log.c lib/util.c lib/conf.c
 INIT_SRCS := $(wildcard init/*.c)
 INIT_LIB_SRCS := $(filter-out init/main.c,$(INIT_SRCS))
+# agent/main.c is the daemon; the rest is what tests link.
+AGENT_SRCS := $(wildcard agent/*.c)
+AGENT_LIB_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
+# host/porthole.c is the CLI, host/loadgen.c the load generator; the rest is
+# the client library both use.
+HOST_MAINS := host/porthole.c host/loadgen.c
+HOST_LIB_SRCS := $(filter-out $(HOST_MAINS),$(wildcard host/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 
 BINS := $(BUILD)/bin/porthole-init
+ifneq ($(wildcard agent/main.c),)
+BINS += $(BUILD)/bin/porthole-agent
+endif
+ifneq ($(wildcard host/porthole.c),)
+BINS += $(BUILD)/bin/porthole
+endif
+ifneq ($(wildcard host/loadgen.c),)
+BINS += $(BUILD)/bin/porthole-loadgen
+endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
@@ -48,17 +67,32 @@ all: $(BINS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(shell pkg-config --cflags $(INIT_PKGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(shell pkg-config --cflags $(ALL_PKGS)) -c -o $@ $<
 
 $(BUILD)/obj-san/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) "  CC/SAN  $<"
-	$(Q)$(CC) $(CFLAGS) $(SAN) $(shell pkg-config --cflags $(INIT_PKGS) cmocka) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(shell pkg-config --cflags $(ALL_PKGS) cmocka) -c -o $@ $<
 
 $(BUILD)/bin/porthole-init: $(call obj,$(INIT_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(INIT_PKGS))
+
+$(BUILD)/bin/porthole-agent: $(call obj,$(AGENT_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(say) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS))
+
+$(BUILD)/bin/porthole: $(call obj,host/porthole.c $(HOST_LIB_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(say) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
+
+$(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(HOST_LIB_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(say) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
 
 # Unit tests: cmocka, built with ASan and UBSan, linked with the init and lib
 # modules (a test names the module it covers: test-config.c -> init/config.c).
@@ -67,17 +101,33 @@ $(BUILD)/tests/test-%: $(call sanobj,tests/unit/test-%.c $(INIT_LIB_SRCS) $(LIB_
 	$(say) "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(INIT_PKGS) cmocka)
 
+# test-agent-*.c: the agent's modules; test-host-*.c: the client library.
+$(BUILD)/tests/test-agent-%: $(call sanobj,tests/unit/test-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(say) "  LD/SAN  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS) cmocka)
+
+$(BUILD)/tests/test-host-%: $(call sanobj,tests/unit/test-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(say) "  LD/SAN  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) cmocka)
+
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(say) "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
-# libFuzzer targets: clang only.
+# libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules.
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -Iinit -Iagent -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/fuzz-agent-%: tests/fuzz/fuzz-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS)
+	@mkdir -p $(@D)
+	$(say) "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs $(AGENT_PKGS))
+
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -Iinit -fsanitize=fuzzer,address,undefined \
-		-o $@ $^ $(shell pkg-config --cflags --libs $(INIT_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs $(INIT_PKGS))
 
 deps:
 	@scripts/deps
@@ -112,10 +162,13 @@ bench:
 
 install: all
 	install -D -m 0755 $(BUILD)/bin/porthole-init $(DESTDIR)$(PREFIX)/sbin/porthole-init
+	for b in porthole-agent porthole porthole-loadgen; do \
+		[ ! -x $(BUILD)/bin/$$b ] || install -D -m 0755 $(BUILD)/bin/$$b $(DESTDIR)$(PREFIX)/bin/$$b; \
+	done
 	install -D -m 0644 rootfs/etc/porthole/init.conf $(DESTDIR)/etc/porthole/init.conf
 
 format:
-	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/*/*.c)
+	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz

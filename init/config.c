@@ -5,10 +5,10 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "util.h"
 
 struct config_key {
@@ -57,6 +57,17 @@ static void fmt_stop_timeout(const struct init_config *c, char *buf, size_t size
 static void fmt_nofile(const struct init_config *c, char *buf, size_t size)
 {
 	snprintf(buf, size, "%llu", (unsigned long long)c->rlimit_nofile);
+}
+
+static int parse_agent(struct init_config *c, const char *v, const char **expected)
+{
+	*expected = "a boolean (1/0, yes/no, true/false, on/off)";
+	return parse_bool(v, &c->agent);
+}
+
+static void fmt_agent(const struct init_config *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%d", c->agent);
 }
 
 static void fmt_root_tmpfs(const struct init_config *c, char *buf, size_t size)
@@ -184,6 +195,7 @@ static const struct config_key keys[] = {
 	{ "rlimit_nofile", parse_nofile, fmt_nofile,
 	  "open files limit for everything init starts" },
 	{ "root_tmpfs", parse_root_tmpfs, fmt_root_tmpfs, "move an initramfs root onto a tmpfs" },
+	{ "agent", parse_agent, fmt_agent, "start " AGENT_PATH " and keep it running" },
 };
 
 _Static_assert(ARRAY_SIZE(keys) <= ARRAY_SIZE(((struct init_config *)0)->origin),
@@ -198,6 +210,7 @@ void config_defaults(struct init_config *c)
 	c->stop_timeout_s = 10;
 	c->rlimit_nofile = 1048576;
 	c->root_tmpfs = true;
+	c->agent = true;
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		snprintf(c->origin[i], sizeof(c->origin[i]), "default");
 }
@@ -272,150 +285,47 @@ void config_append(struct init_config *c, const char *key, const char *value, co
 	c->n_modules += tmp.n_modules;
 }
 
-/* inih gives the handler no line number unless built with INI_HANDLER_LINENO,
- * which Debian's is not; a reader that counts the lines it hands out does. */
-struct ini_source {
-	struct init_config *config;
-	const char *name;
-	const char *pos;
-	unsigned line;
-	bool continuation; /* the line starts with white space */
-};
-
-static char *config_ini_read_line(char *str, int num, void *stream)
+/* Keys of the other parts (the agent's "agent.*", later the network's):
+ * theirs to check, not init's. */
+static bool foreign_key(const char *key)
 {
-	struct ini_source *src = stream;
-	size_t len;
+	static const char *const prefixes[] = { "agent." };
 
-	if (!*src->pos || num < 3)
-		return NULL;
-	len = strcspn(src->pos, "\n");
-	src->line++;
-	src->continuation = src->pos[0] == ' ' || src->pos[0] == '\t';
-	if (len > (size_t)num - 2) {
-		/* inih would cut the line and read the rest as another: refuse it
-		 * whole, and hand inih a comment in its place. */
-		log_error("%s:%u: line longer than %d bytes, ignored (a list can go on over "
-			  "indented lines)",
-			  src->name, src->line, num - 2);
-		src->config->n_errors++;
-		snprintf(str, (size_t)num, ";\n");
-	} else {
-		memcpy(str, src->pos, len);
-		str[len] = '\n';
-		str[len + 1] = '\0';
-	}
-	src->pos += len;
-	if (*src->pos == '\n')
-		src->pos++;
-	return str;
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
 }
 
-static int config_ini_entry(void *user, const char *section, const char *name, const char *value)
+static void config_entry(void *user, const char *key, const char *value, const char *where,
+			 bool continuation)
 {
-	struct ini_source *src = user;
-	char where[48], key[2 * CONFIG_NAME_MAX + 2];
+	struct init_config *c = user;
 
-	snprintf(where, sizeof(where), "%s:%u", src->name, src->line);
-	if (!name) /* a section header alone */
-		return 1;
-	if (!*section || strcmp(section, "init") == 0)
-		snprintf(key, sizeof(key), "%s", name);
+	if (foreign_key(key))
+		return;
+	if (continuation)
+		config_append(c, key, value, where);
 	else
-		snprintf(key, sizeof(key), "%s.%s", section, name);
-	if (src->continuation)
-		config_append(src->config, key, value ? value : "", where);
-	else
-		config_set(src->config, key, value ? value : "", where);
-	return 1; /* keep going: one bad line must not hide the others */
+		config_set(c, key, value, where);
 }
 
 void config_parse_ini(struct init_config *c, const char *text, const char *name)
 {
-	struct ini_source src = { .config = c, .name = name, .pos = text, .line = 0 };
-	int r;
-
-	r = ini_parse_stream(config_ini_read_line, &src, config_ini_entry, &src);
-	if (r > 0) {
-		/* inih stops at nothing; it reports the first line it could not parse. */
-		log_error("%s:%d: syntax error (expected 'key = value' or '[section]'), "
-			  "line ignored",
-			  name, r);
-		c->n_errors++;
-	} else if (r < 0) {
-		log_error("%s: could not be parsed (out of memory)", name);
-		c->n_errors++;
-	}
+	c->n_errors += conf_parse_ini(text, name, config_entry, c);
 }
 
 int config_load_file(struct init_config *c, const char *path)
 {
-	_cleanup_free_ char *text = NULL;
-	const char *base = strrchr(path, '/');
-	int r;
+	unsigned errors = conf_load_file(path, config_entry, c);
 
-	r = read_file(path, CONFIG_FILE_MAX, &text, NULL);
-	if (r == -ENOENT)
-		return 0;
-	if (r == -EFBIG) {
-		log_error("%s: larger than %d KiB, not read", path, CONFIG_FILE_MAX / 1024);
-		c->n_errors++;
-		return r;
-	}
-	if (r < 0) {
-		c->n_errors++;
-		return log_error_errno(r, "read %s", path);
-	}
-	config_parse_ini(c, text, base ? base + 1 : path);
-	return 0;
-}
-
-bool config_cmdline_next(const char **p, char *buf, size_t size)
-{
-	const char *s = *p;
-	bool quoted = false;
-	size_t n = 0;
-
-	while (*s && isspace((unsigned char)*s))
-		s++;
-	if (!*s)
-		return false;
-	/* The kernel's next_arg(): a '"' toggles quoting anywhere in a word and is
-	 * dropped; whitespace ends the word only outside quotes. */
-	for (; *s; s++) {
-		if (*s == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		if (!quoted && isspace((unsigned char)*s))
-			break;
-		if (n + 1 < size)
-			buf[n++] = *s;
-	}
-	buf[n] = '\0';
-	*p = s;
-	return true;
+	c->n_errors += errors;
+	return errors ? -EINVAL : 0;
 }
 
 void config_parse_cmdline(struct init_config *c, const char *cmdline)
 {
-	static const char prefix[] = "porthole.";
-	char word[CONFIG_CMDLINE_MAX];
-	const char *p = cmdline;
-
-	while (config_cmdline_next(&p, word, sizeof(word))) {
-		char *eq;
-
-		if (strcmp(word, "--") == 0)
-			break;
-		if (strncmp(word, prefix, sizeof(prefix) - 1) != 0)
-			continue;
-		eq = strchr(word, '=');
-		if (eq)
-			*eq = '\0';
-		/* A bare "porthole.rescue" means "porthole.rescue=1". */
-		config_set(c, word + sizeof(prefix) - 1, eq ? eq + 1 : "1", "kernel command line");
-	}
+	conf_parse_cmdline(cmdline, config_entry, c);
 }
 
 void config_dump(const struct init_config *c, int fd)

@@ -10,9 +10,9 @@
 #include "log.h"
 
 #define CONFIG_PATH "/etc/porthole/init.conf"
+#define AGENT_PATH "/usr/bin/porthole-agent"
 #define CONFIG_MODULES_MAX 128
 #define CONFIG_NAME_MAX 64
-#define CONFIG_FILE_MAX (256 * 1024)
 #define CONFIG_CMDLINE_MAX 4096
 
 enum shell_mode {
@@ -30,6 +30,7 @@ struct init_config {
 	unsigned stop_timeout_s;
 	uint64_t rlimit_nofile;
 	bool root_tmpfs;
+	bool agent; /* start porthole-agent (until services come) */
 	/* Where each key's value came from, for --check ("init.conf:3"). */
 	char origin[16][48];
 
@@ -63,9 +64,6 @@ void config_parse_cmdline(struct init_config *c, const char *cmdline);
 /* Prints the effective configuration with each key's origin. */
 void config_dump(const struct init_config *c, int fd);
 
-/* Splits the next word of a kernel command line starting at *p; returns
- * false at the end. The word is copied unquoted into BUF (truncated to SIZE). */
-bool config_cmdline_next(const char **p, char *buf, size_t size);
 
 /* RFC 1123 host name: labels of [a-z0-9-], not starting or ending with '-'. */
 bool config_hostname_valid(const char *s);

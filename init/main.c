@@ -44,6 +44,7 @@ struct options {
 };
 
 static char *const shell_argv[] = { "/bin/sh", "-l", NULL };
+static char *const agent_argv[] = { AGENT_PATH, NULL };
 
 static void usage(FILE *f)
 {
@@ -163,6 +164,8 @@ static int run_check(const struct options *o)
 	free(res);
 	printf("rlimit nofile %llu\n", (unsigned long long)cfg.rlimit_nofile);
 	printf("loopback up\n");
+	if (cfg.agent)
+		printf("start %s\n", AGENT_PATH);
 	if (cfg.shell == SHELL_CONSOLE)
 		printf("start a shell on the console\n");
 	printf("\n%u errors, %u warnings\n", cfg.n_errors, cfg.n_warnings);
@@ -351,6 +354,12 @@ int main(int argc, char **argv)
 	mount_make_rshared();
 
 	/* 6 what init starts */
+	if (cfg.agent && !opts.sandbox) {
+		if (access(AGENT_PATH, X_OK) == 0)
+			supervise_start(&sup, "porthole-agent", agent_argv, true, false);
+		else
+			log_warn("%s: not in the image, the host cannot reach the VM", AGENT_PATH);
+	}
 	if (cfg.shell == SHELL_CONSOLE && !opts.sandbox)
 		supervise_start(&sup, "console-shell", shell_argv, true, true);
 

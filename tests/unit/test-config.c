@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "config.h"
 #include "log.h"
 
@@ -98,7 +99,7 @@ static void test_ini_unknown_keys_and_syntax(void **state)
 	config_defaults(&c);
 	config_parse_ini(&c,
 			 "colour = blue\n"
-			 "[agent]\n"
+			 "[colours]\n"
 			 "nonsense = 1\n"
 			 "this line has no equals sign\n"
 			 "[init]\n"
@@ -173,6 +174,19 @@ static void test_cmdline_overrides(void **state)
 	assert_int_equal(c.stop_timeout_s, 10);
 }
 
+/* The agent's keys share init.conf: init leaves them to the agent. */
+static void test_agent_keys_are_not_inits(void **state)
+{
+	struct init_config c;
+
+	(void)state;
+	config_defaults(&c);
+	config_parse_ini(&c, "[agent]\nvsock_port = 1024\nwhatever = 1\n", "t.conf");
+	config_parse_cmdline(&c, "porthole.agent.exec=1");
+	assert_int_equal(c.n_warnings, 0);
+	assert_int_equal(c.n_errors, 0);
+}
+
 static void test_cmdline_bad_and_unknown(void **state)
 {
 	struct init_config c;
@@ -192,15 +206,15 @@ static void test_cmdline_words(void **state)
 	char w[64];
 
 	(void)state;
-	assert_true(config_cmdline_next(&p, w, sizeof(w)));
+	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
 	assert_string_equal(w, "a");
-	assert_true(config_cmdline_next(&p, w, sizeof(w)));
+	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
 	assert_string_equal(w, "b cd");
-	assert_true(config_cmdline_next(&p, w, sizeof(w)));
+	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
 	assert_string_equal(w, "e");
-	assert_true(config_cmdline_next(&p, w, sizeof(w)));
+	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
 	assert_string_equal(w, "unterminated x");
-	assert_false(config_cmdline_next(&p, w, sizeof(w)));
+	assert_false(conf_cmdline_next(&p, w, sizeof(w)));
 }
 
 static void test_cmdline_word_truncated(void **state)
@@ -209,9 +223,9 @@ static void test_cmdline_word_truncated(void **state)
 	char w[8];
 
 	(void)state;
-	assert_true(config_cmdline_next(&p, w, sizeof(w)));
+	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
 	assert_string_equal(w, "porthol");
-	assert_true(config_cmdline_next(&p, w, sizeof(w)));
+	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
 	assert_string_equal(w, "next");
 }
 
@@ -259,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_ini_long_line_refused),
 		cmocka_unit_test(test_ini_list_continues_on_indented_lines),
 		cmocka_unit_test(test_cmdline_overrides),
+		cmocka_unit_test(test_agent_keys_are_not_inits),
 		cmocka_unit_test(test_cmdline_bad_and_unknown),
 		cmocka_unit_test(test_cmdline_words),
 		cmocka_unit_test(test_cmdline_word_truncated),
