@@ -148,17 +148,25 @@ run: deps
 	$(MAKE) --no-print-directory all
 	scripts/image $(PROFILE)
 	scripts/run-vm --profile $(PROFILE) --background
+	@i=0; until $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock --timeout 5 ping >/dev/null 2>&1; do \
+		i=$$((i + 1)); [ $$i -lt 60 ] || { echo "run: the agent did not answer within 60 s"; exit 1; }; sleep 1; done
 	@echo
-	@echo "The VM runs in the background ($(PROFILE) profile)."
-	@echo "  console (a shell):  python3 scripts/console build/vm/console.sock"
-	@echo "  console log:        build/vm/console.log"
+	@$(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock health
+	@echo
+	@echo "The VM runs in the background ($(PROFILE) profile). To reach it:"
+	@echo "  the agent:          $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock health"
+	@echo "                      (org.porthole.agent.0; $(BUILD)/vm/qga.sock is org.qemu.guest_agent.0)"
+	@echo "  console (a shell):  python3 scripts/console $(BUILD)/vm/console.sock"
+	@echo "  console log:        $(BUILD)/vm/console.log"
 	@echo "  stop it:            make stop"
 
 stop:
 	scripts/stop-vm
 
-bench:
-	@echo "bench: nothing yet: the agent and its comparison with qemu-ga come with issue 3"
+# Figures, side by side with Debian's qemu-ga in the same run; never a pass/fail.
+bench: deps
+	$(MAKE) --no-print-directory all
+	scripts/bench
 
 install: all
 	install -D -m 0755 $(BUILD)/bin/porthole-init $(DESTDIR)$(PREFIX)/sbin/porthole-init

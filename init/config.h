@@ -64,6 +64,5 @@ void config_parse_cmdline(struct init_config *c, const char *cmdline);
 /* Prints the effective configuration with each key's origin. */
 void config_dump(const struct init_config *c, int fd);
 
-
 /* RFC 1123 host name: labels of [a-z0-9-], not starting or ending with '-'. */
 bool config_hostname_valid(const char *s);

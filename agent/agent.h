@@ -1,0 +1,46 @@
+/* The agent's shared state: its configuration and the event loop that the
+ * transports and the asynchronous commands (guest-exec) register with. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "loop.h"
+
+#define AGENT_VERSION_PROTOCOL 1
+#define AGENT_CIDS_MAX 8
+#define AGENT_RPCS_MAX 64
+
+struct agent_config {
+	unsigned vsock_port; /* 0: no vsock listener */
+	uint32_t vsock_cids[AGENT_CIDS_MAX]; /* peers accepted over vsock */
+	size_t n_vsock_cids;
+	char unix_path[108]; /* "" : no unix socket */
+	unsigned unix_mode; /* of the socket file, 0600 by default */
+	bool serial; /* the two virtio-serial ports */
+	char serial_dir[256]; /* /dev/virtio-ports */
+	size_t max_request; /* bytes of one request, 64 KiB */
+	size_t max_output; /* bytes queued for one client, 1 MiB */
+	unsigned max_clients; /* connections at once, 64 */
+	unsigned idle_timeout_s; /* a silent client is closed, 300 s */
+	bool exec_enabled; /* guest-exec and guest-exec-status */
+	size_t exec_output_max; /* captured bytes per stream, 1 MiB */
+	char allow_rpcs[AGENT_RPCS_MAX][64]; /* empty: all allowed */
+	size_t n_allow_rpcs;
+	char block_rpcs[AGENT_RPCS_MAX][64];
+	size_t n_block_rpcs;
+	char data_mount[256]; /* the data disk's mount point, for health */
+};
+
+struct agent {
+	struct agent_config cfg;
+	struct loop *loop;
+	uint64_t start_mono_ns;
+	bool sandbox; /* not PID 1's child in a VM: no shutdown(2) */
+	/* set by guest-shutdown: the loop ends after the current replies are sent */
+	bool shutdown_requested;
+	int shutdown_signal; /* the signal for init: SIGTERM, SIGINT, SIGUSR1 */
+	void *exec; /* cmd-exec.c's state */
+};

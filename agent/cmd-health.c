@@ -1,0 +1,247 @@
+/* porthole-health: the VM's state in one answer (uptime, boot id, load,
+ * memory, PSI pressure, disk use of / and of the data disk, services) and an
+ * overall status with the reasons for it. Reads /proc and statvfs(3) only:
+ * it answers in microseconds and never blocks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cmd-json.h"
+#include "command.h"
+#include "util.h"
+
+#ifndef PORTHOLE_VERSION
+#define PORTHOLE_VERSION "0"
+#endif
+
+#define PROC_FILE_MAX 16384
+/* Thresholds of "degraded": what leaves the VM about to fail (the OOM
+ * killer, ENOSPC in dockerd) rather than merely busy. */
+#define MEMORY_AVAILABLE_MIN_PCT 5.0
+#define DISK_USED_MAX_PCT 95.0
+
+static const char *const pressure_resources[] = { "cpu", "memory", "io" };
+
+/* A "Key:   N kB" line of /proc/meminfo, in bytes; -1 if absent. */
+static long long meminfo_bytes(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		long long kb;
+
+		if (strncmp(l, key, klen) == 0 && l[klen] == ':' &&
+		    sscanf(l + klen + 1, "%lld", &kb) == 1 && kb >= 0)
+			return kb * 1024;
+	}
+	return -1;
+}
+
+/* The avg10 of a "some ..." or "full ..." line of a /proc/pressure file
+ * (Documentation/accounting/psi.rst); -1 if absent. */
+static double psi_avg10(const char *text, const char *kind)
+{
+	size_t klen = strlen(kind);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		double v;
+
+		if (strncmp(l, kind, klen) == 0 && l[klen] == ' ' &&
+		    sscanf(l + klen, " avg10=%lf", &v) == 1)
+			return v;
+	}
+	return -1;
+}
+
+/* {"cpu": {"some_avg10", "full_avg10"}, "memory": ..., "io": ...}; a resource
+ * whose file cannot be read (a kernel without CONFIG_PSI, or booted with
+ * psi=0) is left out, and "pressure" with them all. full_avg10 is absent
+ * for cpu on kernels before 5.13, which only had "some". */
+static int add_pressure(json_t *res)
+{
+	json_t *pressure = json_object();
+
+	if (!pressure)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(pressure_resources); i++) {
+		_cleanup_free_ char *text = NULL;
+		char path[64];
+		double some, full;
+		json_t *o;
+
+		snprintf(path, sizeof(path), "/proc/pressure/%s", pressure_resources[i]);
+		if (read_file(path, PROC_FILE_MAX, &text, NULL) < 0)
+			continue;
+		some = psi_avg10(text, "some");
+		full = psi_avg10(text, "full");
+		if (some < 0)
+			continue;
+		o = json_object();
+		if (!o || cmd_json_set(pressure, pressure_resources[i], o) < 0 ||
+		    cmd_json_set(o, "some_avg10", json_real(some)) < 0 ||
+		    (full >= 0 && cmd_json_set(o, "full_avg10", json_real(full)) < 0)) {
+			json_decref(pressure);
+			return -ENOMEM;
+		}
+	}
+	if (json_object_size(pressure) == 0) {
+		json_decref(pressure);
+		return 0;
+	}
+	return cmd_json_set(res, "pressure", pressure);
+}
+
+/* Whether PATH is the root of a mount: statx(2)'s STATX_ATTR_MOUNT_ROOT
+ * (Linux 5.8), else a device different from its parent's. */
+static bool is_mount_point(const char *path)
+{
+	struct statx sx;
+	struct stat st, parent;
+	char up[PATH_MAX];
+
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &sx) < 0)
+		return false;
+	if (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return sx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+	if ((size_t)snprintf(up, sizeof(up), "%s/..", path) >= sizeof(up) || stat(path, &st) < 0 ||
+	    stat(up, &parent) < 0)
+		return false;
+	return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino;
+}
+
+/* One entry of "disks"; REASONS gets a line when the file system is nearly
+ * full. "used" over "used + available", as df(1) counts Use%: the space
+ * reserved for root is not available to dockerd either. */
+static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check_mount)
+{
+	json_t *d = json_object();
+	struct statvfs sv;
+	unsigned long long total, used, avail;
+
+	if (!d || cmd_json_append(disks, d) < 0 ||
+	    cmd_json_set(d, "path", cmd_json_string(path)) < 0)
+		return -ENOMEM;
+	if ((check_mount && !is_mount_point(path)) || statvfs(path, &sv) < 0)
+		return cmd_json_set(d, "mounted", json_false());
+	total = (unsigned long long)sv.f_blocks * sv.f_frsize;
+	used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	if (cmd_json_set(d, "mounted", json_true()) < 0 ||
+	    cmd_json_set(d, "total_bytes", json_integer((json_int_t)total)) < 0 ||
+	    cmd_json_set(d, "used_bytes", json_integer((json_int_t)used)) < 0 ||
+	    cmd_json_set(d, "available_bytes", json_integer((json_int_t)avail)) < 0)
+		return -ENOMEM;
+	if (used + avail > 0 && 100.0 * (double)used / (double)(used + avail) > DISK_USED_MAX_PCT) {
+		char why[PATH_MAX + 64];
+
+		snprintf(why, sizeof(why), "disk %s: %.1f%% used, %llu MiB available", path,
+			 100.0 * (double)used / (double)(used + avail), avail >> 20);
+		return cmd_json_append(reasons, cmd_json_string(why));
+	}
+	return 0;
+}
+
+static int add_memory(json_t *res, json_t *reasons)
+{
+	_cleanup_free_ char *text = NULL;
+	long long total, avail, free_;
+
+	/* without /proc/meminfo there is nothing to judge: no member, no reason */
+	if (read_file("/proc/meminfo", PROC_FILE_MAX, &text, NULL) < 0)
+		return 0;
+	total = meminfo_bytes(text, "MemTotal");
+	avail = meminfo_bytes(text, "MemAvailable");
+	free_ = meminfo_bytes(text, "MemFree");
+	if (total <= 0 || avail < 0 || free_ < 0)
+		return 0;
+	if (cmd_json_set(res, "memory",
+			 json_pack("{s:I,s:I,s:I}", "total_bytes", (json_int_t)total,
+				   "available_bytes", (json_int_t)avail, "free_bytes",
+				   (json_int_t)free_)) < 0)
+		return -ENOMEM;
+	if (100.0 * (double)avail / (double)total < MEMORY_AVAILABLE_MIN_PCT) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "memory: %.1f%% available (%lld of %lld MiB)",
+			 100.0 * (double)avail / (double)total, avail >> 20, total >> 20);
+		return cmd_json_append(reasons, json_string(why));
+	}
+	return 0;
+}
+
+static int add_load(json_t *res)
+{
+	_cleanup_free_ char *text = NULL;
+	double l[3];
+
+	if (read_file("/proc/loadavg", 256, &text, NULL) < 0 ||
+	    sscanf(text, "%lf %lf %lf", &l[0], &l[1], &l[2]) != 3)
+		return 0;
+	return cmd_json_set(res, "load", json_pack("[f,f,f]", l[0], l[1], l[2]));
+}
+
+static int add_boot_id(json_t *res)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	if (read_file("/proc/sys/kernel/random/boot_id", 64, &text, &len) < 0)
+		return 0;
+	text[strcspn(text, "\n")] = '\0';
+	return cmd_json_set(res, "boot_id", cmd_json_string(text));
+}
+
+static int health(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+{
+	json_t *res = json_object(), *reasons = json_array(), *disks = json_array();
+	uint64_t now = now_mono_ns();
+
+	(void)args;
+	if (!res || !reasons || !disks)
+		goto oom;
+	/* members in the documented order; status and reasons are filled last */
+	if (cmd_json_set(res, "status", json_string("ok")) < 0 ||
+	    cmd_json_set(res, "reasons", json_incref(reasons)) < 0 ||
+	    cmd_json_set(res, "uptime_ns", json_integer((json_int_t)now_boot_ns())) < 0 ||
+	    add_boot_id(res) < 0 || add_load(res) < 0 || add_memory(res, reasons) < 0 ||
+	    add_pressure(res) < 0 || cmd_json_set(res, "disks", json_incref(disks)) < 0 ||
+	    add_disk(disks, reasons, "/", false) < 0 ||
+	    (a->cfg.data_mount[0] && strcmp(a->cfg.data_mount, "/") != 0 &&
+	     add_disk(disks, reasons, a->cfg.data_mount, true) < 0))
+		goto oom;
+	/* init's control socket will give every service's state; until then,
+	 * the one service the agent knows for sure */
+	if (cmd_json_set(res, "services",
+			 json_pack("[{s:s,s:s,s:i}]", "name", "porthole-agent", "state", "running",
+				   "pid", (int)getpid())) < 0 ||
+	    cmd_json_set(res, "agent",
+			 json_pack("{s:s,s:i,s:I}", "version", PORTHOLE_VERSION, "protocol",
+				   AGENT_VERSION_PROTOCOL, "uptime_ns",
+				   (json_int_t)(now - a->start_mono_ns))) < 0)
+		goto oom;
+	if (json_array_size(reasons) > 0 &&
+	    cmd_json_set(res, "status", json_string("degraded")) < 0)
+		goto oom;
+	json_decref(reasons);
+	json_decref(disks);
+	*result = res;
+	return 0;
+oom:
+	json_decref(res);
+	json_decref(reasons);
+	json_decref(disks);
+	return cmd_fail(err, "out of memory");
+}
+
+const struct command cmd_health_table[] = {
+	{ "porthole-health", health, { { 0 } }, 0 },
+	{ 0 },
+};

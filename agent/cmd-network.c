@@ -1,0 +1,464 @@
+/* guest-network-get-interfaces from rtnetlink through libmnl: an RTM_GETLINK
+ * dump (names, hardware addresses, IFLA_STATS64) then an RTM_GETADDR dump,
+ * shaped as qemu-ga's getifaddrs(3) + SIOCGIFHWADDR + /proc/net/dev answer. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "agent.h"
+#include "cmd-json.h"
+#include "command.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+/* Docker puts a veth per container in the VM's namespace: room for many,
+ * with a reply that stays well under the transport's output bound. */
+#define NET_IFACES_MAX 1024
+#define NET_ADDRS_MAX 4096
+/* A dump is answered in messages of up to 32 KiB when the reader offers as
+ * much (netlink_recvmsg sizes the next skb from the last read). */
+#define NET_DUMP_BUF 32768
+#define NET_RECV_TIMEOUT_S 2
+/* NLM_F_DUMP_INTR: the tables changed during the dump; start again */
+#define NET_DUMP_TRIES 3
+/* The counters read from struct rtnl_link_stats64, which has grown over
+ * kernel versions: everything up to rx_missed_errors (16 u64) has been there
+ * since 2.6.35. */
+#define STATS64_MIN_LEN (16 * sizeof(__u64))
+
+struct iface {
+	int index;
+	char name[IFNAMSIZ];
+	unsigned char hwaddr[6];
+	bool has_stats;
+	struct rtnl_link_stats64 stats;
+	json_t *addrs; /* NULL until the first address */
+};
+
+struct dump {
+	struct iface *ifaces; /* grown by doubling, up to NET_IFACES_MAX */
+	size_t n, cap;
+	size_t n_addrs;
+	bool truncated;
+	int error; /* a callback's -errno (out of memory) */
+	char ext_msg[128]; /* the kernel's extended ack message, if any */
+};
+
+/* Attribute tables filled by validating callbacks: an attribute of the wrong
+ * type or length is left out, never read. */
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+	int r = 0;
+
+	if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
+		return MNL_CB_OK; /* newer than our headers */
+	switch (type) {
+	case IFLA_IFNAME:
+		r = mnl_attr_validate(attr, MNL_TYPE_NUL_STRING);
+		if (r == 0 && mnl_attr_get_payload_len(attr) > IFNAMSIZ)
+			r = -1;
+		break;
+	case IFLA_ADDRESS:
+		/* MAX_ADDR_LEN in the kernel */
+		r = mnl_attr_validate(attr, MNL_TYPE_BINARY);
+		if (r == 0 && mnl_attr_get_payload_len(attr) > 32)
+			r = -1;
+		break;
+	case IFLA_STATS64:
+		r = mnl_attr_validate(attr, MNL_TYPE_BINARY);
+		if (r == 0 && mnl_attr_get_payload_len(attr) < STATS64_MIN_LEN)
+			r = -1;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	if (r < 0) {
+		log_warn("guest-network-get-interfaces: link attribute %d of length %u is "
+			 "malformed, ignoring",
+			 type, (unsigned)mnl_attr_get_payload_len(attr));
+		return MNL_CB_OK;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct ifinfomsg *ifm;
+	struct iface *f;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
+		return MNL_CB_OK;
+	ifm = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0 || !tb[IFLA_IFNAME])
+		return MNL_CB_OK;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct iface *grown;
+
+		if (d->cap == NET_IFACES_MAX) {
+			d->truncated = true;
+			return MNL_CB_OK; /* keep reading: the dump must be drained */
+		}
+		if (cap > NET_IFACES_MAX)
+			cap = NET_IFACES_MAX;
+		grown = realloc(d->ifaces, cap * sizeof(*grown));
+		if (!grown) {
+			d->error = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		d->ifaces = grown;
+		d->cap = cap;
+	}
+	f = &d->ifaces[d->n++];
+	memset(f, 0, sizeof(*f));
+	f->index = ifm->ifi_index;
+	snprintf(f->name, sizeof(f->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	/* SIOCGIFHWADDR, qemu-ga's source, gives the first 6 bytes of the
+	 * device address, zeros when it has none (lo, tun, wireguard) */
+	if (tb[IFLA_ADDRESS]) {
+		size_t len = mnl_attr_get_payload_len(tb[IFLA_ADDRESS]);
+
+		memcpy(f->hwaddr, mnl_attr_get_payload(tb[IFLA_ADDRESS]),
+		       len < sizeof(f->hwaddr) ? len : sizeof(f->hwaddr));
+	}
+	if (tb[IFLA_STATS64]) {
+		size_t len = mnl_attr_get_payload_len(tb[IFLA_STATS64]);
+
+		/* attributes are 4-byte aligned, the u64 counters need 8: copy */
+		memcpy(&f->stats, mnl_attr_get_payload(tb[IFLA_STATS64]),
+		       len < sizeof(f->stats) ? len : sizeof(f->stats));
+		f->has_stats = true;
+	}
+	return MNL_CB_OK;
+}
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
+		return MNL_CB_OK;
+	if (type != IFA_ADDRESS && type != IFA_LOCAL)
+		return MNL_CB_OK;
+	/* the length is checked against the family by the caller */
+	if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	const struct nlattr *tb[IFA_MAX + 1] = { 0 }, *at;
+	const struct ifaddrmsg *ifa;
+	char text[INET6_ADDRSTRLEN];
+	struct iface *f = NULL;
+	size_t alen;
+	json_t *addr;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return MNL_CB_OK;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family == AF_INET)
+		alen = 4;
+	else if (ifa->ifa_family == AF_INET6)
+		alen = 16;
+	else
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	/* getifaddrs(3): the local address when there is one (IFA_ADDRESS is
+	 * the peer's on a point-to-point link), else IFA_ADDRESS */
+	at = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!at || mnl_attr_get_payload_len(at) != alen)
+		return MNL_CB_OK;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->ifaces[i].index == (int)ifa->ifa_index)
+			f = &d->ifaces[i];
+	if (!f)
+		return MNL_CB_OK; /* a link that appeared after the link dump */
+	if (d->n_addrs == NET_ADDRS_MAX) {
+		d->truncated = true;
+		return MNL_CB_OK;
+	}
+	if (!inet_ntop(ifa->ifa_family, mnl_attr_get_payload(at), text, sizeof(text)))
+		return MNL_CB_OK;
+	if (!f->addrs && !(f->addrs = json_array())) {
+		d->error = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	addr = json_pack("{s:s,s:s,s:i}", "ip-address", text, "ip-address-type",
+			 ifa->ifa_family == AF_INET ? "ipv4" : "ipv6", "prefix",
+			 (int)ifa->ifa_prefixlen);
+	if (cmd_json_append(f->addrs, addr) < 0) {
+		d->error = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	d->n_addrs++;
+	return MNL_CB_OK;
+}
+
+static int ack_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct dump *d = data;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(d->ext_msg, sizeof(d->ext_msg), "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+/* NLMSG_ERROR: libmnl's own handling, plus the extended ack's message. With
+ * NLM_F_ACK_TLVS the attributes follow the echoed request: its header alone
+ * when NLM_F_CAPPED, the whole request otherwise. */
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off = sizeof(*e);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (e->error == 0)
+		return MNL_CB_STOP;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len > sizeof(e->msg))
+			off += e->msg.nlmsg_len - sizeof(e->msg);
+		if (off <= mnl_nlmsg_get_payload_len(nlh))
+			mnl_attr_parse(nlh, (unsigned)off, ack_attr_cb, data);
+	}
+	errno = e->error < 0 ? -e->error : e->error;
+	return MNL_CB_ERROR;
+}
+
+/* NLMSG_DONE carries the dump's own result (an int): a dump that failed
+ * part way says so here, which libmnl's default handler does not look at. */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	int status;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status)) {
+		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+		if (status < 0) {
+			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+				mnl_attr_parse(nlh, sizeof(status), ack_attr_cb, data);
+			errno = -status;
+			return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_STOP;
+}
+
+static int noop_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh, (void)data;
+	return MNL_CB_OK;
+}
+
+/* Every control type must have an entry: mnl_cb_run2 does nothing for a
+ * NULL one below the array's length. (Not const: libmnl 1.0.4's prototype
+ * takes a plain pointer.) */
+static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
+	[NLMSG_NOOP] = noop_cb,
+	[NLMSG_ERROR] = error_cb,
+	[NLMSG_DONE] = done_cb,
+	[NLMSG_OVERRUN] = noop_cb,
+};
+
+/* Runs one dump of TYPE (RTM_GETLINK or RTM_GETADDR) for all families.
+ * Returns 0, or -errno: the kernel's error, -EINTR when the dump was
+ * interrupted by a change, -ENOMEM from a callback. */
+static int dump(struct mnl_socket *nl, uint16_t type, mnl_cb_t cb, struct dump *d, char *buf)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned seq = (unsigned)time(NULL) ^ type, portid = mnl_socket_get_portid(nl);
+	int r;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (type == RTM_GETLINK) {
+		struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+		ifm->ifi_family = AF_UNSPEC;
+	} else {
+		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+		ifa->ifa_family = AF_UNSPEC;
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, NET_DUMP_BUF);
+
+		if (n < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		/* mnl_cb_run2 checks each message's length, sequence and port,
+		 * turns NLM_F_DUMP_INTR into EINTR, and hands the control
+		 * messages to ctl_cbs */
+		errno = 0;
+		r = mnl_cb_run2(buf, (size_t)n, seq, portid, cb, d, ctl_cbs, ARRAY_SIZE(ctl_cbs));
+	} while (r == MNL_CB_OK);
+	if (r == MNL_CB_ERROR)
+		return d->error ? d->error : errno ? -errno : -EPROTO;
+	return 0;
+}
+
+static void dump_clear(struct dump *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		json_decref(d->ifaces[i].addrs);
+	d->n = 0;
+	d->n_addrs = 0;
+	d->truncated = false;
+	d->error = 0;
+	d->ext_msg[0] = '\0';
+}
+
+static int dump_all(struct dump *d, struct cmd_error *err)
+{
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	struct timeval tv = { .tv_sec = NET_RECV_TIMEOUT_S };
+	_cleanup_free_ char *buf = malloc(NET_DUMP_BUF);
+	int one = 1, r = 0;
+
+	if (!nl)
+		return cmd_fail_errno(err, errno, "open a netlink socket");
+	if (!buf) {
+		r = cmd_fail(err, "out of memory");
+		goto out;
+	}
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	/* the kernel answers a dump at once; the time-out only bounds the
+	 * wait should it ever not */
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = cmd_fail_errno(err, errno, "bind a netlink socket");
+		goto out;
+	}
+	for (int tries = 1;; tries++) {
+		const char *what = "RTM_GETLINK";
+
+		r = dump(nl, RTM_GETLINK, link_cb, d, buf);
+		if (r == 0) {
+			what = "RTM_GETADDR";
+			r = dump(nl, RTM_GETADDR, addr_cb, d, buf);
+		}
+		if (r == -EINTR && tries < NET_DUMP_TRIES) {
+			dump_clear(d);
+			continue;
+		}
+		if (r < 0 && d->ext_msg[0])
+			r = cmd_fail(err, "netlink %s dump: %s (%s)", what, strerror(-r),
+				     d->ext_msg);
+		else if (r < 0)
+			r = cmd_fail_errno(err, r, "netlink %s dump", what);
+		break;
+	}
+out:
+	mnl_socket_close(nl);
+	return r;
+}
+
+static json_t *iface_json(const struct iface *f)
+{
+	const unsigned char *h = f->hwaddr;
+	char mac[18];
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", h[0], h[1], h[2], h[3], h[4],
+		 h[5]);
+	if (cmd_json_set(o, "name", cmd_json_string(f->name)) < 0 ||
+	    cmd_json_set(o, "hardware-address", json_string(mac)) < 0)
+		goto oom;
+	/* qemu-ga lists addresses and reads statistics only for interfaces
+	 * that have an address: an interface without one has neither member
+	 * (not empty ones) */
+	if (!f->addrs)
+		return o;
+	if (cmd_json_set(o, "ip-addresses", json_incref(f->addrs)) < 0)
+		goto oom;
+	if (f->has_stats) {
+		const struct rtnl_link_stats64 *s = &f->stats;
+		/* /proc/net/dev's columns, qemu-ga's source: "drop" on receive
+		 * counts rx_dropped + rx_missed_errors */
+		json_t *st = json_pack(
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "rx-bytes", (json_int_t)s->rx_bytes,
+			"rx-packets", (json_int_t)s->rx_packets, "rx-errs",
+			(json_int_t)s->rx_errors, "rx-dropped",
+			(json_int_t)(s->rx_dropped + s->rx_missed_errors), "tx-bytes",
+			(json_int_t)s->tx_bytes, "tx-packets", (json_int_t)s->tx_packets, "tx-errs",
+			(json_int_t)s->tx_errors, "tx-dropped", (json_int_t)s->tx_dropped);
+
+		if (cmd_json_set(o, "statistics", st) < 0)
+			goto oom;
+	}
+	return o;
+oom:
+	json_decref(o);
+	return NULL;
+}
+
+static int get_interfaces(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+{
+	struct dump d = { 0 };
+	json_t *list = NULL;
+	int r;
+
+	(void)a, (void)args;
+	r = dump_all(&d, err);
+	if (r < 0)
+		goto out;
+	if (d.truncated)
+		log_warn("guest-network-get-interfaces: more than %d interfaces or %d addresses, "
+			 "the rest left out",
+			 NET_IFACES_MAX, NET_ADDRS_MAX);
+	list = json_array();
+	if (!list) {
+		r = cmd_fail(err, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d.n; i++) {
+		if (cmd_json_append(list, iface_json(&d.ifaces[i])) < 0) {
+			json_decref(list);
+			r = cmd_fail(err, "out of memory");
+			goto out;
+		}
+	}
+	*result = list;
+out:
+	dump_clear(&d);
+	free(d.ifaces);
+	return r;
+}
+
+const struct command cmd_network_table[] = {
+	{ "guest-network-get-interfaces", get_interfaces, { { 0 } }, 0 },
+	{ 0 },
+};

@@ -1,0 +1,72 @@
+/* The agent's command interface: what a command handler receives and how it
+ * answers. The dispatcher (dispatch.c) owns the table, argument checking and
+ * the reply; handlers live in one file per command group (cmd-*.c). */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct agent;
+
+/* Errors as qemu-ga sends them: {"error": {"class": CLASS, "desc": DESC}}. */
+struct cmd_error {
+	const char *class; /* "GenericError", "CommandNotFound" */
+	char desc[512];
+};
+
+/* Fills ERR with class GenericError and a printf-style description and
+ * returns -1, so a handler can "return cmd_fail(err, ...)". */
+int cmd_fail(struct cmd_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with "FMT: strerror(-errnum)" appended. */
+int cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A handler: ARGS is the request's "arguments" object (never NULL: an empty
+ * object when the request had none), already checked against the command's
+ * argument table (every required member present, every member of its type,
+ * no unknown member). On success it returns 0 and sets *RESULT to a new
+ * reference (NULL means {}); on failure it returns -1 with ERR filled. */
+typedef int (*cmd_handler)(struct agent *a, json_t *args, json_t **result, struct cmd_error *err);
+
+enum arg_type {
+	ARG_INT, /* JSON integer (64-bit) */
+	ARG_NUMBER, /* integer or real */
+	ARG_STRING,
+	ARG_BOOL,
+	ARG_ARRAY,
+	ARG_OBJECT,
+	ARG_ANY,
+};
+
+struct arg_spec {
+	const char *name;
+	enum arg_type type;
+	bool required;
+};
+
+#define CMD_ARGS_MAX 8
+
+enum cmd_flags {
+	CMD_NO_REPLY_ON_SUCCESS = 1 << 0, /* guest-shutdown: qemu-ga sends nothing */
+	CMD_DISABLED_BY_DEFAULT = 1 << 1, /* guest-exec: enabled by configuration */
+	CMD_SYNC_DELIMITED = 1 << 2, /* the reply is preceded by 0xFF */
+};
+
+struct command {
+	const char *name;
+	cmd_handler handler;
+	struct arg_spec args[CMD_ARGS_MAX];
+	unsigned flags;
+};
+
+/* Each group exports its part of the table; dispatch.c lists them. */
+extern const struct command cmd_sync_table[]; /* guest-sync*, ping, info */
+extern const struct command cmd_time_table[];
+extern const struct command cmd_system_table[]; /* osinfo, host name, timezone, load, users */
+extern const struct command cmd_network_table[];
+extern const struct command cmd_fs_table[];
+extern const struct command cmd_power_table[];
+extern const struct command cmd_exec_table[];
+extern const struct command cmd_health_table[];
+/* Every table ends with an entry whose name is NULL. */

@@ -1,0 +1,293 @@
+/* The dispatcher. Request envelope and error texts follow QEMU's
+ * qapi/qmp-dispatch.c and its QObject input visitor, so that clients which
+ * match on them (and people who search for them) find what they know. */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define COMMANDS_MAX 64
+#define DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII | JSON_ENCODE_ANY)
+
+/* The groups, in the order guest-info lists them. */
+static const struct command *const tables[] = {
+	cmd_sync_table, cmd_time_table,	 cmd_system_table, cmd_network_table,
+	cmd_fs_table,	cmd_power_table, cmd_exec_table,   cmd_health_table,
+};
+
+static struct dispatch_entry entries[COMMANDS_MAX];
+static size_t n_entries;
+
+static bool listed(const char (*list)[64], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+int dispatch_init(struct agent *a)
+{
+	const struct agent_config *c = &a->cfg;
+	int unknown = 0;
+
+	n_entries = 0;
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+		for (const struct command *cmd = tables[t]; cmd && cmd->name; cmd++) {
+			struct dispatch_entry *e;
+
+			if (n_entries == COMMANDS_MAX) {
+				log_error("more than %d commands: %s and later left out",
+					  COMMANDS_MAX, cmd->name);
+				return -E2BIG;
+			}
+			e = &entries[n_entries++];
+			e->cmd = cmd;
+			e->enabled = !(cmd->flags & CMD_DISABLED_BY_DEFAULT) || c->exec_enabled;
+			/* qemu-ga's --allow-rpcs: only those; --block-rpcs: all but those */
+			if (c->n_allow_rpcs && !listed(c->allow_rpcs, c->n_allow_rpcs, cmd->name))
+				e->enabled = false;
+			if (listed(c->block_rpcs, c->n_block_rpcs, cmd->name))
+				e->enabled = false;
+		}
+	}
+	for (size_t i = 0; i < c->n_allow_rpcs + c->n_block_rpcs; i++) {
+		const char *name =
+			i < c->n_allow_rpcs ? c->allow_rpcs[i] : c->block_rpcs[i - c->n_allow_rpcs];
+
+		if (!dispatch_find(name)) {
+			log_warn("%s-rpcs: no command '%s', ignoring",
+				 i < c->n_allow_rpcs ? "allow" : "block", name);
+			unknown++;
+		}
+	}
+	return unknown;
+}
+
+const struct dispatch_entry *dispatch_commands(size_t *n)
+{
+	*n = n_entries;
+	return entries;
+}
+
+const struct dispatch_entry *dispatch_find(const char *name)
+{
+	for (size_t i = 0; i < n_entries; i++)
+		if (strcmp(entries[i].cmd->name, name) == 0)
+			return &entries[i];
+	return NULL;
+}
+
+static const char *type_name(enum arg_type t)
+{
+	static const char *const names[] = {
+		[ARG_INT] = "integer",	[ARG_NUMBER] = "number", [ARG_STRING] = "string",
+		[ARG_BOOL] = "boolean", [ARG_ARRAY] = "array",	 [ARG_OBJECT] = "object",
+		[ARG_ANY] = "any",
+	};
+
+	return names[t];
+}
+
+static bool type_ok(enum arg_type t, const json_t *v)
+{
+	switch (t) {
+	case ARG_INT:
+		return json_is_integer(v);
+	case ARG_NUMBER:
+		return json_is_number(v);
+	case ARG_STRING:
+		return json_is_string(v);
+	case ARG_BOOL:
+		return json_is_boolean(v);
+	case ARG_ARRAY:
+		return json_is_array(v);
+	case ARG_OBJECT:
+		return json_is_object(v);
+	case ARG_ANY:
+		return true;
+	}
+	return false;
+}
+
+/* The QObject input visitor's messages: missing, wrong type, unexpected. */
+static int check_args(const struct command *cmd, json_t *args, struct cmd_error *err)
+{
+	const char *key;
+	json_t *v;
+
+	for (size_t i = 0; i < CMD_ARGS_MAX && cmd->args[i].name; i++) {
+		const struct arg_spec *spec = &cmd->args[i];
+
+		v = json_object_get(args, spec->name);
+		if (!v || json_is_null(v)) {
+			if (spec->required)
+				return cmd_fail(err, "Parameter '%s' is missing", spec->name);
+			continue;
+		}
+		if (!type_ok(spec->type, v))
+			return cmd_fail(err, "Invalid parameter type for '%s', expected: %s",
+					spec->name, type_name(spec->type));
+	}
+	json_object_foreach(args, key, v)
+	{
+		bool known = false;
+
+		for (size_t i = 0; i < CMD_ARGS_MAX && cmd->args[i].name; i++)
+			if (strcmp(cmd->args[i].name, key) == 0)
+				known = true;
+		if (!known)
+			return cmd_fail(err, "Parameter '%s' is unexpected", key);
+	}
+	return 0;
+}
+
+/* Serialises REPLY (stolen) as QEMU does: ", " and ": " separators, members
+ * in order, non-ASCII as \uXXXX, and the newline that ends every reply;
+ * 0xFF first when DELIMITED. */
+static int render(json_t *reply, bool delimited, struct reply *out)
+{
+	size_t len = json_dumpb(reply, NULL, 0, DUMP_FLAGS);
+	char *buf;
+
+	if (len == 0) {
+		json_decref(reply);
+		return -ENOMEM;
+	}
+	/* NUL-terminated too, for logs and tests; not part of LEN */
+	buf = malloc(len + 3);
+	if (!buf) {
+		json_decref(reply);
+		return -ENOMEM;
+	}
+	if (delimited)
+		buf[0] = (char)0xFF;
+	json_dumpb(reply, buf + delimited, len, DUMP_FLAGS);
+	buf[len + delimited] = '\n';
+	buf[len + delimited + 1] = '\0';
+	json_decref(reply);
+	out->data = buf;
+	out->len = len + delimited + 1;
+	return 1;
+}
+
+/* qemu-ga puts the id first in an error and last in a success. */
+static int error_reply(const char *class, const char *desc, json_t *id, struct reply *out)
+{
+	json_t *reply = json_object(),
+	       *error = json_pack("{s:s,s:s}", "class", class, "desc", desc);
+
+	if (!reply || !error) {
+		json_decref(reply);
+		json_decref(error);
+		return -ENOMEM;
+	}
+	if (id)
+		json_object_set(reply, "id", id);
+	json_object_set_new(reply, "error", error);
+	return render(reply, false, out);
+}
+
+int dispatch_error(const char *class, const char *desc, struct reply *out)
+{
+	return error_reply(class, desc, NULL, out);
+}
+
+/* Checks the envelope {"execute", "arguments"?, "id"?} as qmp_dispatch does. */
+static int check_envelope(json_t *req, const char **name, json_t **args, struct cmd_error *err)
+{
+	const char *key;
+	json_t *v, *exec;
+
+	if (!json_is_object(req))
+		return cmd_fail(err, "QMP input must be a JSON object");
+	json_object_foreach(req, key, v)
+	{
+		if (strcmp(key, "execute") == 0) {
+			if (!json_is_string(v))
+				return cmd_fail(err, "QMP input member 'execute' must be a string");
+		} else if (strcmp(key, "arguments") == 0) {
+			if (!json_is_object(v))
+				return cmd_fail(err,
+						"QMP input member 'arguments' must be an object");
+		} else if (strcmp(key, "id") != 0) {
+			return cmd_fail(err, "QMP input member '%s' is unexpected", key);
+		}
+	}
+	exec = json_object_get(req, "execute");
+	if (!exec)
+		return cmd_fail(err, "QMP input lacks member 'execute'");
+	*name = json_string_value(exec);
+	*args = json_object_get(req, "arguments");
+	return 0;
+}
+
+int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *out)
+{
+	struct cmd_error err = { 0 };
+	const struct dispatch_entry *e;
+	json_error_t jerr;
+	json_t *req, *args = NULL, *id, *result = NULL, *reply;
+	const char *name = NULL;
+	int r;
+
+	req = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!req) {
+		char desc[300];
+
+		snprintf(desc, sizeof(desc), "JSON parse error, %s", jerr.text);
+		return error_reply("GenericError", desc, NULL, out);
+	}
+	id = json_object_get(req, "id"); /* NULL for anything but an object */
+	if (check_envelope(req, &name, &args, &err) < 0)
+		goto fail;
+	e = dispatch_find(name);
+	if (!e) {
+		err.class = "CommandNotFound";
+		snprintf(err.desc, sizeof(err.desc), "The command %s has not been found", name);
+		goto fail;
+	}
+	if (!e->enabled) {
+		err.class = "CommandNotFound";
+		snprintf(err.desc, sizeof(err.desc), "Command %s has been disabled", name);
+		goto fail;
+	}
+	if (!args) {
+		args = json_object();
+		if (!args) {
+			json_decref(req);
+			return -ENOMEM;
+		}
+		json_object_set_new(req, "arguments", args);
+	}
+	if (check_args(e->cmd, args, &err) < 0)
+		goto fail;
+	r = e->cmd->handler(a, args, &result, &err);
+	if (r < 0)
+		goto fail;
+	if (e->cmd->flags & CMD_NO_REPLY_ON_SUCCESS) {
+		json_decref(result);
+		json_decref(req);
+		return 0;
+	}
+	reply = json_object();
+	if (!reply || json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
+		json_decref(reply);
+		json_decref(req);
+		return -ENOMEM;
+	}
+	if (id)
+		json_object_set(reply, "id", id);
+	json_decref(req);
+	return render(reply, e->cmd->flags & CMD_SYNC_DELIMITED, out);
+
+fail:
+	r = error_reply(err.class ? err.class : "GenericError", err.desc, id, out);
+	json_decref(req);
+	return r;
+}

@@ -1,0 +1,37 @@
+/* From a request's bytes to its reply's: JSON parsing (jansson), the request
+ * envelope, the command table, argument checks, enabled and blocked commands,
+ * and the reply's framing. Transports hand it values and send what it returns. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent.h"
+#include "command.h"
+
+struct dispatch_entry {
+	const struct command *cmd;
+	bool enabled;
+};
+
+/* Builds the command index and applies exec enabling and the allow and block
+ * lists; names in those lists that are not commands are logged and counted.
+ * Returns the number of such unknown names. */
+int dispatch_init(struct agent *a);
+
+/* Every command, in table order; N set to how many. */
+const struct dispatch_entry *dispatch_commands(size_t *n);
+const struct dispatch_entry *dispatch_find(const char *name);
+
+struct reply {
+	char *data; /* malloc'd: the bytes to send (0xFF first for guest-sync-delimited) */
+	size_t len;
+};
+
+/* Handles one complete value from the stream. Returns 1 with *OUT filled,
+ * 0 when there is nothing to send (guest-shutdown), -ENOMEM. */
+int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *out);
+
+/* An error reply for what the stream itself refused (too long, too deep,
+ * a request cut by 0xFF). */
+int dispatch_error(const char *class, const char *desc, struct reply *out);

@@ -1,0 +1,247 @@
+/* The agent's event loop: epoll over registered fds, a bounded list of
+ * one-shot timers (the next one sets epoll_wait's time-out), and SIGCHLD
+ * through a signalfd, reaped with waitpid(-1, WNOHANG) until none is left. */
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define LOOP_FDS_MAX 1024
+#define LOOP_TIMERS_MAX 1024
+
+struct loop_fd {
+	int fd; /* -1: free */
+	uint32_t gen; /* bumped when the slot is freed: stale events are dropped */
+	loop_fd_fn fn;
+	void *data;
+};
+
+struct loop_timer {
+	int64_t id; /* 0: free */
+	uint64_t due_ns;
+	loop_timer_fn fn;
+	void *data;
+};
+
+struct loop {
+	int epfd;
+	bool quit;
+	struct loop_fd fds[LOOP_FDS_MAX];
+	struct loop_timer timers[LOOP_TIMERS_MAX];
+	int64_t next_timer_id;
+	int sigfd;
+	loop_child_fn child_fn;
+	void *child_data;
+};
+
+int loop_new(struct loop **ret)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		int r = -errno;
+
+		free(l);
+		return r;
+	}
+	for (size_t i = 0; i < LOOP_FDS_MAX; i++)
+		l->fds[i].fd = -1;
+	l->sigfd = -1;
+	*ret = l;
+	return 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	close(l->epfd);
+	if (l->sigfd >= 0)
+		close(l->sigfd);
+	free(l);
+}
+
+static struct loop_fd *find_fd(struct loop *l, int fd)
+{
+	for (size_t i = 0; i < LOOP_FDS_MAX; i++)
+		if (l->fds[i].fd == fd)
+			return &l->fds[i];
+	return NULL;
+}
+
+/* epoll's data: the slot's index and generation, so that an event is
+ * dispatched without a search, and one for a removed fd is recognised. */
+static uint64_t slot_key(const struct loop *l, const struct loop_fd *slot)
+{
+	return (uint64_t)slot->gen << 32 | (uint64_t)(slot - l->fds);
+}
+
+int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *data)
+{
+	struct loop_fd *slot = find_fd(l, -1);
+	struct epoll_event ev = { .events = events };
+
+	if (!slot)
+		return -EMFILE;
+	ev.data.u64 = slot_key(l, slot);
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	slot->fd = fd;
+	slot->fn = fn;
+	slot->data = data;
+	return 0;
+}
+
+int loop_mod_fd(struct loop *l, int fd, uint32_t events)
+{
+	struct loop_fd *slot = find_fd(l, fd);
+	struct epoll_event ev = { .events = events };
+
+	if (!slot)
+		return -ENOENT;
+	ev.data.u64 = slot_key(l, slot);
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+void loop_del_fd(struct loop *l, int fd)
+{
+	struct loop_fd *slot = find_fd(l, fd);
+
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+	if (slot) {
+		slot->fd = -1;
+		slot->gen++;
+	}
+}
+
+int64_t loop_timer(struct loop *l, uint64_t ms, loop_timer_fn fn, void *data)
+{
+	for (size_t i = 0; i < LOOP_TIMERS_MAX; i++) {
+		if (l->timers[i].id)
+			continue;
+		l->timers[i] = (struct loop_timer){ ++l->next_timer_id,
+						    now_mono_ns() + ms * 1000000, fn, data };
+		return l->timers[i].id;
+	}
+	return -ENOSPC;
+}
+
+void loop_cancel(struct loop *l, int64_t id)
+{
+	if (id <= 0)
+		return;
+	for (size_t i = 0; i < LOOP_TIMERS_MAX; i++)
+		if (l->timers[i].id == id)
+			l->timers[i].id = 0;
+}
+
+static void on_sigchld(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct signalfd_siginfo si[8];
+
+	(void)events, (void)data;
+	while (read(fd, si, sizeof(si)) > 0)
+		;
+	/* one SIGCHLD may stand for several children */
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+
+		if (pid <= 0)
+			break;
+		if (l->child_fn)
+			l->child_fn(l, pid, status, l->child_data);
+	}
+}
+
+int loop_watch_children(struct loop *l, loop_child_fn fn, void *data)
+{
+	sigset_t set;
+	int r;
+
+	l->child_fn = fn;
+	l->child_data = data;
+	if (l->sigfd >= 0)
+		return 0;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (l->sigfd < 0)
+		return -errno;
+	r = loop_add_fd(l, l->sigfd, EPOLLIN, on_sigchld, NULL);
+	if (r < 0)
+		return r;
+	/* children that exited before the signalfd existed */
+	on_sigchld(l, l->sigfd, 0, NULL);
+	return 0;
+}
+
+/* Runs the timers that are due; returns epoll's time-out for the next one. */
+static int run_timers(struct loop *l)
+{
+	uint64_t now = now_mono_ns(), next = UINT64_MAX;
+
+	for (size_t i = 0; i < LOOP_TIMERS_MAX; i++) {
+		struct loop_timer t = l->timers[i];
+
+		if (!t.id)
+			continue;
+		if (t.due_ns <= now) {
+			l->timers[i].id = 0;
+			t.fn(l, t.data);
+			continue;
+		}
+		if (t.due_ns < next)
+			next = t.due_ns;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	now = now_mono_ns();
+	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
+
+int loop_run(struct loop *l)
+{
+	l->quit = false;
+	while (!l->quit) {
+		struct epoll_event ev[64];
+		int timeout = run_timers(l), n;
+
+		if (l->quit)
+			break;
+		n = epoll_wait(l->epfd, ev, ARRAY_SIZE(ev), timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t idx = (uint32_t)ev[i].data.u64,
+				 gen = (uint32_t)(ev[i].data.u64 >> 32);
+			struct loop_fd *slot = idx < LOOP_FDS_MAX ? &l->fds[idx] : NULL;
+
+			/* an earlier callback of this batch may have removed it */
+			if (slot && slot->fd >= 0 && slot->gen == gen)
+				slot->fn(l, slot->fd, ev[i].events, slot->data);
+		}
+	}
+	return 0;
+}
+
+void loop_quit(struct loop *l)
+{
+	l->quit = true;
+}

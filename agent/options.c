@@ -1,0 +1,248 @@
+/* The agent's keys, one table: name, parser, what it means. The same keys
+ * are accepted in init.conf's [agent] section, as porthole.agent.KEY on the
+ * kernel command line, and as --KEY (with '-' for '_') on the agent's own
+ * command line (see main.c). */
+#include "options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "util.h"
+
+struct option_key {
+	const char *name;
+	int (*parse)(struct agent_config *c, const char *v, const char **expected);
+};
+
+static int parse_u(const char *v, int64_t min, int64_t max, int64_t *out)
+{
+	return parse_int64(v, min, max, out) < 0 ? -EINVAL : 0;
+}
+
+static int p_vsock_port(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "a port number, 0 (no vsock) to 4294967294";
+	if (parse_u(v, 0, 0xFFFFFFFEll, &n) < 0)
+		return -EINVAL;
+	c->vsock_port = (unsigned)n;
+	return 0;
+}
+
+static int p_vsock_cids(struct agent_config *c, const char *v, const char **expected)
+{
+	uint32_t cids[AGENT_CIDS_MAX];
+	size_t n = 0;
+
+	*expected = "CIDs separated by commas or spaces (2 is the host, 1 this guest), at most 8";
+	for (const char *p = v; *p;) {
+		char word[16];
+		size_t len;
+		int64_t cid;
+
+		p += strspn(p, " ,");
+		len = strcspn(p, " ,");
+		if (!len)
+			break;
+		if (len >= sizeof(word) || n == AGENT_CIDS_MAX)
+			return -EINVAL;
+		memcpy(word, p, len);
+		word[len] = '\0';
+		if (parse_u(word, 0, 0xFFFFFFFFll, &cid) < 0)
+			return -EINVAL;
+		cids[n++] = (uint32_t)cid;
+		p += len;
+	}
+	memcpy(c->vsock_cids, cids, n * sizeof(cids[0]));
+	c->n_vsock_cids = n;
+	return 0;
+}
+
+static int p_unix_path(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "an absolute path shorter than 108 bytes, or empty for none";
+	if (*v && (v[0] != '/' || strlen(v) >= sizeof(c->unix_path)))
+		return -EINVAL;
+	snprintf(c->unix_path, sizeof(c->unix_path), "%s", v);
+	return 0;
+}
+
+static int p_serial(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "a boolean";
+	return parse_bool(v, &c->serial) < 0 ? -EINVAL : 0;
+}
+
+static int p_serial_dir(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "an absolute path";
+	if (v[0] != '/' || strlen(v) >= sizeof(c->serial_dir))
+		return -EINVAL;
+	snprintf(c->serial_dir, sizeof(c->serial_dir), "%s", v);
+	return 0;
+}
+
+static int p_max_request(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "bytes, 1024 to 16777216";
+	if (parse_u(v, 1024, 16 << 20, &n) < 0)
+		return -EINVAL;
+	c->max_request = (size_t)n;
+	return 0;
+}
+
+static int p_max_clients(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "1 to 512";
+	if (parse_u(v, 1, 512, &n) < 0)
+		return -EINVAL;
+	c->max_clients = (unsigned)n;
+	return 0;
+}
+
+static int p_idle_timeout(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "seconds, 0 (never) to 86400";
+	if (parse_u(v, 0, 86400, &n) < 0)
+		return -EINVAL;
+	c->idle_timeout_s = (unsigned)n;
+	return 0;
+}
+
+static int p_exec(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "a boolean";
+	return parse_bool(v, &c->exec_enabled) < 0 ? -EINVAL : 0;
+}
+
+static int parse_list(const char *v, char (*list)[64], size_t *n)
+{
+	size_t count = 0;
+
+	for (const char *p = v; *p;) {
+		size_t len;
+
+		p += strspn(p, " ,");
+		len = strcspn(p, " ,");
+		if (!len)
+			break;
+		if (len >= 64 || count == AGENT_RPCS_MAX)
+			return -EINVAL;
+		memcpy(list[count], p, len);
+		list[count][len] = '\0';
+		count++;
+		p += len;
+	}
+	*n = count;
+	return 0;
+}
+
+static int p_allow_rpcs(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "command names separated by commas, at most 64";
+	return parse_list(v, c->allow_rpcs, &c->n_allow_rpcs);
+}
+
+static int p_block_rpcs(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "command names separated by commas, at most 64";
+	return parse_list(v, c->block_rpcs, &c->n_block_rpcs);
+}
+
+static int p_data_mount(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "an absolute path";
+	if (v[0] != '/' || strlen(v) >= sizeof(c->data_mount))
+		return -EINVAL;
+	snprintf(c->data_mount, sizeof(c->data_mount), "%s", v);
+	return 0;
+}
+
+static const struct option_key keys[] = {
+	{ "vsock_port", p_vsock_port },
+	{ "vsock_cids", p_vsock_cids },
+	{ "unix_path", p_unix_path },
+	{ "serial", p_serial },
+	{ "serial_dir", p_serial_dir },
+	{ "max_request", p_max_request },
+	{ "max_clients", p_max_clients },
+	{ "idle_timeout", p_idle_timeout },
+	{ "exec", p_exec },
+	{ "allow_rpcs", p_allow_rpcs },
+	{ "block_rpcs", p_block_rpcs },
+	{ "data_mount", p_data_mount },
+};
+
+void options_defaults(struct agent_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->vsock_port = 1024;
+	c->vsock_cids[0] = 2; /* VMADDR_CID_HOST */
+	c->n_vsock_cids = 1;
+	snprintf(c->unix_path, sizeof(c->unix_path), "/run/porthole/agent.sock");
+	c->unix_mode = 0600;
+	c->serial = true;
+	snprintf(c->serial_dir, sizeof(c->serial_dir), "/dev/virtio-ports");
+	c->max_request = 64 * 1024;
+	/* the largest reply: guest-exec-status with two full captures, base64 */
+	c->max_output = 4 << 20;
+	c->max_clients = 64;
+	c->idle_timeout_s = 300;
+	c->exec_output_max = 1 << 20;
+	snprintf(c->data_mount, sizeof(c->data_mount), "/var/lib");
+}
+
+int options_set(struct agent_config *c, const char *key, const char *value, const char *where)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *expected = "";
+
+		if (strcmp(keys[i].name, key) != 0)
+			continue;
+		if (keys[i].parse(c, value, &expected) < 0) {
+			log_error("%s: agent.%s: invalid value '%s' (expected %s), ignored", where,
+				  key, value, expected);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	log_warn("%s: unknown key 'agent.%s', ignoring", where, key);
+	return 0;
+}
+
+struct load_state {
+	struct agent_config *c;
+	unsigned errors;
+};
+
+static void entry(void *user, const char *key, const char *value, const char *where,
+		  bool continuation)
+{
+	struct load_state *st = user;
+
+	(void)continuation;
+	if (strncmp(key, "agent.", 6) != 0)
+		return; /* init's, or another part's */
+	if (options_set(st->c, key + 6, value, where) < 0)
+		st->errors++;
+}
+
+unsigned options_load(struct agent_config *c, const char *file, const char *cmdline)
+{
+	struct load_state st = { c, 0 };
+
+	st.errors += conf_load_file(file ? file : AGENT_CONFIG_PATH, entry, &st);
+	if (cmdline)
+		conf_parse_cmdline(cmdline, entry, &st);
+	return st.errors;
+}

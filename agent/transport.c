@@ -1,0 +1,570 @@
+/* Listeners and connections. A virtio-serial port is a connection that never
+ * ends: one byte stream whatever the host does, watched edge-triggered so
+ * that a host that is not connected (the port reports POLLHUP until it is)
+ * does not spin the loop; the kernel wakes the port's readers when the host
+ * opens it. */
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/vm_sockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "stream.h"
+#include "util.h"
+
+#define READ_CHUNK 16384
+#define SWEEP_MS 5000
+
+enum conn_kind {
+	CONN_UNIX,
+	CONN_VSOCK,
+	CONN_SERIAL,
+};
+
+struct conn {
+	struct agent *a;
+	int fd;
+	enum conn_kind kind;
+	char name[64];
+	struct stream st;
+	/* read but not yet parsed, kept only while the client's output is full */
+	char *in;
+	size_t in_off, in_len;
+	char *out;
+	size_t out_off, out_len, out_cap;
+	uint64_t last_active_ns;
+	bool want_out; /* EPOLLOUT is armed */
+	struct conn *next;
+};
+
+struct listener {
+	int fd;
+	enum conn_kind kind;
+};
+
+/* One read buffer for all: the loop is single-threaded, and a connection
+ * keeps bytes of its own only when it must stop parsing (see conn_parse). */
+static char read_buf[READ_CHUNK];
+static struct conn *conns;
+static unsigned n_clients;
+static struct listener listeners[2];
+static size_t n_listeners;
+static int64_t sweep_timer;
+
+unsigned transport_clients(void)
+{
+	return n_clients;
+}
+
+bool transport_flushed(void)
+{
+	for (struct conn *c = conns; c; c = c->next)
+		if (c->out_len > c->out_off)
+			return false;
+	return true;
+}
+
+static void conn_close(struct conn *c, const char *why)
+{
+	struct conn **pp;
+
+	log_debug("%s: closed (%s)", c->name, why);
+	loop_del_fd(c->a->loop, c->fd);
+	close(c->fd);
+	for (pp = &conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (c->kind != CONN_SERIAL)
+		n_clients--;
+	stream_free(&c->st);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static uint32_t conn_events(const struct conn *c)
+{
+	uint32_t ev = EPOLLIN | EPOLLRDHUP;
+
+	if (c->kind == CONN_SERIAL)
+		ev = EPOLLIN | EPOLLET;
+	if (c->out_len > c->out_off)
+		ev |= EPOLLOUT;
+	return ev;
+}
+
+static void conn_arm(struct conn *c)
+{
+	bool want = c->out_len > c->out_off;
+
+	if (want != c->want_out) {
+		c->want_out = want;
+		loop_mod_fd(c->a->loop, c->fd, conn_events(c));
+	}
+}
+
+/* Queues LEN bytes. Returns -ENOBUFS over the client's output limit. */
+static int conn_queue(struct conn *c, const char *data, size_t len)
+{
+	if (c->out_off > 0 && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_len - c->out_off + len > c->a->cfg.max_output)
+		return -ENOBUFS;
+	if (c->out_len + len > c->out_cap) {
+		size_t live = c->out_len - c->out_off, cap = c->out_cap ? c->out_cap : 4096;
+		char *nb;
+
+		/* compact first: what was sent is gone */
+		if (c->out_off) {
+			memmove(c->out, c->out + c->out_off, live);
+			c->out_off = 0;
+			c->out_len = live;
+		}
+		while (cap < live + len)
+			cap *= 2;
+		if (cap != c->out_cap) {
+			nb = realloc(c->out, cap);
+			if (!nb)
+				return -ENOMEM;
+			c->out = nb;
+			c->out_cap = cap;
+		}
+	}
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	return 0;
+}
+
+/* Writes what it can without blocking. Returns -errno when the peer is gone. */
+static int conn_flush(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = c->kind == CONN_SERIAL
+				    ? write(c->fd, c->out + c->out_off, c->out_len - c->out_off)
+				    : send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+					   MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno;
+		}
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		/* an idle client keeps no big buffer */
+		if (c->out_cap > 65536) {
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+		}
+	}
+	return 0;
+}
+
+/* Output waiting beyond this: stop parsing input until the client reads. */
+static bool conn_backlogged(const struct conn *c)
+{
+	return c->out_len - c->out_off >= 65536;
+}
+
+static bool on_item(void *user, const struct stream_item *item)
+{
+	struct conn *c = user;
+	struct reply reply = { 0 };
+	char desc[128];
+	int r = 0;
+
+	switch (item->event) {
+	case STREAM_VALUE:
+		r = dispatch_value(c->a, item->data, item->len, &reply);
+		break;
+	case STREAM_RESYNC:
+		/* qemu-ga's lexer answers every 0xFF with this error (the byte shown
+		 * as U+FFFD); clients expect it before the 0xFF of their sync reply */
+		r = dispatch_error("GenericError", "JSON parse error, stray '\uFFFD'", &reply);
+		break;
+	case STREAM_TOO_LONG:
+		snprintf(desc, sizeof(desc),
+			 "JSON parse error, request longer than %zu bytes, discarded",
+			 c->a->cfg.max_request);
+		r = dispatch_error("GenericError", desc, &reply);
+		break;
+	case STREAM_TOO_DEEP:
+		snprintf(desc, sizeof(desc),
+			 "JSON parse error, request nested deeper than %d levels, discarded",
+			 STREAM_DEPTH_MAX);
+		r = dispatch_error("GenericError", desc, &reply);
+		break;
+	}
+	if (r > 0) {
+		if (conn_queue(c, reply.data, reply.len) < 0)
+			log_warn("%s: reply of %zu bytes dropped: client not reading", c->name,
+				 reply.len);
+		free(reply.data);
+	} else if (r < 0) {
+		log_error_errno(r, "%s: reply", c->name);
+	}
+	if (c->a->shutdown_requested)
+		return false;
+	return !conn_backlogged(c);
+}
+
+/* Parses DATA; what the parser did not take (the client's output is full) is
+ * kept in c->in. False when the parser stopped. */
+static bool conn_parse_bytes(struct conn *c, const char *data, size_t len)
+{
+	long n = stream_feed(&c->st, data, len, on_item, c);
+
+	if (n < 0) {
+		log_error("%s: out of memory parsing a request", c->name);
+		n = (long)len;
+	}
+	if ((size_t)n == len)
+		return true;
+	if (data != c->in) {
+		c->in = malloc(len - (size_t)n);
+		if (!c->in) {
+			log_error("%s: out of memory, input dropped", c->name);
+			return true;
+		}
+		memcpy(c->in, data + n, len - (size_t)n);
+		c->in_off = 0;
+		c->in_len = len - (size_t)n;
+	} else {
+		c->in_off += (size_t)n;
+	}
+	return false;
+}
+
+/* Parses what an earlier round kept. False when it is still not all taken. */
+static bool conn_parse_kept(struct conn *c)
+{
+	long n;
+
+	if (!c->in)
+		return true;
+	n = stream_feed(&c->st, c->in + c->in_off, c->in_len - c->in_off, on_item, c);
+	if (n >= 0 && c->in_off + (size_t)n < c->in_len) {
+		c->in_off += (size_t)n;
+		return false;
+	}
+	free(c->in);
+	c->in = NULL;
+	c->in_off = c->in_len = 0;
+	return true;
+}
+
+static void conn_event(struct loop *l, int fd, uint32_t events, void *data);
+
+/* An edge-triggered port must be read to EAGAIN: when a round limit stopped
+ * the reading, the rest is read on the next turn of the loop. */
+static void conn_resume(struct loop *l, void *data)
+{
+	struct conn *c = data;
+
+	conn_event(l, c->fd, 0, c);
+}
+
+static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct conn *c = data;
+	int r;
+
+	(void)l, (void)fd;
+	if (events & EPOLLOUT) {
+		r = conn_flush(c);
+		if (r < 0) {
+			if (c->kind == CONN_SERIAL) {
+				/* the host went away: its replies go with it */
+				c->out_off = c->out_len = 0;
+			} else {
+				conn_close(c, "write failed");
+				return;
+			}
+		}
+	}
+	/* Read while there is room for replies; a backlogged client waits. */
+	for (int rounds = 0;; rounds++) {
+		ssize_t n;
+
+		if (!conn_parse_kept(c) || conn_backlogged(c))
+			break;
+		if (rounds == 64) {
+			if (c->kind == CONN_SERIAL)
+				loop_timer(l, 0, conn_resume, c);
+			break;
+		}
+		n = read(c->fd, read_buf, sizeof(read_buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			if (c->kind == CONN_SERIAL)
+				break;
+			conn_close(c, strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			/* a port reads 0 while the host is not connected: wait
+			 * for the next edge; a socket is done */
+			if (c->kind == CONN_SERIAL)
+				break;
+			conn_flush(c);
+			conn_close(c, "end of stream");
+			return;
+		}
+		c->last_active_ns = now_mono_ns();
+		if (!conn_parse_bytes(c, read_buf, (size_t)n))
+			break;
+	}
+	if (conn_flush(c) < 0 && c->kind != CONN_SERIAL) {
+		conn_close(c, "write failed");
+		return;
+	}
+	if (c->kind != CONN_SERIAL && (events & (EPOLLHUP | EPOLLERR)) &&
+	    c->out_len == c->out_off) {
+		conn_close(c, "hung up");
+		return;
+	}
+	if (c->a->shutdown_requested && transport_flushed())
+		loop_quit(c->a->loop);
+	conn_arm(c);
+}
+
+static struct conn *conn_new(struct agent *a, int fd, enum conn_kind kind, const char *name)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->a = a;
+	c->fd = fd;
+	c->kind = kind;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	stream_init(&c->st, a->cfg.max_request);
+	c->last_active_ns = now_mono_ns();
+	if (loop_add_fd(a->loop, fd, conn_events(c), conn_event, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->next = conns;
+	conns = c;
+	if (kind != CONN_SERIAL)
+		n_clients++;
+	return c;
+}
+
+static bool vsock_cid_allowed(const struct agent_config *cfg, uint32_t cid)
+{
+	for (size_t i = 0; i < cfg->n_vsock_cids; i++)
+		if (cfg->vsock_cids[i] == cid)
+			return true;
+	return false;
+}
+
+static void on_accept(struct loop *l, int lfd, uint32_t events, void *data)
+{
+	struct agent *a = data;
+	enum conn_kind kind = CONN_UNIX;
+
+	(void)l, (void)events;
+	for (size_t i = 0; i < n_listeners; i++)
+		if (listeners[i].fd == lfd)
+			kind = listeners[i].kind;
+	/* Bounded per wakeup, so that a flood of connects cannot starve the rest. */
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char name[64];
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn_errno(-errno, "accept");
+			return;
+		}
+		if (kind == CONN_VSOCK) {
+			const struct sockaddr_vm *vm = (const struct sockaddr_vm *)&ss;
+
+			if (!vsock_cid_allowed(&a->cfg, vm->svm_cid)) {
+				log_warn("vsock: connection from CID %u refused (allowed: "
+					 "agent.vsock_cids)",
+					 vm->svm_cid);
+				close(fd);
+				continue;
+			}
+			snprintf(name, sizeof(name), "vsock cid %u port %u", vm->svm_cid,
+				 vm->svm_port);
+		} else {
+			struct ucred cred;
+			socklen_t cl = sizeof(cred);
+
+			/* root-only unless configured: the socket's mode is the first
+			 * fence, the peer's credentials the second */
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+			    (cred.uid != 0 && cred.uid != geteuid())) {
+				log_warn("unix: connection from uid %u refused",
+					 (unsigned)cred.uid);
+				close(fd);
+				continue;
+			}
+			snprintf(name, sizeof(name), "unix pid %d", (int)cred.pid);
+		}
+		if (n_clients >= a->cfg.max_clients) {
+			/* closed at once: the client learns now, not after a time-out */
+			log_debug("%s: refused, %u clients already", name, n_clients);
+			close(fd);
+			continue;
+		}
+		if (!conn_new(a, fd, kind, name)) {
+			log_error("%s: out of memory", name);
+			close(fd);
+		}
+	}
+}
+
+static void sweep(struct loop *l, void *data)
+{
+	struct agent *a = data;
+	uint64_t now = now_mono_ns(), idle = (uint64_t)a->cfg.idle_timeout_s * 1000000000ull;
+	struct conn *c = conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->kind != CONN_SERIAL && idle && now - c->last_active_ns > idle)
+			conn_close(c, "idle");
+	}
+	sweep_timer = loop_timer(l, SWEEP_MS, sweep, a);
+}
+
+static int listen_unix(struct agent *a)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(a->cfg.unix_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->cfg.unix_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(sa.sun_path, a->cfg.unix_mode) < 0 || listen(fd, 128) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int listen_vsock(struct agent *a)
+{
+	struct sockaddr_vm sa = { .svm_family = AF_VSOCK,
+				  .svm_cid = VMADDR_CID_ANY,
+				  .svm_port = a->cfg.vsock_port };
+	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int add_listener(struct agent *a, int fd, enum conn_kind kind)
+{
+	int r = loop_add_fd(a->loop, fd, EPOLLIN, on_accept, a);
+
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	listeners[n_listeners++] = (struct listener){ fd, kind };
+	return 0;
+}
+
+static int open_port(struct agent *a, const char *port)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", a->cfg.serial_dir, port);
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return log_warn_errno(-errno, "open %s, ignoring", path);
+	if (!conn_new(a, fd, CONN_SERIAL, port)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	log_info("listening on %s", path);
+	return 0;
+}
+
+int transport_start(struct agent *a)
+{
+	int opened = 0, fd;
+
+	if (a->cfg.unix_path[0]) {
+		fd = listen_unix(a);
+		if (fd < 0)
+			log_error_errno(fd, "unix socket %s", a->cfg.unix_path);
+		else if (add_listener(a, fd, CONN_UNIX) == 0) {
+			log_info("listening on %s", a->cfg.unix_path);
+			opened++;
+		}
+	}
+	if (a->cfg.vsock_port) {
+		fd = listen_vsock(a);
+		if (fd < 0)
+			log_error_errno(fd, "vsock port %u", a->cfg.vsock_port);
+		else if (add_listener(a, fd, CONN_VSOCK) == 0) {
+			log_info("listening on vsock port %u", a->cfg.vsock_port);
+			opened++;
+		}
+	}
+	if (a->cfg.serial) {
+		static const char *const ports[] = { "org.qemu.guest_agent.0",
+						     "org.porthole.agent.0" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(ports); i++)
+			if (open_port(a, ports[i]) == 0)
+				opened++;
+	}
+	sweep_timer = loop_timer(a->loop, SWEEP_MS, sweep, a);
+	return opened ? 0 : -ENODEV;
+}
+
+void transport_stop(struct agent *a)
+{
+	loop_cancel(a->loop, sweep_timer);
+	while (conns)
+		conn_close(conns, "agent stopping");
+	for (size_t i = 0; i < n_listeners; i++) {
+		loop_del_fd(a->loop, listeners[i].fd);
+		close(listeners[i].fd);
+	}
+	n_listeners = 0;
+	if (a->cfg.unix_path[0])
+		unlink(a->cfg.unix_path);
+}

@@ -1,0 +1,19 @@
+/* Where requests come from: a vsock listener, the virtio-serial ports and a
+ * unix socket, all in the agent's one event loop. Each connection has its own
+ * stream parser and bounded input and output, so a slow, silent or hostile
+ * client never holds up another. */
+#pragma once
+
+#include "agent.h"
+
+/* Opens the listeners and ports the configuration asks for. A transport that
+ * cannot be opened is logged; -ENODEV when none could be. */
+int transport_start(struct agent *a);
+
+/* Connections open now (for tests and health). */
+unsigned transport_clients(void);
+
+/* True when no reply waits to be written (guest-shutdown waits for it). */
+bool transport_flushed(void);
+
+void transport_stop(struct agent *a);

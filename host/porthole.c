@@ -1,0 +1,1245 @@
+/* porthole: the host's command line client for porthole-agent (and any QEMU
+ * guest agent). Parses the command line, asks through the client library,
+ * prints the answer for people or, with --json, for scripts. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "util.h"
+
+/* Exit codes (docs/cli.md). exec exits with the command's own status. */
+enum {
+	EXIT_OK = 0,
+	EXIT_GUEST = 1, /* the guest answered with an error */
+	EXIT_USAGE = 2, /* the command line is wrong */
+	EXIT_CONNECT = 3, /* could not connect, the connection failed, or timed out */
+};
+
+#define DEFAULT_SOCKET "build/vm/agent.sock"
+#define TIMEOUT_S_MAX 86400.0
+#define EXEC_WAIT_S_DEFAULT 300.0
+#define EXEC_ENV_MAX 64
+#define EXEC_STDIN_MAX (1024 * 1024)
+/* guest-exec-status polling: quick at first for short commands, then
+ * at most this often. */
+#define EXEC_POLL_MIN_MS 5
+#define EXEC_POLL_MAX_MS 250
+
+struct cli {
+	const char *address;
+	bool json;
+	int timeout_ms;
+	struct client *c;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *args; /* the usage after the name */
+	const char *help;
+};
+
+static const struct command commands[];
+
+static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("porthole: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("porthole: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\n(porthole help %s)\n", cmd);
+	else
+		fputs("\n(porthole --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Prints the error behind R and returns the exit code it stands for. */
+static int report(int r, const struct client_error *err)
+{
+	if (client_status(r) == CLIENT_GUEST_ERROR) {
+		errorf("guest error (%s): %s", err->class, err->desc);
+		return EXIT_GUEST;
+	}
+	errorf("%s", err->desc);
+	return EXIT_CONNECT;
+}
+
+/* The address: --connect, else build/vm/agent.sock when it exists here
+ * (what `make run` starts), else $PORTHOLE_CONNECT. */
+static int resolve_address(struct cli *cli, char *buf, size_t size)
+{
+	const char *env = getenv("PORTHOLE_CONNECT");
+	struct stat st;
+
+	if (cli->address)
+		return 0;
+	if (stat(DEFAULT_SOCKET, &st) == 0) {
+		snprintf(buf, size, "unix:%s", DEFAULT_SOCKET);
+		cli->address = buf;
+		return 0;
+	}
+	if (env && *env) {
+		cli->address = env;
+		return 0;
+	}
+	errorf("no agent to talk to: %s does not exist here and PORTHOLE_CONNECT is not set; "
+	       "pass --connect unix:PATH, vsock:CID:PORT or hvsock:PATH:PORT",
+	       DEFAULT_SOCKET);
+	return -ENOENT;
+}
+
+static int cli_connect(struct cli *cli)
+{
+	struct client_options o = { .connect_timeout_ms = cli->timeout_ms };
+	struct client_error err;
+	char buf[128];
+	int r;
+
+	if (cli->c)
+		return EXIT_OK;
+	if (resolve_address(cli, buf, sizeof(buf)) < 0)
+		return EXIT_CONNECT;
+	r = client_open(cli->address, &o, &cli->c, &err);
+	if (r < 0)
+		return report(r, &err);
+	return EXIT_OK;
+}
+
+/* Calls NAME; on success *RET holds the result. Returns an exit code. */
+static int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret)
+{
+	struct client_error err;
+	int r;
+
+	r = cli_connect(cli);
+	if (r != EXIT_OK)
+		return r;
+	r = client_call_json(cli->c, name, args, cli->timeout_ms, ret, &err);
+	if (r < 0)
+		return report(r, &err);
+	return EXIT_OK;
+}
+
+static void print_json(json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags | JSON_ENCODE_ANY);
+
+	if (s) {
+		puts(s);
+		free(s);
+	}
+}
+
+/* A scalar as text: strings as they are, numbers and the rest as JSON. */
+static const char *scalar(json_t *v, char *buf, size_t size)
+{
+	char *s;
+
+	if (!v)
+		return "-";
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v)) {
+		snprintf(buf, size, "%.2f", json_real_value(v));
+		return buf;
+	}
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	snprintf(buf, size, "%s", s ? s : "?");
+	free(s);
+	return buf;
+}
+
+static const char *bytes_str(double b, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	size_t u = 0;
+
+	while (b >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		b /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%.0f B", b);
+	else
+		snprintf(buf, size, "%.1f %s", b, units[u]);
+	return buf;
+}
+
+static const char *duration_str(uint64_t s, char *buf, size_t size)
+{
+	uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+
+	if (d)
+		snprintf(buf, size, "%" PRIu64 "d %" PRIu64 "h %" PRIu64 "m", d, h, m);
+	else if (h)
+		snprintf(buf, size, "%" PRIu64 "h %" PRIu64 "m %" PRIu64 "s", h, m, s % 60);
+	else if (m)
+		snprintf(buf, size, "%" PRIu64 "m %" PRIu64 "s", m, s % 60);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	return buf;
+}
+
+/* Nanoseconds since the epoch as "2025-11-27 13:09:38.129112000 UTC", or
+ * without the fraction. */
+static const char *time_str(int64_t ns, bool fraction, char *buf, size_t size)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+	char day[40];
+
+	if (frac < 0) {
+		frac += 1000000000;
+		s--;
+	}
+	if (!gmtime_r(&s, &tm)) {
+		snprintf(buf, size, "%" PRId64 " ns", ns);
+		return buf;
+	}
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm);
+	if (fraction)
+		snprintf(buf, size, "%.32s.%09ld UTC", day, frac);
+	else
+		snprintf(buf, size, "%.32s UTC", day);
+	return buf;
+}
+
+/* A text table: columns as wide as their widest cell, two spaces apart. */
+#define TABLE_COLS 8
+
+struct table {
+	size_t ncols;
+	char **cells;
+	size_t n, cap;
+};
+
+static void table_add(struct table *t, ...)
+{
+	va_list ap;
+
+	if (t->n + t->ncols > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **nc = realloc(t->cells, cap * sizeof(*nc));
+
+		if (!nc)
+			return; /* out of memory: the row is left out */
+		t->cells = nc;
+		t->cap = cap;
+	}
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+
+		t->cells[t->n++] = strdup(s ? s : "-");
+	}
+	va_end(ap);
+}
+
+static void table_print_free(struct table *t)
+{
+	size_t width[TABLE_COLS] = { 0 };
+
+	for (size_t i = 0; i < t->n; i++) {
+		size_t l = t->cells[i] ? strlen(t->cells[i]) : 0;
+
+		if (l > width[i % t->ncols])
+			width[i % t->ncols] = l;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		size_t col = i % t->ncols;
+		const char *s = t->cells[i] ? t->cells[i] : "";
+
+		if (col + 1 == t->ncols)
+			printf("%s\n", s);
+		else
+			printf("%-*s  ", (int)width[col], s);
+		free(t->cells[i]);
+	}
+	free(t->cells);
+	*t = (struct table){ 0 };
+}
+
+/* Prints V as "PATH: key=value ..." lines, one per nested object, whatever
+ * its shape: what the agent adds later still shows. */
+static void print_tree(int indent, const char *path, json_t *v)
+{
+	const char *key;
+	json_t *m;
+	char buf[128];
+	bool any_scalar = false;
+
+	if (!json_is_object(v)) {
+		printf("%*s%s: %s\n", indent, "", path, scalar(v, buf, sizeof(buf)));
+		return;
+	}
+	json_object_foreach(v, key, m)
+	{
+		size_t i;
+		json_t *e;
+
+		if (json_is_object(m))
+			continue;
+		if (!any_scalar)
+			printf("%*s%s:", indent, "", path);
+		any_scalar = true;
+		if (!json_is_array(m)) {
+			printf(" %s=%s", key, scalar(m, buf, sizeof(buf)));
+			continue;
+		}
+		printf(" %s=", key);
+		json_array_foreach(m, i, e)
+			printf("%s%s", i ? "," : "", scalar(e, buf, sizeof(buf)));
+	}
+	if (any_scalar)
+		putchar('\n');
+	json_object_foreach(v, key, m)
+	{
+		char sub[128];
+
+		if (!json_is_object(m))
+			continue;
+		snprintf(sub, sizeof(sub), "%s %s", path, key);
+		print_tree(indent, sub, m);
+	}
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static void print_rest(json_t *obj, const char *const *known, int width)
+{
+	const char *key;
+	json_t *m;
+	char buf[256];
+
+	json_object_foreach(obj, key, m)
+	{
+		if (in_list(key, known))
+			continue;
+		char label[64];
+
+		if (json_is_object(m)) {
+			print_tree(0, key, m);
+			continue;
+		}
+		snprintf(label, sizeof(label), "%s:", key);
+		if (json_is_array(m)) {
+			size_t i;
+			json_t *e;
+
+			printf("%-*s", width, label);
+			json_array_foreach(m, i, e)
+				printf("%s%s", i ? ", " : " ", scalar(e, buf, sizeof(buf)));
+			putchar('\n');
+			continue;
+		}
+		printf("%-*s %s\n", width, label, scalar(m, buf, sizeof(buf)));
+	}
+}
+
+static int no_args(const char *cmd, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return usage_error(cmd, "%s takes no arguments", cmd);
+	return EXIT_OK;
+}
+
+/* Runs a command without arguments and prints the raw result for --json,
+ * or calls PRINT. */
+static int simple(struct cli *cli, int argc, char **argv, const char *name,
+		  void (*print)(json_t *result))
+{
+	json_t *result = NULL;
+	int r = no_args(argv[0], argc, argv);
+
+	if (r != EXIT_OK)
+		return r;
+	r = cli_call(cli, name, NULL, &result);
+	if (r != EXIT_OK)
+		return r;
+	if (cli->json)
+		print_json(result, JSON_COMPACT);
+	else
+		print(result);
+	json_decref(result);
+	return EXIT_OK;
+}
+
+static int cmd_ping(struct cli *cli, int argc, char **argv)
+{
+	json_t *result = NULL;
+	uint64_t t0;
+	int r = no_args(argv[0], argc, argv);
+
+	if (r != EXIT_OK)
+		return r;
+	r = cli_connect(cli);
+	if (r != EXIT_OK)
+		return r;
+	t0 = now_mono_ns();
+	r = cli_call(cli, "guest-ping", NULL, &result);
+	if (r != EXIT_OK)
+		return r;
+	if (cli->json)
+		print_json(result, JSON_COMPACT);
+	else
+		printf("ok (%.3f ms)\n", (double)(now_mono_ns() - t0) / 1e6);
+	json_decref(result);
+	return EXIT_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	const char *p = json_string_value(json_object_get(x, "name"));
+	const char *q = json_string_value(json_object_get(y, "name"));
+
+	return strcmp(p ? p : "", q ? q : "");
+}
+
+static void print_info(json_t *result)
+{
+	static const char *const known[] = { "version", "supported_commands", NULL };
+	json_t *cmds = json_object_get(result, "supported_commands");
+	size_t n = json_array_size(cmds), disabled = 0;
+	json_t **sorted = n ? calloc(n, sizeof(*sorted)) : NULL;
+	char buf[64];
+
+	printf("%-9s %s\n",
+	       "version:", scalar(json_object_get(result, "version"), buf, sizeof(buf)));
+	print_rest(result, known, 9);
+	for (size_t i = 0; i < n; i++) {
+		if (json_is_false(json_object_get(json_array_get(cmds, i), "enabled")))
+			disabled++;
+		if (sorted)
+			sorted[i] = json_array_get(cmds, i);
+	}
+	printf("%-9s %zu (%zu disabled)\n", "commands:", n, disabled);
+	if (!sorted)
+		return;
+	qsort(sorted, n, sizeof(*sorted), by_name);
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = sorted[i];
+		const char *name = json_string_value(json_object_get(c, "name"));
+		bool off = json_is_false(json_object_get(c, "enabled"));
+		bool quiet = json_is_false(json_object_get(c, "success-response"));
+
+		printf("  %s%s%s\n", name ? name : "?", off ? "  (disabled)" : "",
+		       quiet ? "  (no reply on success)" : "");
+	}
+	free(sorted);
+}
+
+static int cmd_info(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "guest-info", print_info);
+}
+
+static void print_health(json_t *h)
+{
+	static const char *const known[] = { "status", "reasons",  "uptime_ns", "boot_id",  "load",
+					     "memory", "pressure", "disks",	"services", NULL };
+	json_t *v, *m;
+	char a[64], b[64];
+	size_t i;
+
+	printf("%-9s %s\n", "status:", scalar(json_object_get(h, "status"), a, sizeof(a)));
+	json_array_foreach(json_object_get(h, "reasons"), i, v)
+		printf("%-9s %s\n", i == 0 ? "reasons:" : "", scalar(v, a, sizeof(a)));
+	v = json_object_get(h, "uptime_ns");
+	if (json_is_integer(v))
+		printf("%-9s %s\n", "uptime:",
+		       duration_str((uint64_t)json_integer_value(v) / 1000000000u, a, sizeof(a)));
+	v = json_object_get(h, "boot_id");
+	if (v)
+		printf("%-9s %s\n", "boot id:", scalar(v, a, sizeof(a)));
+	v = json_object_get(h, "load");
+	if (json_array_size(v) > 0) {
+		printf("%-9s", "load:");
+		json_array_foreach(v, i, m) printf(" %.2f", json_number_value(m));
+		putchar('\n');
+	}
+	v = json_object_get(h, "memory");
+	if (json_is_object(v)) {
+		json_t *total = json_object_get(v, "total_bytes");
+		json_t *avail = json_object_get(v, "available_bytes");
+
+		if (json_is_number(total) && json_is_number(avail) && json_number_value(total) > 0)
+			printf("%-9s %s available of %s (%.0f%% used)\n",
+			       "memory:", bytes_str(json_number_value(avail), a, sizeof(a)),
+			       bytes_str(json_number_value(total), b, sizeof(b)),
+			       100.0 * (1 - json_number_value(avail) / json_number_value(total)));
+		else
+			print_tree(0, "memory", v);
+	}
+	v = json_object_get(h, "pressure");
+	if (json_is_object(v))
+		print_tree(0, "pressure", v);
+	v = json_object_get(h, "disks");
+	if (json_array_size(v) > 0) {
+		struct table t = { .ncols = 4 };
+
+		puts("disks:");
+		table_add(&t, "  PATH", "SIZE", "USED", "USE%");
+		json_array_foreach(v, i, m)
+		{
+			const char *path = json_string_value(json_object_get(m, "path"));
+			json_t *total = json_object_get(m, "total_bytes");
+			json_t *used = json_object_get(m, "used_bytes");
+			json_t *free_b = json_object_get(m, "available_bytes");
+			char p[300], s[32], u[32], pct[16] = "-";
+			double tot = json_number_value(total), us;
+
+			if (!path)
+				path = json_string_value(json_object_get(m, "mountpoint"));
+			us = used     ? json_number_value(used)
+			     : free_b ? tot - json_number_value(free_b)
+				      : -1;
+			if (tot > 0 && us >= 0)
+				snprintf(pct, sizeof(pct), "%.0f%%", 100 * us / tot);
+			if (json_is_false(json_object_get(m, "mounted")))
+				snprintf(pct, sizeof(pct), "not mounted");
+			snprintf(p, sizeof(p), "  %s", path ? path : "?");
+			table_add(&t, p, total ? bytes_str(tot, s, sizeof(s)) : "-",
+				  us >= 0 ? bytes_str(us, u, sizeof(u)) : "-", pct);
+		}
+		table_print_free(&t);
+	}
+	v = json_object_get(h, "services");
+	if (json_array_size(v) > 0) {
+		static const char *const shown[] = { "name", "state", NULL };
+		struct table t = { .ncols = 3 };
+
+		puts("services:");
+		table_add(&t, "  NAME", "STATE", "DETAILS");
+		json_array_foreach(v, i, m)
+		{
+			char n[128], details[512] = "", sbuf[128];
+			const char *key;
+			json_t *f;
+
+			snprintf(n, sizeof(n), "  %s",
+				 scalar(json_object_get(m, "name"), a, sizeof(a)));
+			json_object_foreach(m, key, f)
+			{
+				size_t l = strlen(details);
+
+				if (in_list(key, shown))
+					continue;
+				snprintf(details + l, sizeof(details) - l, "%s%s=%s", l ? " " : "",
+					 key, scalar(f, sbuf, sizeof(sbuf)));
+			}
+			table_add(&t, n, scalar(json_object_get(m, "state"), b, sizeof(b)),
+				  details);
+		}
+		table_print_free(&t);
+	}
+	print_rest(h, known, 9);
+}
+
+static int cmd_health(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "porthole-health", print_health);
+}
+
+static int cmd_time(struct cli *cli, int argc, char **argv)
+{
+	json_t *result = NULL;
+	struct timespec t0, t1;
+	int64_t guest, host0, host1, mid;
+	char a[64], b[64];
+	int r = no_args(argv[0], argc, argv);
+
+	if (r != EXIT_OK)
+		return r;
+	r = cli_connect(cli);
+	if (r != EXIT_OK)
+		return r;
+	clock_gettime(CLOCK_REALTIME, &t0);
+	r = cli_call(cli, "guest-get-time", NULL, &result);
+	clock_gettime(CLOCK_REALTIME, &t1);
+	if (r != EXIT_OK)
+		return r;
+	if (!json_is_integer(result)) {
+		errorf("guest-get-time on %s: the result is not an integer", cli->address);
+		json_decref(result);
+		return EXIT_CONNECT;
+	}
+	guest = json_integer_value(result);
+	json_decref(result);
+	if (cli->json) {
+		printf("%" PRId64 "\n", guest);
+		return EXIT_OK;
+	}
+	/* The guest read its clock somewhere between our two readings: compare
+	 * with the middle, good to half the round trip. */
+	host0 = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
+	host1 = (int64_t)t1.tv_sec * 1000000000 + t1.tv_nsec;
+	mid = host0 + (host1 - host0) / 2;
+	printf("guest:  %s\n", time_str(guest, true, a, sizeof(a)));
+	printf("host:   %s\n", time_str(mid, true, b, sizeof(b)));
+	printf("offset: %+.6f s (guest %s host, +/- %.6f s)\n", (double)(guest - mid) / 1e9,
+	       guest >= mid ? "ahead of" : "behind", (double)(host1 - host0) / 2e9);
+	return EXIT_OK;
+}
+
+static void print_network(json_t *result)
+{
+	struct table t = { .ncols = 3 };
+	json_t *ifc, *addr;
+	size_t i, j;
+
+	table_add(&t, "NAME", "MAC", "ADDRESS");
+	json_array_foreach(result, i, ifc)
+	{
+		json_t *addrs = json_object_get(ifc, "ip-addresses");
+		const char *name = json_string_value(json_object_get(ifc, "name"));
+		const char *mac = json_string_value(json_object_get(ifc, "hardware-address"));
+
+		if (json_array_size(addrs) == 0)
+			table_add(&t, name, mac, "-");
+		json_array_foreach(addrs, j, addr)
+		{
+			char a[128];
+			json_t *prefix = json_object_get(addr, "prefix");
+			const char *ip = json_string_value(json_object_get(addr, "ip-address"));
+
+			if (json_is_integer(prefix))
+				snprintf(a, sizeof(a), "%s/%" JSON_INTEGER_FORMAT, ip ? ip : "?",
+					 json_integer_value(prefix));
+			else
+				snprintf(a, sizeof(a), "%s", ip ? ip : "?");
+			table_add(&t, j == 0 ? name : "", j == 0 ? mac : "", a);
+		}
+	}
+	table_print_free(&t);
+}
+
+static int cmd_network(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "guest-network-get-interfaces", print_network);
+}
+
+static void print_osinfo(json_t *result)
+{
+	static const char *const known[] = {
+		"pretty-name", "name",		 "version",	   "version-id", "id", "variant",
+		"variant-id",  "kernel-release", "kernel-version", "machine",	 NULL
+	};
+	char buf[256];
+
+	for (size_t i = 0; known[i]; i++) {
+		json_t *v = json_object_get(result, known[i]);
+		char key[32];
+
+		if (!v)
+			continue;
+		snprintf(key, sizeof(key), "%s:", known[i]);
+		printf("%-16s %s\n", key, scalar(v, buf, sizeof(buf)));
+	}
+	print_rest(result, known, 16);
+}
+
+static int cmd_osinfo(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "guest-get-osinfo", print_osinfo);
+}
+
+static void print_fsinfo(json_t *result)
+{
+	struct table t = { .ncols = 7 };
+	json_t *fs, *disk;
+	size_t i, j;
+
+	table_add(&t, "MOUNTPOINT", "TYPE", "NAME", "SIZE", "USED", "USE%", "DEVICES");
+	json_array_foreach(result, i, fs)
+	{
+		json_t *total = json_object_get(fs, "total-bytes");
+		json_t *used = json_object_get(fs, "used-bytes");
+		char s[32] = "-", u[32] = "-", pct[16] = "-", devs[256] = "";
+
+		if (json_is_number(total))
+			bytes_str(json_number_value(total), s, sizeof(s));
+		if (json_is_number(used))
+			bytes_str(json_number_value(used), u, sizeof(u));
+		if (json_is_number(total) && json_is_number(used) && json_number_value(total) > 0)
+			snprintf(pct, sizeof(pct), "%.0f%%",
+				 100 * json_number_value(used) / json_number_value(total));
+		json_array_foreach(json_object_get(fs, "disk"), j, disk)
+		{
+			const char *dev = json_string_value(json_object_get(disk, "dev"));
+			size_t l = strlen(devs);
+
+			snprintf(devs + l, sizeof(devs) - l, "%s%s", l ? "," : "", dev ? dev : "?");
+		}
+		table_add(&t, json_string_value(json_object_get(fs, "mountpoint")),
+			  json_string_value(json_object_get(fs, "type")),
+			  json_string_value(json_object_get(fs, "name")), s, u, pct,
+			  *devs ? devs : "-");
+	}
+	table_print_free(&t);
+}
+
+static int cmd_fsinfo(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "guest-get-fsinfo", print_fsinfo);
+}
+
+static void print_users(json_t *result)
+{
+	struct table t = { .ncols = 3 };
+	json_t *u;
+	size_t i;
+
+	if (json_array_size(result) == 0) {
+		puts("no users logged in");
+		return;
+	}
+	table_add(&t, "USER", "LOGIN TIME", "DOMAIN");
+	json_array_foreach(result, i, u)
+	{
+		json_t *login = json_object_get(u, "login-time");
+		char when[64] = "-";
+
+		if (json_is_number(login))
+			time_str((int64_t)(json_number_value(login) * 1e9), false, when,
+				 sizeof(when));
+		table_add(&t, json_string_value(json_object_get(u, "user")), when,
+			  json_string_value(json_object_get(u, "domain")));
+	}
+	table_print_free(&t);
+}
+
+static int cmd_users(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "guest-get-users", print_users);
+}
+
+static void print_hostname(json_t *result)
+{
+	char buf[256];
+
+	puts(scalar(json_object_get(result, "host-name"), buf, sizeof(buf)));
+}
+
+static int cmd_hostname(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "guest-get-host-name", print_hostname);
+}
+
+static int parse_seconds(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > TIMEOUT_S_MAX)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* Reads all of stdin, at most MAX bytes. */
+static int read_stdin(size_t max, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap > max) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		return -EFBIG;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* Writes base64 DATA of an exec status member to F. */
+static void write_b64(json_t *data, FILE *f, const char *what)
+{
+	void *buf;
+	size_t len;
+
+	if (!json_is_string(data))
+		return;
+	if (client_base64_decode(json_string_value(data), &buf, &len) < 0) {
+		errorf("guest-exec-status: %s is not base64, ignoring", what);
+		return;
+	}
+	fwrite(buf, 1, len, f);
+	fflush(f);
+	free(buf);
+}
+
+static int exec_args(const char *cmd, int argc, char **argv, json_t *args, double *wait_s)
+{
+	static const struct option opts[] = {
+		{ "wait", required_argument, NULL, 'w' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "stdin", no_argument, NULL, 'i' },
+		{ 0 },
+	};
+	json_t *env = json_array(), *arg = json_array();
+	int c;
+
+	optind = 1;
+	/* "+": options end at the command, whose own options are its own. */
+	while ((c = getopt_long(argc, argv, "+w:e:i", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			if (parse_seconds(optarg, wait_s) < 0)
+				return usage_error(cmd, "--wait: not a number of seconds: %s",
+						   optarg);
+			break;
+		case 'e':
+			if (!strchr(optarg, '='))
+				return usage_error(cmd, "--env wants NAME=VALUE, not %s", optarg);
+			if (json_array_size(env) >= EXEC_ENV_MAX)
+				return usage_error(cmd, "at most %d --env", EXEC_ENV_MAX);
+			json_array_append_new(env, json_string(optarg));
+			break;
+		case 'i': {
+			char *data = NULL, *b64 = NULL;
+			size_t len = 0;
+			int r = read_stdin(EXEC_STDIN_MAX, &data, &len);
+
+			if (r < 0) {
+				errorf("read stdin (at most %d bytes): %s", EXEC_STDIN_MAX,
+				       strerror(-r));
+				return EXIT_USAGE;
+			}
+			r = client_base64_encode(data, len, &b64);
+			free(data);
+			if (r < 0) {
+				errorf("encode stdin: %s", strerror(-r));
+				return EXIT_USAGE;
+			}
+			json_object_set_new(args, "input-data", json_string(b64));
+			free(b64);
+			break;
+		}
+		default:
+			return usage_error(cmd, "bad option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error(cmd, "exec needs a command");
+	json_object_set_new(args, "path", json_string(argv[optind]));
+	for (int i = optind + 1; i < argc; i++)
+		json_array_append_new(arg, json_string(argv[i]));
+	if (json_array_size(arg))
+		json_object_set(args, "arg", arg);
+	if (json_array_size(env))
+		json_object_set(args, "env", env);
+	json_object_set_new(args, "capture-output", json_true());
+	json_decref(env);
+	json_decref(arg);
+	return EXIT_OK;
+}
+
+static int exec_status_code(json_t *st, const char *path)
+{
+	json_t *code = json_object_get(st, "exitcode");
+	json_t *sig = json_object_get(st, "signal");
+
+	if (json_is_true(json_object_get(st, "out-truncated")))
+		errorf("%s: the guest truncated the captured stdout", path);
+	if (json_is_true(json_object_get(st, "err-truncated")))
+		errorf("%s: the guest truncated the captured stderr", path);
+	if (json_is_integer(code))
+		return (int)(json_integer_value(code) & 0xff);
+	if (json_is_integer(sig)) {
+		errorf("%s: killed by signal %" JSON_INTEGER_FORMAT, path, json_integer_value(sig));
+		return 128 + (int)(json_integer_value(sig) & 0x7f);
+	}
+	errorf("%s: exited, but the guest gave neither exit code nor signal", path);
+	return EXIT_GUEST;
+}
+
+static int cmd_exec(struct cli *cli, int argc, char **argv)
+{
+	json_t *args = json_object(), *result = NULL, *st = NULL, *sargs = NULL;
+	double wait_s = EXEC_WAIT_S_DEFAULT;
+	unsigned poll_ms = EXEC_POLL_MIN_MS;
+	const char *path;
+	uint64_t deadline;
+	json_int_t pid;
+	int r;
+
+	r = exec_args(argv[0], argc, argv, args, &wait_s);
+	if (r != EXIT_OK)
+		goto out;
+	path = json_string_value(json_object_get(args, "path"));
+	r = cli_call(cli, "guest-exec", args, &result);
+	if (r != EXIT_OK)
+		goto out;
+	if (!json_is_integer(json_object_get(result, "pid"))) {
+		errorf("guest-exec on %s: the result has no pid", cli->address);
+		r = EXIT_CONNECT;
+		goto out;
+	}
+	pid = json_integer_value(json_object_get(result, "pid"));
+	sargs = json_pack("{s:I}", "pid", pid);
+	deadline = now_mono_ns() + (uint64_t)(wait_s * 1e9);
+	for (;;) {
+		r = cli_call(cli, "guest-exec-status", sargs, &st);
+		if (r != EXIT_OK)
+			goto out;
+		if (json_is_true(json_object_get(st, "exited")))
+			break;
+		json_decref(st);
+		st = NULL;
+		if (now_mono_ns() + poll_ms * 1000000ull > deadline) {
+			errorf("%s (pid %" JSON_INTEGER_FORMAT
+			       ") still runs in the guest after %g s",
+			       path, pid, wait_s);
+			r = EXIT_CONNECT;
+			goto out;
+		}
+		usleep(poll_ms * 1000);
+		poll_ms = poll_ms * 2 > EXEC_POLL_MAX_MS ? EXEC_POLL_MAX_MS : poll_ms * 2;
+	}
+	if (cli->json) {
+		print_json(st, JSON_COMPACT);
+	} else {
+		/* qemu-ga forgets the process once it reported its exit: this
+		 * is the only copy of the output. */
+		write_b64(json_object_get(st, "out-data"), stdout, "out-data");
+		write_b64(json_object_get(st, "err-data"), stderr, "err-data");
+	}
+	r = exec_status_code(st, path);
+out:
+	json_decref(args);
+	json_decref(sargs);
+	json_decref(result);
+	json_decref(st);
+	return r;
+}
+
+static int cmd_shutdown(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reboot", no_argument, NULL, 'r' },
+		{ "halt", no_argument, NULL, 'H' },
+		{ "powerdown", no_argument, NULL, 'p' },
+		{ 0 },
+	};
+	const char *mode = "powerdown";
+	struct client_error err;
+	uint64_t deadline, id_shut, id_sync, got;
+	json_t *args, *sync_args, *reply = NULL;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'r')
+			mode = "reboot";
+		else if (c == 'H')
+			mode = "halt";
+		else if (c == 'p')
+			mode = "powerdown";
+		else
+			return usage_error(argv[0], "bad option");
+	}
+	if (optind < argc)
+		return usage_error(argv[0], "shutdown takes no arguments but an option");
+	r = cli_connect(cli);
+	if (r != EXIT_OK)
+		return r;
+	/* guest-shutdown answers nothing when it succeeds (qemu-ga's
+	 * success-response: false), only an error when it fails. A guest-sync
+	 * sent right behind it tells the two apart: its reply coming first
+	 * means the shutdown was accepted. */
+	args = json_pack("{s:s}", "mode", mode);
+	sync_args = json_pack("{s:I}", "id", (json_int_t)(now_mono_ns() & 0x7fffffff));
+	r = client_queue(cli->c, "guest-shutdown", args, &id_shut, &err);
+	if (r >= 0)
+		r = client_queue(cli->c, "guest-sync", sync_args, &id_sync, &err);
+	json_decref(args);
+	json_decref(sync_args);
+	if (r >= 0)
+		r = client_flush(cli->c, cli->timeout_ms, &err);
+	if (r < 0)
+		return report(r, &err);
+	deadline = now_mono_ns() + (uint64_t)cli->timeout_ms * 1000000u;
+	for (;;) {
+		int left = (int)((deadline - now_mono_ns()) / 1000000u);
+
+		r = client_recv(cli->c, left > 0 ? left : 1, &reply, &got, &err);
+		if (r == -EPIPE) {
+			/* The agent went down with the guest before answering. */
+			if (!cli->json)
+				printf("%s requested (the agent closed the connection)\n", mode);
+			return EXIT_OK;
+		}
+		if (r < 0)
+			return report(r, &err);
+		if (got == id_shut || got == id_sync)
+			break;
+		json_decref(reply);
+	}
+	r = client_reply_result(reply, NULL, &err);
+	json_decref(reply);
+	if (r < 0)
+		return report(r, &err);
+	if (!cli->json)
+		printf("%s requested\n", mode);
+	else
+		puts("{}");
+	return EXIT_OK;
+}
+
+static int cmd_call(struct cli *cli, int argc, char **argv)
+{
+	json_t *args = NULL, *result = NULL;
+	json_error_t jerr;
+	int r;
+
+	if (argc < 2 || argc > 3)
+		return usage_error(argv[0], "call wants NAME [ARGS-JSON]");
+	if (argc == 3) {
+		args = json_loads(argv[2], 0, &jerr);
+		if (!args)
+			return usage_error(argv[0], "ARGS-JSON: %s (at character %d)", jerr.text,
+					   jerr.position);
+		if (!json_is_object(args)) {
+			json_decref(args);
+			return usage_error(argv[0], "ARGS-JSON must be a JSON object");
+		}
+	}
+	r = cli_call(cli, argv[1], args, &result);
+	json_decref(args);
+	if (r != EXIT_OK)
+		return r;
+	print_json(result, cli->json ? JSON_COMPACT : JSON_INDENT(2));
+	json_decref(result);
+	return EXIT_OK;
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "ping", cmd_ping, "", "Checks that the agent answers (guest-ping)." },
+	{ "info", cmd_info, "",
+	  "The agent's version and the commands it supports, disabled ones marked "
+	  "(guest-info)." },
+	{ "health", cmd_health, "",
+	  "The VM's health: status and reasons, uptime, load, memory, pressure, disks, "
+	  "services (porthole-health; porthole-agent only)." },
+	{ "time", cmd_time, "",
+	  "The guest's clock and its offset from the host's (guest-get-time). The offset "
+	  "is measured against the middle of the round trip; --json prints the guest's "
+	  "nanoseconds since the epoch." },
+	{ "network", cmd_network, "",
+	  "The guest's network interfaces: name, MAC and addresses "
+	  "(guest-network-get-interfaces)." },
+	{ "osinfo", cmd_osinfo, "", "The guest's operating system and kernel (guest-get-osinfo)." },
+	{ "fsinfo", cmd_fsinfo, "",
+	  "The guest's mounted block-device file systems, their size and use "
+	  "(guest-get-fsinfo)." },
+	{ "users", cmd_users, "", "Users logged in to the guest (guest-get-users)." },
+	{ "hostname", cmd_hostname, "", "The guest's host name (guest-get-host-name)." },
+	{ "exec", cmd_exec, "[--wait S] [--env NAME=VALUE]... [--stdin] [--] CMD [ARG...]",
+	  "Runs CMD in the guest (guest-exec with capture-output), waits for it at most S "
+	  "seconds (300 by default) polling guest-exec-status, prints its stdout and stderr "
+	  "and exits with its status (128+N when killed by signal N). --stdin sends porthole's "
+	  "standard input (at most 1 MiB) as the command's. The agent must allow guest-exec." },
+	{ "shutdown", cmd_shutdown, "[--reboot | --halt]",
+	  "Powers the guest off (or reboots, or halts it) (guest-shutdown). The agent sends "
+	  "no reply when it accepts: porthole sends guest-sync behind it and takes its reply, "
+	  "or the connection closing, as the acceptance." },
+	{ "call", cmd_call, "NAME [ARGS-JSON]",
+	  "Calls any command NAME with the arguments ARGS-JSON (a JSON object) and prints "
+	  "the JSON result (indented; compact with --json)." },
+	{ "help", cmd_help, "[COMMAND]", "Describes COMMAND, or lists the commands." },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void print_usage(FILE *f)
+{
+	fputs("Usage: porthole [OPTIONS] COMMAND [ARGS...]\n"
+	      "Asks porthole-agent (or any QEMU guest agent) in the VM.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --connect ADDRESS  unix:PATH, vsock:CID:PORT, or hvsock:PATH:PORT (the\n"
+	      "                         'CONNECT <port>' unix socket of Firecracker, Cloud\n"
+	      "                         Hypervisor and vhost-user vsock). Default: unix:" DEFAULT_SOCKET
+	      "\n"
+	      "                         if it exists here, else $PORTHOLE_CONNECT.\n"
+	      "  -j, --json             print the command's raw JSON result\n"
+	      "  -t, --timeout S        for connecting and for each reply (default 10)\n"
+	      "  -h, --help             this text; 'porthole help COMMAND' for one command\n"
+	      "  -V, --version          porthole's version\n"
+	      "\n"
+	      "Commands:\n",
+	      f);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->args);
+	fputs("\nExit status: 0 ok, 1 the guest answered an error, 2 usage, 3 could not\n"
+	      "connect, the connection failed or timed out; exec: the command's status.\n",
+	      f);
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void print_command_help(const struct command *c)
+{
+	printf("Usage: porthole [OPTIONS] %s%s%s\n\n%s\n", c->name, *c->args ? " " : "", c->args,
+	       c->help);
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv)
+{
+	const struct command *c;
+
+	(void)cli;
+	if (argc < 2) {
+		print_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		return usage_error("help", "help takes one command");
+	c = find_command(argv[1]);
+	if (!c)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	print_command_help(c);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "connect", required_argument, NULL, 'c' }, { "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	     { 0 },
+	};
+	struct cli cli = { .timeout_ms = CLIENT_TIMEOUT_MS_DEFAULT };
+	const struct command *cmd;
+	double timeout_s;
+	int c, r;
+
+	/* "+": options after the command are the command's. */
+	while ((c = getopt_long(argc, argv, "+c:jt:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cli.address = optarg;
+			break;
+		case 'j':
+			cli.json = true;
+			break;
+		case 't':
+			if (parse_seconds(optarg, &timeout_s) < 0)
+				return usage_error(NULL,
+						   "--timeout: not a number of seconds in "
+						   "(0, %.0f]: %s",
+						   TIMEOUT_S_MAX, optarg);
+			cli.timeout_ms = (int)(timeout_s * 1000 + 0.999);
+			break;
+		case 'h':
+			print_usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("porthole %s\n", PORTHOLE_VERSION);
+			return EXIT_OK;
+		default:
+			print_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error(NULL, "no command");
+	cmd = find_command(argv[optind]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[optind]);
+	/* "porthole COMMAND --help" is "porthole help COMMAND". */
+	for (int i = optind + 1; i < argc && cmd->run != cmd_exec && cmd->run != cmd_call; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			print_command_help(cmd);
+			return EXIT_OK;
+		}
+	if ((cmd->run == cmd_exec || cmd->run == cmd_call) && optind + 1 < argc &&
+	    (strcmp(argv[optind + 1], "--help") == 0 || strcmp(argv[optind + 1], "-h") == 0)) {
+		print_command_help(cmd);
+		return EXIT_OK;
+	}
+	r = cmd->run(&cli, argc - optind, argv + optind);
+	/* Flush before closing: a full pipe is not the agent's problem. */
+	fflush(stdout);
+	client_close(cli.c);
+	return r;
+}

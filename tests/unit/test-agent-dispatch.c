@@ -1,0 +1,222 @@
+/* agent/dispatch.c: the request envelope, argument checks, enabling, and the
+ * reply's bytes, checked against what Debian's qemu-ga 7.2 sends for the same
+ * request (tests/fixtures/qga-7.2-replies.md). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "dispatch.h"
+#include "log.h"
+#include "options.h"
+
+static struct agent agent;
+
+static char *call(const char *request)
+{
+	struct reply r = { 0 };
+	int n = dispatch_value(&agent, request, strlen(request), &r);
+	char *s;
+
+	assert_true(n >= 0);
+	if (n == 0)
+		return strdup("(no reply)");
+	s = strndup(r.data, r.len);
+	free(r.data);
+	return s;
+}
+
+static void expect(const char *request, const char *reply)
+{
+	char *got = call(request);
+
+	if (strcmp(got, reply) != 0)
+		fail_msg("request %s\n  expected %s  got      %s", request, reply, got);
+	free(got);
+}
+
+/* Byte for byte what qemu-ga 7.2 answers. */
+static void test_same_bytes_as_qemu_ga(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "{\"execute\":\"guest-ping\"}", "{\"return\": {}}\n" },
+		{ "{\"execute\":\"guest-ping\",\"id\":5}", "{\"return\": {}, \"id\": 5}\n" },
+		{ "{\"execute\":\"guest-ping\",\"id\":\"abc\"}",
+		  "{\"return\": {}, \"id\": \"abc\"}\n" },
+		{ "{\"execute\":\"guest-ping\",\"id\":{\"a\":1}}",
+		  "{\"return\": {}, \"id\": {\"a\": 1}}\n" },
+		{ "{\"execute\":\"guest-ping\",\"id\":null}", "{\"return\": {}, \"id\": null}\n" },
+		{ "{\"execute\":\"guest-ping\",\"foo\":1}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member 'foo' is "
+		  "unexpected\"}}\n" },
+		{ "{\"execute\":\"guest-nonexistent\"}",
+		  "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
+		  "guest-nonexistent has not been found\"}}\n" },
+		{ "{\"execute\":\"guest-nonexistent\",\"id\":7}",
+		  "{\"id\": 7, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
+		  "guest-nonexistent has not been found\"}}\n" },
+		{ "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":123}}",
+		  "\xff{\"return\": 123}\n" },
+		{ "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":456},\"id\":9}",
+		  "{\"return\": 456, \"id\": 9}\n" },
+		{ "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":-1}}", "{\"return\": -1}\n" },
+		{ "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":1.0}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+		  "'id', expected: integer\"}}\n" },
+		{ "{\"execute\":\"guest-sync\"}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'id' is "
+		  "missing\"}}\n" },
+		{ "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":\"x\"}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+		  "'id', expected: integer\"}}\n" },
+		{ "{\"execute\":\"guest-ping\",\"arguments\":{\"x\":1}}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+		  "unexpected\"}}\n" },
+		{ "{\"execute\":\"guest-ping\",\"arguments\":5}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+		  "'arguments' must be an object\"}}\n" },
+		{ "{\"execute\":5}",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input "
+		  "member 'execute' must be a string\"}}\n" },
+		{ "\"just a string\"", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP "
+				       "input must be a JSON object\"}}\n" },
+		{ "[1,2]",
+		  "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input must be "
+		  "a JSON object\"}}\n" },
+		{ "{}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input lacks "
+			"member 'execute'\"}}\n" },
+		{ "{\"arguments\":{}}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP "
+					"input lacks member 'execute'\"}}\n" },
+		{ "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":1},\"id\":\"a}b{c\"}",
+		  "{\"return\": 1, \"id\": \"a}b{c\"}\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect(cases[i][0], cases[i][1]);
+}
+
+/* Where qemu-ga's text comes from its own JSON parser, porthole's comes from
+ * jansson: the class is the same and the text says what was wrong. */
+static void test_parse_errors(void **state)
+{
+	static const char prefix[] =
+		"{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, ";
+	static const char *const bad[] = {
+		"{\"execute\":}",
+		"]",
+		"garbage",
+		"{\"execute\":\"guest-ping\",\"execute\":\"guest-info\"}",
+		"{\"execute\":\"guest-ping\",\"id\":\"\xc3(\"}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *got = call(bad[i]);
+
+		if (strncmp(got, prefix, strlen(prefix)) != 0)
+			fail_msg("%s: %s", bad[i], got);
+		free(got);
+	}
+}
+
+static void test_big_integers_exact(void **state)
+{
+	(void)state;
+	/* int64 both ways, as qemu-ga */
+	expect("{\"execute\":\"guest-sync\",\"arguments\":{\"id\":9223372036854775807}}",
+	       "{\"return\": 9223372036854775807}\n");
+	expect("{\"execute\":\"guest-sync\",\"arguments\":{\"id\":-9223372036854775808}}",
+	       "{\"return\": -9223372036854775808}\n");
+}
+
+static void test_blocked_and_disabled(void **state)
+{
+	struct agent a = { 0 };
+	struct reply r = { 0 };
+	static const char req[] = "{\"execute\":\"guest-ping\",\"id\":1}";
+
+	(void)state;
+	options_defaults(&a.cfg);
+	snprintf(a.cfg.block_rpcs[0], 64, "guest-ping");
+	a.cfg.n_block_rpcs = 1;
+	snprintf(a.cfg.block_rpcs[1], 64, "no-such-command");
+	a.cfg.n_block_rpcs = 2;
+	assert_int_equal(dispatch_init(&a), 1); /* the unknown name is counted */
+	assert_int_equal(dispatch_value(&a, req, strlen(req), &r), 1);
+	assert_string_equal(r.data, "{\"id\": 1, \"error\": {\"class\": \"CommandNotFound\", "
+				    "\"desc\": \"Command guest-ping has been disabled\"}}\n");
+	free(r.data);
+	/* guest-exec is off unless enabled, and guest-info says so */
+	assert_non_null(dispatch_find("guest-exec"));
+	assert_false(dispatch_find("guest-exec")->enabled);
+	assert_false(dispatch_find("guest-ping")->enabled);
+	assert_true(dispatch_find("guest-info")->enabled);
+
+	/* allow list: only those */
+	options_defaults(&a.cfg);
+	snprintf(a.cfg.allow_rpcs[0], 64, "guest-info");
+	a.cfg.n_allow_rpcs = 1;
+	a.cfg.exec_enabled = true;
+	assert_int_equal(dispatch_init(&a), 0);
+	assert_true(dispatch_find("guest-info")->enabled);
+	assert_false(dispatch_find("guest-ping")->enabled);
+	assert_false(dispatch_find("guest-exec")->enabled);
+	dispatch_init(&agent);
+}
+
+static void test_guest_info_shape(void **state)
+{
+	struct reply r = { 0 };
+	static const char req[] = "{\"execute\":\"guest-info\"}";
+	json_t *j, *cmds, *c;
+	size_t i, n_seen = 0;
+
+	(void)state;
+	assert_int_equal(dispatch_value(&agent, req, strlen(req), &r), 1);
+	j = json_loadb(r.data, r.len, 0, NULL);
+	assert_non_null(j);
+	assert_true(json_is_string(json_object_get(json_object_get(j, "return"), "version")));
+	cmds = json_object_get(json_object_get(j, "return"), "supported_commands");
+	assert_true(json_is_array(cmds));
+	json_array_foreach(cmds, i, c)
+	{
+		/* exactly qemu-ga's members */
+		assert_int_equal(json_object_size(c), 3);
+		assert_true(json_is_string(json_object_get(c, "name")));
+		assert_true(json_is_boolean(json_object_get(c, "enabled")));
+		assert_true(json_is_boolean(json_object_get(c, "success-response")));
+		if (strcmp(json_string_value(json_object_get(c, "name")), "guest-shutdown") == 0) {
+			assert_true(json_is_false(json_object_get(c, "success-response")));
+			n_seen++;
+		}
+	}
+	assert_int_equal(n_seen, 1);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_object_get(json_object_get(j, "return"), "porthole"), "protocol")),
+		AGENT_VERSION_PROTOCOL);
+	json_decref(j);
+	free(r.data);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_bytes_as_qemu_ga),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_big_integers_exact),
+		cmocka_unit_test(test_blocked_and_disabled),
+		cmocka_unit_test(test_guest_info_shape),
+	};
+
+	log_set_level(LOG_LEVEL_EMERG);
+	options_defaults(&agent.cfg);
+	dispatch_init(&agent);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
