@@ -36,6 +36,7 @@ struct loop {
 	bool quit;
 	struct loop_fd fds[LOOP_FDS_MAX];
 	struct loop_timer timers[LOOP_TIMERS_MAX];
+	size_t timers_used; /* slots from here on are all free: scans stop here */
 	int64_t next_timer_id;
 	int sigfd;
 	loop_child_fn child_fn;
@@ -141,7 +142,7 @@ void loop_cancel(struct loop *l, int64_t id)
 {
 	if (id <= 0)
 		return;
-	for (size_t i = 0; i < LOOP_TIMERS_MAX; i++)
+	for (size_t i = 0; i < l->timers_used; i++)
 		if (l->timers[i].id == id)
 			l->timers[i].id = 0;
 }
@@ -194,7 +195,9 @@ static int run_timers(struct loop *l)
 {
 	uint64_t now = now_mono_ns(), next = UINT64_MAX;
 
-	for (size_t i = 0; i < LOOP_TIMERS_MAX; i++) {
+	while (l->timers_used > 0 && !l->timers[l->timers_used - 1].id)
+		l->timers_used--;
+	for (size_t i = 0; i < l->timers_used; i++) {
 		struct loop_timer t = l->timers[i];
 
 		if (!t.id)

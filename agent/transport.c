@@ -333,6 +333,11 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
 		c->last_active_ns = now_mono_ns();
 		if (!conn_parse_bytes(c, read_buf, (size_t)n))
 			break;
+		/* A short read drained a socket: epoll (level-triggered) says when
+		 * there is more, which saves a read that would say EAGAIN on every
+		 * request. A port is edge-triggered and must be read to EAGAIN. */
+		if (c->kind != CONN_SERIAL && (size_t)n < sizeof(read_buf))
+			break;
 	}
 	if (conn_flush(c) < 0 && c->kind != CONN_SERIAL) {
 		conn_close(c, "write failed");
