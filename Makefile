@@ -94,20 +94,27 @@ $(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(HOST_LIB_SRCS) $(LIB_
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
 
-# Unit tests: cmocka, built with ASan and UBSan, linked with the init and lib
-# modules (a test names the module it covers: test-config.c -> init/config.c).
-$(BUILD)/tests/test-%: $(call sanobj,tests/unit/test-%.c $(INIT_LIB_SRCS) $(LIB_SRCS))
+# Unit tests: cmocka, built with ASan and UBSan, one per module:
+# test-MODULE.c links init/ and lib/, test-agent-*.c the agent's modules,
+# test-host-*.c the client library. Static pattern rules, so that make never
+# picks the wrong group's rule for a test whose objects are not built yet.
+ALL_UNIT := $(wildcard tests/unit/test-*.c)
+AGENT_UNIT := $(filter tests/unit/test-agent-%,$(ALL_UNIT))
+HOST_UNIT := $(filter tests/unit/test-host-%,$(ALL_UNIT))
+INIT_UNIT := $(filter-out $(AGENT_UNIT) $(HOST_UNIT),$(ALL_UNIT))
+utest = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(1))
+
+$(call utest,$(INIT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(INIT_LIB_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(INIT_PKGS) cmocka)
 
-# test-agent-*.c: the agent's modules; test-host-*.c: the client library.
-$(BUILD)/tests/test-agent-%: $(call sanobj,tests/unit/test-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS))
+$(call utest,$(AGENT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(AGENT_LIB_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS) cmocka)
 
-$(BUILD)/tests/test-host-%: $(call sanobj,tests/unit/test-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS))
+$(call utest,$(HOST_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) cmocka)

@@ -133,6 +133,8 @@ int64_t loop_timer(struct loop *l, uint64_t ms, loop_timer_fn fn, void *data)
 			continue;
 		l->timers[i] = (struct loop_timer){ ++l->next_timer_id,
 						    now_mono_ns() + ms * 1000000, fn, data };
+		if (i + 1 > l->timers_used)
+			l->timers_used = i + 1;
 		return l->timers[i].id;
 	}
 	return -ENOSPC;

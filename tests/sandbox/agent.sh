@@ -119,6 +119,20 @@ expect "a client that never reads its replies does not block another" '{"execute
 kill $hog 2>/dev/null; wait $hog 2>/dev/null
 check "the agent is still running" kill -0 "$agent_pid"
 
+# --- a silent client is closed after the idle time-out (here 1 s; the agent
+# looks every 5 s)
+"$AGENT" --unix "$dir/idle.sock" --no-vsock --no-serial --config /dev/null --cmdline "" \
+	--idle-timeout 1 2>"$dir/idle.log" &
+idle_pid=$!
+wait_for 10 test -S "$dir/idle.sock"
+closed=$(timeout 30 python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(25)
+t = time.monotonic(); d = s.recv(1)
+print("closed" if d == b"" else "data")' "$dir/idle.sock")
+check "a silent client is closed after agent.idle_timeout" test "$closed" = closed
+kill $idle_pid; wait $idle_pid 2>/dev/null
+
 # --- guest-shutdown: no reply; the agent asks init and stops. Here PID 1 is
 # not porthole-init, so nothing is signalled (this host keeps running).
 got=$($RAW "$sock" send '{"execute":"guest-shutdown"}' --quiet-ms 1000)

@@ -1,0 +1,375 @@
+/* The CLI's shared helpers (cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+
+
+void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void errorf(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("porthole: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("porthole: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\n(porthole help %s)\n", cmd);
+	else
+		fputs("\n(porthole --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Prints the error behind R and returns the exit code it stands for. */
+int report(int r, const struct client_error *err)
+{
+	if (client_status(r) == CLIENT_GUEST_ERROR) {
+		errorf("guest error (%s): %s", err->class, err->desc);
+		return EXIT_GUEST;
+	}
+	errorf("%s", err->desc);
+	return EXIT_CONNECT;
+}
+
+/* The address: --connect, else build/vm/agent.sock when it exists here
+ * (what `make run` starts), else $PORTHOLE_CONNECT. */
+static int resolve_address(struct cli *cli, char *buf, size_t size)
+{
+	const char *env = getenv("PORTHOLE_CONNECT");
+	struct stat st;
+
+	if (cli->address)
+		return 0;
+	if (stat(DEFAULT_SOCKET, &st) == 0) {
+		snprintf(buf, size, "unix:%s", DEFAULT_SOCKET);
+		cli->address = buf;
+		return 0;
+	}
+	if (env && *env) {
+		cli->address = env;
+		return 0;
+	}
+	errorf("no agent to talk to: %s does not exist here and PORTHOLE_CONNECT is not set; "
+	       "pass --connect unix:PATH, vsock:CID:PORT or hvsock:PATH:PORT",
+	       DEFAULT_SOCKET);
+	return -ENOENT;
+}
+
+int cli_connect(struct cli *cli)
+{
+	struct client_options o = { .connect_timeout_ms = cli->timeout_ms };
+	struct client_error err;
+	char buf[128];
+	int r;
+
+	if (cli->c)
+		return EXIT_OK;
+	if (resolve_address(cli, buf, sizeof(buf)) < 0)
+		return EXIT_CONNECT;
+	r = client_open(cli->address, &o, &cli->c, &err);
+	if (r < 0)
+		return report(r, &err);
+	return EXIT_OK;
+}
+
+/* Calls NAME; on success *RET holds the result. Returns an exit code. */
+int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret)
+{
+	struct client_error err;
+	int r;
+
+	r = cli_connect(cli);
+	if (r != EXIT_OK)
+		return r;
+	r = client_call_json(cli->c, name, args, cli->timeout_ms, ret, &err);
+	if (r < 0)
+		return report(r, &err);
+	return EXIT_OK;
+}
+
+void print_json(json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags | JSON_ENCODE_ANY);
+
+	if (s) {
+		puts(s);
+		free(s);
+	}
+}
+
+/* A scalar as text: strings as they are, numbers and the rest as JSON. */
+const char *scalar(json_t *v, char *buf, size_t size)
+{
+	char *s;
+
+	if (!v)
+		return "-";
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v)) {
+		snprintf(buf, size, "%.2f", json_real_value(v));
+		return buf;
+	}
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	snprintf(buf, size, "%s", s ? s : "?");
+	free(s);
+	return buf;
+}
+
+const char *bytes_str(double b, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	size_t u = 0;
+
+	while (b >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+		b /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%.0f B", b);
+	else
+		snprintf(buf, size, "%.1f %s", b, units[u]);
+	return buf;
+}
+
+const char *duration_str(uint64_t s, char *buf, size_t size)
+{
+	uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+
+	if (d)
+		snprintf(buf, size, "%" PRIu64 "d %" PRIu64 "h %" PRIu64 "m", d, h, m);
+	else if (h)
+		snprintf(buf, size, "%" PRIu64 "h %" PRIu64 "m %" PRIu64 "s", h, m, s % 60);
+	else if (m)
+		snprintf(buf, size, "%" PRIu64 "m %" PRIu64 "s", m, s % 60);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", s);
+	return buf;
+}
+
+/* Nanoseconds since the epoch as "2025-11-27 13:09:38.129112000 UTC", or
+ * without the fraction. */
+const char *time_str(int64_t ns, bool fraction, char *buf, size_t size)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+	char day[40];
+
+	if (frac < 0) {
+		frac += 1000000000;
+		s--;
+	}
+	if (!gmtime_r(&s, &tm)) {
+		snprintf(buf, size, "%" PRId64 " ns", ns);
+		return buf;
+	}
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm);
+	if (fraction)
+		snprintf(buf, size, "%.32s.%09ld UTC", day, frac);
+	else
+		snprintf(buf, size, "%.32s UTC", day);
+	return buf;
+}
+
+
+void table_add(struct table *t, ...)
+{
+	va_list ap;
+
+	if (t->n + t->ncols > t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char **nc = realloc(t->cells, cap * sizeof(*nc));
+
+		if (!nc)
+			return; /* out of memory: the row is left out */
+		t->cells = nc;
+		t->cap = cap;
+	}
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+
+		t->cells[t->n++] = strdup(s ? s : "-");
+	}
+	va_end(ap);
+}
+
+void table_print_free(struct table *t)
+{
+	size_t width[TABLE_COLS] = { 0 };
+
+	for (size_t i = 0; i < t->n; i++) {
+		size_t l = t->cells[i] ? strlen(t->cells[i]) : 0;
+
+		if (l > width[i % t->ncols])
+			width[i % t->ncols] = l;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		size_t col = i % t->ncols;
+		const char *s = t->cells[i] ? t->cells[i] : "";
+
+		if (col + 1 == t->ncols)
+			printf("%s\n", s);
+		else
+			printf("%-*s  ", (int)width[col], s);
+		free(t->cells[i]);
+	}
+	free(t->cells);
+	*t = (struct table){ 0 };
+}
+
+/* Prints V as "PATH: key=value ..." lines, one per nested object, whatever
+ * its shape: what the agent adds later still shows. */
+void print_tree(int indent, const char *path, json_t *v)
+{
+	const char *key;
+	json_t *m;
+	char buf[128];
+	bool any_scalar = false;
+
+	if (!json_is_object(v)) {
+		printf("%*s%s: %s\n", indent, "", path, scalar(v, buf, sizeof(buf)));
+		return;
+	}
+	json_object_foreach(v, key, m)
+	{
+		size_t i;
+		json_t *e;
+
+		if (json_is_object(m))
+			continue;
+		if (!any_scalar)
+			printf("%*s%s:", indent, "", path);
+		any_scalar = true;
+		if (!json_is_array(m)) {
+			printf(" %s=%s", key, scalar(m, buf, sizeof(buf)));
+			continue;
+		}
+		printf(" %s=", key);
+		json_array_foreach(m, i, e)
+			printf("%s%s", i ? "," : "", scalar(e, buf, sizeof(buf)));
+	}
+	if (any_scalar)
+		putchar('\n');
+	json_object_foreach(v, key, m)
+	{
+		char sub[128];
+
+		if (!json_is_object(m))
+			continue;
+		snprintf(sub, sizeof(sub), "%s %s", path, key);
+		print_tree(indent, sub, m);
+	}
+}
+
+bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+void print_rest(json_t *obj, const char *const *known, int width)
+{
+	const char *key;
+	json_t *m;
+	char buf[256];
+
+	json_object_foreach(obj, key, m)
+	{
+		if (in_list(key, known))
+			continue;
+		char label[64];
+
+		if (json_is_object(m)) {
+			print_tree(0, key, m);
+			continue;
+		}
+		snprintf(label, sizeof(label), "%s:", key);
+		if (json_is_array(m)) {
+			size_t i;
+			json_t *e;
+
+			printf("%-*s", width, label);
+			json_array_foreach(m, i, e)
+				printf("%s%s", i ? ", " : " ", scalar(e, buf, sizeof(buf)));
+			putchar('\n');
+			continue;
+		}
+		printf("%-*s %s\n", width, label, scalar(m, buf, sizeof(buf)));
+	}
+}
+
+int no_args(const char *cmd, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		return usage_error(cmd, "%s takes no arguments", cmd);
+	return EXIT_OK;
+}
+
+/* Runs a command without arguments and prints the raw result for --json,
+ * or calls PRINT. */
+int simple(struct cli *cli, int argc, char **argv, const char *name,
+		  void (*print)(json_t *result))
+{
+	json_t *result = NULL;
+	int r = no_args(argv[0], argc, argv);
+
+	if (r != EXIT_OK)
+		return r;
+	r = cli_call(cli, name, NULL, &result);
+	if (r != EXIT_OK)
+		return r;
+	if (cli->json)
+		print_json(result, JSON_COMPACT);
+	else
+		print(result);
+	json_decref(result);
+	return EXIT_OK;
+}
+
+
+int parse_seconds(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > TIMEOUT_S_MAX)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* The CLI's shared parts: the connection and call helpers, output helpers
+ * (tables, sizes, times, JSON), exit codes. host/porthole.c has the command
+ * table; groups of commands live in host/cli-*.c. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+
+/* Exit codes (docs/cli.md). exec exits with the command's own status. */
+enum {
+	EXIT_OK = 0,
+	EXIT_GUEST = 1, /* the guest answered with an error */
+	EXIT_USAGE = 2, /* the command line is wrong */
+	EXIT_CONNECT = 3, /* could not connect, the connection failed, or timed out */
+};
+
+#define DEFAULT_SOCKET "build/vm/agent.sock"
+#define TIMEOUT_S_MAX 86400.0
+#define EXEC_WAIT_S_DEFAULT 300.0
+#define EXEC_ENV_MAX 64
+#define EXEC_STDIN_MAX (1024 * 1024)
+/* guest-exec-status polling: quick at first for short commands, then
+ * at most this often. */
+#define EXEC_POLL_MIN_MS 5
+#define EXEC_POLL_MAX_MS 250
+
+struct cli {
+	const char *address;
+	bool json;
+	int timeout_ms;
+	struct client *c;
+};
+
+/* A text table: columns as wide as their widest cell, two spaces apart. */
+#define TABLE_COLS 8
+
+struct table {
+	size_t ncols;
+	char **cells;
+	size_t n, cap;
+};
+
+
+void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints a usage error naming CMD's help and returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the error behind R and returns the exit code it stands for. */
+int report(int r, const struct client_error *err);
+int cli_connect(struct cli *cli);
+/* Calls NAME; on success *RET holds the result. Returns an exit code. */
+int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret);
+void print_json(json_t *v, size_t flags);
+const char *scalar(json_t *v, char *buf, size_t size);
+const char *bytes_str(double b, char *buf, size_t size);
+const char *duration_str(uint64_t s, char *buf, size_t size);
+const char *time_str(int64_t ns, bool fraction, char *buf, size_t size);
+void table_add(struct table *t, ...);
+void table_print_free(struct table *t);
+void print_tree(int indent, const char *path, json_t *v);
+void print_rest(json_t *obj, const char *const *known, int width);
+bool in_list(const char *s, const char *const *list);
+int no_args(const char *cmd, int argc, char **argv);
+/* Runs a command without arguments: the raw result for --json, else PRINT. */
+int simple(struct cli *cli, int argc, char **argv, const char *name, void (*print)(json_t *result));
+int parse_seconds(const char *s, double *ret);
+
+/* Commands in host/cli-*.c, listed in porthole.c's table. */
