@@ -9,11 +9,13 @@ CC ?= cc
 CLANG ?= clang
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0)
+# The newest commit's time: the agent refuses to set the clock before it.
+BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wsign-compare -Werror
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Ilib -Iinit -Iagent -Ihost \
-	-DPORTHOLE_VERSION='"$(VERSION)"' -MMD -MP
+	-DPORTHOLE_VERSION='"$(VERSION)"' -DPORTHOLE_BUILD_EPOCH=$(BUILD_EPOCH)LL -MMD -MP
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 
@@ -22,7 +24,7 @@ AGENT_PKGS := jansson libmnl inih
 HOST_PKGS := jansson inih
 ALL_PKGS := inih libmnl libkmod jansson
 
-LIB_SRCS := lib/log.c lib/util.c lib/conf.c
+LIB_SRCS := lib/log.c lib/util.c lib/conf.c lib/dnsconf.c
 INIT_SRCS := $(wildcard init/*.c)
 INIT_LIB_SRCS := $(filter-out init/main.c,$(INIT_SRCS))
 # agent/main.c is the daemon; the rest is what tests link.

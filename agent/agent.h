@@ -32,6 +32,8 @@ struct agent_config {
 	char block_rpcs[AGENT_RPCS_MAX][64];
 	size_t n_block_rpcs;
 	char data_mount[256]; /* the data disk's mount point, for health */
+	bool ptp_sync; /* keep the clock on the KVM PTP clock */
+	unsigned ptp_interval_s;
 };
 
 struct agent {

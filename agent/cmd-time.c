@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "cmd-time.h"
 #include "command.h"
 #include "log.h"
 #include "util.h"
@@ -33,7 +34,7 @@ static int get_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
 /* Writes the system clock's current second to the RTC (rtc(4): RTC_SET_TIME
  * takes broken-down UTC). The RTC counts whole seconds: the result is within
  * a second, as good as the RTC can hold without waiting for its tick. */
-static int rtc_write(struct cmd_error *err)
+int cmd_time_rtc_write(struct cmd_error *err)
 {
 	_cleanup_close_ int fd = open(RTC_DEV, O_RDONLY | O_CLOEXEC);
 	struct rtc_time rt = { 0 };
@@ -131,7 +132,7 @@ static int set_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
 			return -1;
 		log_info("guest-set-time: clock set to %lld.%09lld", (long long)(ns / NSEC_PER_SEC),
 			 (long long)(ns % NSEC_PER_SEC));
-		return rtc_write(err);
+		return cmd_time_rtc_write(err);
 	}
 	if (rtc_read(&ns, err) < 0 || set_clock(ns, err) < 0)
 		return -1;

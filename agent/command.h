@@ -26,7 +26,8 @@ int cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
  * object when the request had none), already checked against the command's
  * argument table (every required member present, every member of its type,
  * no unknown member). On success it returns 0 and sets *RESULT to a new
- * reference (NULL means {}); on failure it returns -1 with ERR filled. */
+ * reference (NULL means {}); on failure it returns -1 with ERR filled; it
+ * returns 1 when it took the reply over with cmd_async_take. */
 typedef int (*cmd_handler)(struct agent *a, json_t *args, json_t **result, struct cmd_error *err);
 
 enum arg_type {
@@ -52,6 +53,20 @@ enum cmd_flags {
 	CMD_DISABLED_BY_DEFAULT = 1 << 1, /* guest-exec: enabled by configuration */
 	CMD_SYNC_DELIMITED = 1 << 2, /* the reply is preceded by 0xFF */
 };
+
+/* A reply owed: what a command that answers later (a long poll) holds. */
+struct cmd_async;
+
+/* For a handler that answers later: takes the reply over (the handler then
+ * returns 1) and sends it with cmd_async_finish. The connection reads no
+ * further request until then, so replies stay in order. NULL when out of
+ * memory, or when the request came from no connection (tests). */
+struct cmd_async *cmd_async_take(void);
+
+/* Sends the owed reply: RESULT (stolen; NULL means {}) when ERR is NULL, the
+ * error otherwise. Frees PENDING. When the client has gone meanwhile, the
+ * reply is dropped. */
+void cmd_async_finish(struct cmd_async *pending, json_t *result, const struct cmd_error *err);
 
 struct command {
 	const char *name;

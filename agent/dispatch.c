@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "transport.h"
 #include "util.h"
 
 #define COMMANDS_MAX 64
@@ -18,6 +19,7 @@
 static const struct command *const tables[] = {
 	cmd_sync_table, cmd_time_table,	 cmd_system_table, cmd_network_table,
 	cmd_fs_table,	cmd_power_table, cmd_exec_table,   cmd_health_table,
+	cmd_netcfg_table, cmd_clock_table,
 };
 
 static struct dispatch_entry entries[COMMANDS_MAX];
@@ -227,7 +229,70 @@ static int check_envelope(json_t *req, const char **name, json_t **args, struct 
 	return 0;
 }
 
+struct cmd_async {
+	uint64_t origin;
+	json_t *id; /* the request's, or NULL */
+	bool delimited;
+};
+
+/* The request being handled, for cmd_async_take. */
+static struct {
+	uint64_t origin;
+	json_t *id;
+	bool delimited;
+	bool taken;
+} current;
+
+struct cmd_async *cmd_async_take(void)
+{
+	struct cmd_async *p;
+
+	if (!current.origin)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->origin = current.origin;
+	p->id = current.id ? json_incref(current.id) : NULL;
+	p->delimited = current.delimited;
+	current.taken = true;
+	return p;
+}
+
+void cmd_async_finish(struct cmd_async *p, json_t *result, const struct cmd_error *err)
+{
+	struct reply out = { 0 };
+	int r;
+
+	if (err) {
+		json_decref(result);
+		r = error_reply(err->class ? err->class : "GenericError", err->desc, p->id, &out);
+	} else {
+		json_t *reply = json_object();
+
+		if (!reply || json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
+			json_decref(reply);
+			r = -ENOMEM;
+		} else {
+			if (p->id)
+				json_object_set(reply, "id", p->id);
+			r = render(reply, p->delimited, &out);
+		}
+	}
+	/* the connection is released even when there is nothing to send */
+	transport_deliver(p->origin, r > 0 ? &out : NULL);
+	free(out.data);
+	json_decref(p->id);
+	free(p);
+}
+
 int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *out)
+{
+	return dispatch_value_from(a, 0, data, len, out);
+}
+
+int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size_t len,
+			struct reply *out)
 {
 	struct cmd_error err = { 0 };
 	const struct dispatch_entry *e;
@@ -267,7 +332,19 @@ int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *
 	}
 	if (check_args(e->cmd, args, &err) < 0)
 		goto fail;
+	/* what cmd_async_take needs, should the handler answer later */
+	current.origin = origin;
+	current.id = id;
+	current.delimited = e->cmd->flags & CMD_SYNC_DELIMITED;
+	current.taken = false;
 	r = e->cmd->handler(a, args, &result, &err);
+	if (r > 0) {
+		json_decref(req);
+		if (current.taken)
+			return 2;
+		log_error("%s: answered later without taking the reply", name);
+		return -EINVAL;
+	}
 	if (r < 0)
 		goto fail;
 	if (e->cmd->flags & CMD_NO_REPLY_ON_SUCCESS) {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "agent.h"
 #include "command.h"
@@ -29,8 +30,13 @@ struct reply {
 };
 
 /* Handles one complete value from the stream. Returns 1 with *OUT filled,
- * 0 when there is nothing to send (guest-shutdown), -ENOMEM. */
+ * 0 when there is nothing to send (guest-shutdown), 2 when the reply comes
+ * later (an asynchronous command: see transport_deliver), -ENOMEM. */
 int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *out);
+/* The same, for a request from connection ORIGIN (transport.c's id), which
+ * an asynchronous command's late reply goes to. */
+int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size_t len,
+			struct reply *out);
 
 /* An error reply for what the stream itself refused (too long, too deep,
  * a request cut by 0xFF). */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "cmd-clock.h"
 #include "cmd-exec.h"
 #include "conf.h"
 #include "dispatch.h"
@@ -211,10 +212,12 @@ int main(int argc, char **argv)
 		log_error("no transport could be opened: nothing to answer on");
 		return EXIT_SYSTEM;
 	}
+	clock_watch_start(&a);
 	log_info("porthole-agent %s ready", PORTHOLE_VERSION);
 	r = loop_run(a.loop);
 	if (a.shutdown_requested)
 		ask_init_to_shut_down(a.shutdown_signal);
+	clock_watch_stop(&a);
 	transport_stop(&a);
 	cmd_exec_free(&a);
 	loop_free(a.loop);

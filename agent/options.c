@@ -168,6 +168,23 @@ static int p_data_mount(struct agent_config *c, const char *v, const char **expe
 	return 0;
 }
 
+static int p_ptp_sync(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "a boolean";
+	return parse_bool(v, &c->ptp_sync) < 0 ? -EINVAL : 0;
+}
+
+static int p_ptp_interval(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "seconds, 1 to 3600";
+	if (parse_u(v, 1, 3600, &n) < 0)
+		return -EINVAL;
+	c->ptp_interval_s = (unsigned)n;
+	return 0;
+}
+
 static const struct option_key keys[] = {
 	{ "vsock_port", p_vsock_port },
 	{ "vsock_cids", p_vsock_cids },
@@ -181,6 +198,7 @@ static const struct option_key keys[] = {
 	{ "allow_rpcs", p_allow_rpcs },
 	{ "block_rpcs", p_block_rpcs },
 	{ "data_mount", p_data_mount },
+	{ "ptp_sync", p_ptp_sync },	 { "ptp_interval", p_ptp_interval },
 };
 
 void options_defaults(struct agent_config *c)
@@ -200,6 +218,8 @@ void options_defaults(struct agent_config *c)
 	c->idle_timeout_s = 300;
 	c->exec_output_max = 1 << 20;
 	snprintf(c->data_mount, sizeof(c->data_mount), "/var/lib");
+	c->ptp_sync = true;
+	c->ptp_interval_s = 16;
 }
 
 int options_set(struct agent_config *c, const char *key, const char *value, const char *where)

@@ -44,6 +44,8 @@ struct conn {
 	size_t out_off, out_len, out_cap;
 	uint64_t last_active_ns;
 	bool want_out; /* EPOLLOUT is armed */
+	bool awaiting; /* an asynchronous command owes a reply: read nothing more */
+	uint64_t id;   /* for transport_deliver; never reused */
 	struct conn *next;
 };
 
@@ -57,6 +59,7 @@ struct listener {
 static char read_buf[READ_CHUNK];
 static struct conn *conns;
 static unsigned n_clients;
+static uint64_t next_conn_id;
 static struct listener listeners[2];
 static size_t n_listeners;
 static int64_t sweep_timer;
@@ -192,7 +195,11 @@ static bool on_item(void *user, const struct stream_item *item)
 
 	switch (item->event) {
 	case STREAM_VALUE:
-		r = dispatch_value(c->a, item->data, item->len, &reply);
+		r = dispatch_value_from(c->a, c->id, item->data, item->len, &reply);
+		if (r == 2) {
+			c->awaiting = true;
+			return false;
+		}
 		break;
 	case STREAM_RESYNC:
 		/* qemu-ga's lexer answers every 0xFF with this error (the byte shown
@@ -272,13 +279,23 @@ static bool conn_parse_kept(struct conn *c)
 
 static void conn_event(struct loop *l, int fd, uint32_t events, void *data);
 
-/* An edge-triggered port must be read to EAGAIN: when a round limit stopped
- * the reading, the rest is read on the next turn of the loop. */
+/* Goes on with a connection on the next turn of the loop: an edge-triggered
+ * port stopped by the round limit, or a connection whose late reply came.
+ * By id, not pointer: the connection may be gone by then. */
 static void conn_resume(struct loop *l, void *data)
 {
-	struct conn *c = data;
+	uint64_t id = (uint64_t)(uintptr_t)data;
 
-	conn_event(l, c->fd, 0, c);
+	for (struct conn *c = conns; c; c = c->next)
+		if (c->id == id) {
+			conn_event(l, c->fd, 0, c);
+			return;
+		}
+}
+
+static void conn_resume_later(struct conn *c)
+{
+	loop_timer(c->a->loop, 0, conn_resume, (void *)(uintptr_t)c->id);
 }
 
 static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
@@ -303,11 +320,11 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
 	for (int rounds = 0;; rounds++) {
 		ssize_t n;
 
-		if (!conn_parse_kept(c) || conn_backlogged(c))
+		if (c->awaiting || !conn_parse_kept(c) || c->awaiting || conn_backlogged(c))
 			break;
 		if (rounds == 64) {
 			if (c->kind == CONN_SERIAL)
-				loop_timer(l, 0, conn_resume, c);
+				conn_resume_later(c);
 			break;
 		}
 		n = read(c->fd, read_buf, sizeof(read_buf));
@@ -365,6 +382,7 @@ static struct conn *conn_new(struct agent *a, int fd, enum conn_kind kind, const
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	stream_init(&c->st, a->cfg.max_request);
 	c->last_active_ns = now_mono_ns();
+	c->id = ++next_conn_id;
 	if (loop_add_fd(a->loop, fd, conn_events(c), conn_event, c) < 0) {
 		free(c);
 		return NULL;
@@ -445,6 +463,22 @@ static void on_accept(struct loop *l, int lfd, uint32_t events, void *data)
 	}
 }
 
+void transport_deliver(uint64_t origin, const struct reply *reply)
+{
+	struct conn *c;
+
+	for (c = conns; c && c->id != origin; c = c->next)
+		;
+	if (!c)
+		return;
+	c->awaiting = false;
+	if (reply && conn_queue(c, reply->data, reply->len) < 0)
+		log_warn("%s: reply of %zu bytes dropped: client not reading", c->name, reply->len);
+	c->last_active_ns = now_mono_ns();
+	/* sends it, then goes on with what the client sent meanwhile */
+	conn_resume_later(c);
+}
+
 static void sweep(struct loop *l, void *data)
 {
 	struct agent *a = data;
@@ -453,7 +487,8 @@ static void sweep(struct loop *l, void *data)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (c->kind != CONN_SERIAL && idle && now - c->last_active_ns > idle)
+		if (c->kind != CONN_SERIAL && !c->awaiting && idle &&
+		    now - c->last_active_ns > idle)
 			conn_close(c, "idle");
 	}
 	sweep_timer = loop_timer(l, SWEEP_MS, sweep, a);

@@ -17,3 +17,9 @@ unsigned transport_clients(void);
 bool transport_flushed(void);
 
 void transport_stop(struct agent *a);
+
+struct reply;
+/* Queues REPLY (or nothing, when NULL) on connection ORIGIN, which waited for
+ * an asynchronous command, and lets it read its next request. Nothing
+ * happens when the connection has gone. */
+void transport_deliver(uint64_t origin, const struct reply *reply);

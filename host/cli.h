@@ -69,3 +69,4 @@ int simple(struct cli *cli, int argc, char **argv, const char *name, void (*prin
 int parse_seconds(const char *s, double *ret);
 
 /* Commands in host/cli-*.c, listed in porthole.c's table. */
+int cli_time(struct cli *cli, int argc, char **argv); /* cli-time.c */

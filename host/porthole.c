@@ -202,46 +202,6 @@ static int cmd_health(struct cli *cli, int argc, char **argv)
 	return simple(cli, argc, argv, "porthole-health", print_health);
 }
 
-static int cmd_time(struct cli *cli, int argc, char **argv)
-{
-	json_t *result = NULL;
-	struct timespec t0, t1;
-	int64_t guest, host0, host1, mid;
-	char a[64], b[64];
-	int r = no_args(argv[0], argc, argv);
-
-	if (r != EXIT_OK)
-		return r;
-	r = cli_connect(cli);
-	if (r != EXIT_OK)
-		return r;
-	clock_gettime(CLOCK_REALTIME, &t0);
-	r = cli_call(cli, "guest-get-time", NULL, &result);
-	clock_gettime(CLOCK_REALTIME, &t1);
-	if (r != EXIT_OK)
-		return r;
-	if (!json_is_integer(result)) {
-		errorf("guest-get-time on %s: the result is not an integer", cli->address);
-		json_decref(result);
-		return EXIT_CONNECT;
-	}
-	guest = json_integer_value(result);
-	json_decref(result);
-	if (cli->json) {
-		printf("%" PRId64 "\n", guest);
-		return EXIT_OK;
-	}
-	/* The guest read its clock somewhere between our two readings: compare
-	 * with the middle, good to half the round trip. */
-	host0 = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
-	host1 = (int64_t)t1.tv_sec * 1000000000 + t1.tv_nsec;
-	mid = host0 + (host1 - host0) / 2;
-	printf("guest:  %s\n", time_str(guest, true, a, sizeof(a)));
-	printf("host:   %s\n", time_str(mid, true, b, sizeof(b)));
-	printf("offset: %+.6f s (guest %s host, +/- %.6f s)\n", (double)(guest - mid) / 1e9,
-	       guest >= mid ? "ahead of" : "behind", (double)(host1 - host0) / 2e9);
-	return EXIT_OK;
-}
 
 static void print_network(json_t *result)
 {
@@ -706,10 +666,16 @@ static const struct command commands[] = {
 	{ "health", cmd_health, "",
 	  "The VM's health: status and reasons, uptime, load, memory, pressure, disks, "
 	  "services (porthole-health; porthole-agent only)." },
-	{ "time", cmd_time, "",
-	  "The guest's clock and its offset from the host's (guest-get-time). The offset "
-	  "is measured against the middle of the round trip; --json prints the guest's "
-	  "nanoseconds since the epoch." },
+	{ "time", cli_time, "[sync [--samples N] [--mode auto|step|slew] [--rtc] [--set] | watch [--interval S] [--count N]]",
+	  "The guest's clock and its offset from the host's, measured NTP's way from "
+	  "several guest-get-time round trips (the one with the smallest round trip, good "
+	  "to half of it). 'sync' corrects the offset with porthole-time-adjust (a step "
+	  "above 100 ms, a slew below, unless --mode says) and measures again; --rtc also "
+	  "writes the guest's RTC. 'watch' syncs every --interval (10 s) and at once when "
+	  "the host has just resumed from sleep or the guest's clock jumped; --count stops "
+	  "after N syncs. --set corrects with guest-set-time and the host's time instead (what "
+	  "qemu-ga offers, and what porthole falls back to there): the request's own delay is "
+	  "then a guess." },
 	{ "network", cmd_network, "",
 	  "The guest's network interfaces: name, MAC and addresses "
 	  "(guest-network-get-interfaces)." },

@@ -1,0 +1,352 @@
+/* porthole time [sync | watch]: the guest clock against the host's. `sync`
+ * measures the offset from several guest-get-time round trips (timesync.c)
+ * and corrects it with porthole-time-adjust, relative, so no time is lost
+ * between measuring and setting; `watch` keeps the guest in step and syncs
+ * at once after the host resumes from sleep or the guest's clock jumps. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "timesync.h"
+#include "util.h"
+
+#define SAMPLES_DEFAULT 8
+#define SAMPLES_MAX 64
+#define NSEC_PER_SEC 1000000000LL
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* N round trips of guest-get-time; returns an exit code. */
+static int measure(struct cli *cli, int n, struct ts_estimate *ret)
+{
+	struct ts_sample s[SAMPLES_MAX];
+	int r;
+
+	for (int i = 0; i < n; i++) {
+		json_t *result = NULL;
+
+		s[i].rt0 = clock_ns(CLOCK_REALTIME);
+		s[i].mono0 = clock_ns(CLOCK_MONOTONIC);
+		r = cli_call(cli, "guest-get-time", NULL, &result);
+		s[i].mono1 = clock_ns(CLOCK_MONOTONIC);
+		s[i].rt1 = clock_ns(CLOCK_REALTIME);
+		if (r != EXIT_OK)
+			return r;
+		if (!json_is_integer(result)) {
+			json_decref(result);
+			errorf("guest-get-time on %s: the result is not an integer", cli->address);
+			return EXIT_CONNECT;
+		}
+		s[i].guest = json_integer_value(result);
+		json_decref(result);
+	}
+	if (timesync_estimate(s, (size_t)n, ret) < 0) {
+		errorf("no usable sample: the host's clock moved during every round trip");
+		return EXIT_CONNECT;
+	}
+	return EXIT_OK;
+}
+
+static void print_offset(const char *label, const struct ts_estimate *e)
+{
+	printf("%-8s %+.6f s (guest %s host, +/- %.6f s)\n", label, (double)e->offset_ns / 1e9,
+	       e->offset_ns >= 0 ? "ahead of" : "behind", (double)e->bound_ns / 1e9);
+}
+
+/* Whether the agent has NAME enabled (guest-info). */
+static bool has_command(struct cli *cli, const char *name)
+{
+	json_t *result = NULL, *c;
+	bool found = false;
+	size_t i;
+
+	if (cli_call(cli, "guest-info", NULL, &result) != EXIT_OK)
+		return false;
+	json_array_foreach(json_object_get(result, "supported_commands"), i, c)
+	{
+		const char *n = json_string_value(json_object_get(c, "name"));
+
+		if (n && strcmp(n, name) == 0 && json_is_true(json_object_get(c, "enabled")))
+			found = true;
+	}
+	json_decref(result);
+	return found;
+}
+
+/* Corrects the offset E measured: porthole-time-adjust when the agent has it,
+ * relative; else guest-set-time with the host's time plus half the round
+ * trip (what qemu-ga offers: the request's own delay is then a guess). */
+static int correct(struct cli *cli, const struct ts_estimate *e, const char *mode, bool rtc,
+		   bool absolute, const char **applied)
+{
+	json_t *args, *result = NULL;
+	int r;
+
+	if (absolute || !has_command(cli, "porthole-time-adjust")) {
+		args = json_pack("{s:I}", "time",
+				 (json_int_t)(clock_ns(CLOCK_REALTIME) + e->rtt_ns / 2));
+		r = args ? cli_call(cli, "guest-set-time", args, &result) : EXIT_CONNECT;
+		json_decref(args);
+		json_decref(result);
+		*applied = "set (guest-set-time)";
+		return r;
+	}
+	args = json_pack("{s:I,s:s,s:b}", "offset_ns", (json_int_t)-e->offset_ns, "mode", mode,
+			 "rtc", rtc);
+	if (!args)
+		return EXIT_CONNECT;
+	r = cli_call(cli, "porthole-time-adjust", args, &result);
+	json_decref(args);
+	if (r == EXIT_OK) {
+		const char *a = json_string_value(json_object_get(result, "applied"));
+
+		*applied = strcmp(a ? a : "", "slew") == 0 ? "slew" : "step";
+		json_decref(result);
+	}
+	return r;
+}
+
+struct sync_opts {
+	int samples;
+	const char *mode;
+	bool rtc;
+	bool absolute; /* guest-set-time with the host's time, as qemu-ga offers */
+	bool quiet;
+};
+
+static int do_sync(struct cli *cli, const struct sync_opts *o, struct ts_estimate *before,
+		   struct ts_estimate *after)
+{
+	const char *applied = "none";
+	int r;
+
+	r = measure(cli, o->samples, before);
+	if (r != EXIT_OK)
+		return r;
+	r = correct(cli, before, o->mode, o->rtc, o->absolute, &applied);
+	if (r != EXIT_OK)
+		return r;
+	r = measure(cli, o->samples, after);
+	if (r != EXIT_OK)
+		return r;
+	if (cli->json) {
+		printf("{\"before_ns\": %" PRId64 ", \"before_bound_ns\": %" PRId64
+		       ", \"applied\": \"%s\", \"after_ns\": %" PRId64 ", \"after_bound_ns\": %" PRId64
+		       "}\n",
+		       before->offset_ns, before->bound_ns, applied, after->offset_ns, after->bound_ns);
+	} else if (!o->quiet) {
+		print_offset("before:", before);
+		printf("applied: %s of %+.6f s\n", applied, (double)-before->offset_ns / 1e9);
+		print_offset("after:", after);
+		if (strcmp(applied, "slew") == 0)
+			printf("(a slew is worked off at 0.5 ms a second: 'after' still shows what is "
+			       "left)\n");
+	}
+	return EXIT_OK;
+}
+
+static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o, double *interval,
+		     long *count)
+{
+	static const struct option opts[] = {
+		{ "samples", required_argument, NULL, 'n' }, { "mode", required_argument, NULL, 'm' },
+		{ "rtc", no_argument, NULL, 'r' },	     { "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },   { "set", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'n':
+			o->samples = (int)strtol(optarg, &end, 10);
+			if (*end || o->samples < 1 || o->samples > SAMPLES_MAX)
+				return usage_error(cmd, "--samples: 1 to %d, not %s", SAMPLES_MAX,
+						   optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "step") && strcmp(optarg, "slew"))
+				return usage_error(cmd, "--mode: auto, step or slew, not %s", optarg);
+			o->mode = optarg;
+			break;
+		case 'r':
+			o->rtc = true;
+			break;
+		case 's':
+			o->absolute = true;
+			break;
+		case 'i':
+			if (!interval || parse_seconds(optarg, interval) < 0 || *interval < 0.1)
+				return usage_error(cmd, "--interval: seconds (at least 0.1), not %s",
+						   optarg);
+			break;
+		case 'c':
+			*count = strtol(optarg, &end, 10);
+			if (!count || *end || *count < 1)
+				return usage_error(cmd, "--count: a positive number, not %s", optarg);
+			break;
+		default:
+			return usage_error(cmd, "unknown option");
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Waits up to MS for a guest clock event through porthole-events (when the
+ * agent has it); returns true when one came. SINCE is kept up to date. */
+static bool wait_guest_event(struct cli *cli, int64_t *since, int ms, bool *have_events)
+{
+	json_t *args, *result = NULL, *ev;
+	size_t n;
+	int r;
+
+	if (!*have_events) {
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+		nanosleep(&ts, NULL);
+		return false;
+	}
+	args = json_pack("{s:I,s:i}", "since", (json_int_t)*since, "timeout_ms", ms);
+	r = cli_call(cli, "porthole-events", args, &result);
+	json_decref(args);
+	if (r != EXIT_OK) {
+		/* qemu-ga, or an older agent: sleep instead */
+		*have_events = false;
+		return false;
+	}
+	*since = json_integer_value(json_object_get(result, "next"));
+	n = 0;
+	json_array_foreach(json_object_get(result, "events"), n, ev)
+	{
+		const char *type = json_string_value(json_object_get(ev, "type"));
+
+		/* our own corrections come back as "adjusted": not a reason to sync */
+		if (type && strcmp(type, "adjusted") != 0) {
+			printf("guest: %s, %+.6f s\n", type,
+			       (double)json_integer_value(json_object_get(ev, "jump_ns")) / 1e9);
+			json_decref(result);
+			return true;
+		}
+	}
+	json_decref(result);
+	return false;
+}
+
+static int time_watch(struct cli *cli, int argc, char **argv)
+{
+	struct sync_opts o = { .samples = SAMPLES_DEFAULT, .mode = "auto", .quiet = true };
+	double interval = 10;
+	long count = 0, syncs = 0;
+	int64_t since = 0, host_bm, next_sync = 0;
+	bool have_events = true;
+	int r = sync_args("time", argc, argv, &o, &interval, &count);
+
+	if (r != EXIT_OK)
+		return r;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	r = cli_connect(cli);
+	if (r != EXIT_OK)
+		return r;
+	/* only what happens from now on is a reason to sync */
+	{
+		json_t *result = NULL;
+
+		if (cli_call(cli, "porthole-events", NULL, &result) == EXIT_OK)
+			since = json_integer_value(json_object_get(result, "next"));
+		else
+			have_events = false;
+		json_decref(result);
+	}
+	host_bm = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+	while (!stop && (count == 0 || syncs < count)) {
+		int64_t bm = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+		bool now = clock_ns(CLOCK_MONOTONIC) >= next_sync;
+		struct ts_estimate before, after;
+
+		/* CLOCK_BOOTTIME counts the time the host slept, CLOCK_MONOTONIC not:
+		 * the host has just resumed, and the guest (paused meanwhile) is behind */
+		if (bm - host_bm > NSEC_PER_SEC) {
+			printf("host: resumed after %.1f s asleep: syncing\n",
+			       (double)(bm - host_bm) / 1e9);
+			now = true;
+		}
+		host_bm = bm;
+		if (now) {
+			r = do_sync(cli, &o, &before, &after);
+			if (r != EXIT_OK)
+				return r;
+			printf("sync: %+.6f s -> %+.6f s (+/- %.6f s)\n", (double)before.offset_ns / 1e9,
+			       (double)after.offset_ns / 1e9, (double)after.bound_ns / 1e9);
+			fflush(stdout);
+			syncs++;
+			next_sync = clock_ns(CLOCK_MONOTONIC) + (int64_t)(interval * 1e9);
+			continue;
+		}
+		/* at most a second between looks at the host's own clocks */
+		if (wait_guest_event(cli, &since, 1000, &have_events))
+			next_sync = 0;
+	}
+	return EXIT_OK;
+}
+
+int cli_time(struct cli *cli, int argc, char **argv)
+{
+	struct sync_opts o = { .samples = SAMPLES_DEFAULT, .mode = "auto" };
+	struct ts_estimate before, after;
+	int r;
+
+	if (argc >= 2 && strcmp(argv[1], "watch") == 0)
+		return time_watch(cli, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "sync") == 0) {
+		r = sync_args("time", argc - 1, argv + 1, &o, NULL, NULL);
+		if (r != EXIT_OK)
+			return r;
+		r = cli_connect(cli);
+		return r != EXIT_OK ? r : do_sync(cli, &o, &before, &after);
+	}
+	if (argc >= 2)
+		return usage_error("time", "unknown: time %s (time, time sync, time watch)", argv[1]);
+	r = measure(cli, SAMPLES_DEFAULT, &before);
+	if (r != EXIT_OK)
+		return r;
+	if (cli->json) {
+		printf("{\"offset_ns\": %" PRId64 ", \"bound_ns\": %" PRId64 "}\n", before.offset_ns,
+		       before.bound_ns);
+		return EXIT_OK;
+	}
+	{
+		char g[64], h[64];
+		int64_t host = clock_ns(CLOCK_REALTIME);
+
+		printf("guest:  %s\n", time_str(host + before.offset_ns, true, g, sizeof(g)));
+		printf("host:   %s\n", time_str(host, true, h, sizeof(h)));
+		print_offset("offset:", &before);
+	}
+	return EXIT_OK;
+}
