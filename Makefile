@@ -24,7 +24,7 @@ AGENT_PKGS := jansson libmnl inih
 HOST_PKGS := jansson inih
 ALL_PKGS := inih libmnl libkmod jansson
 
-LIB_SRCS := lib/log.c lib/util.c lib/conf.c lib/dnsconf.c
+LIB_SRCS := $(wildcard lib/*.c)
 INIT_SRCS := $(wildcard init/*.c)
 INIT_LIB_SRCS := $(filter-out init/main.c,$(INIT_SRCS))
 # agent/main.c is the daemon; the rest is what tests link.

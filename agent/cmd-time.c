@@ -2,19 +2,17 @@
  * that qemu-ga writes with `hwclock -w` and reads with `hwclock -s`; here the
  * RTC ioctls of rtc(4) do it, the RTC kept in UTC as QEMU's is. */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/rtc.h>
 #include <stdint.h>
-#include <sys/ioctl.h>
 #include <time.h>
 
 #include "agent.h"
 #include "cmd-time.h"
 #include "command.h"
+#include "hwclock.h"
 #include "log.h"
 #include "util.h"
 
-#define RTC_DEV "/dev/rtc0"
+#define RTC_DEV HWCLOCK_DEV
 #define NSEC_PER_SEC 1000000000LL
 /* qemu-ga refuses a time outside the years 1970 to 2069; so do we:
  * 2070-01-01T00:00:00Z is (100 * 365 + 25 leap days) * 86400 s. */
@@ -31,73 +29,34 @@ static int get_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
-/* Writes the system clock's current second to the RTC (rtc(4): RTC_SET_TIME
- * takes broken-down UTC). The RTC counts whole seconds: the result is within
- * a second, as good as the RTC can hold without waiting for its tick. */
+/* The system clock's current second to the RTC (hwclock -w). A VM without
+ * an RTC (Firecracker, some microvm machines) is not an error: the system
+ * clock, which is what the host asked for, is set. */
 int cmd_time_rtc_write(struct cmd_error *err)
 {
-	_cleanup_close_ int fd = open(RTC_DEV, O_RDONLY | O_CLOEXEC);
-	struct rtc_time rt = { 0 };
-	struct timespec now;
-	struct tm tm;
+	int r = hwclock_write(RTC_DEV);
 
-	if (fd < 0) {
-		/* Some VMs (Firecracker, some microvm machines) have no RTC: the
-		 * system clock is set, which is what the host asked for. */
-		if (errno == ENOENT) {
-			log_warn("guest-set-time: no %s, the hardware clock was not set", RTC_DEV);
-			return 0;
-		}
-		return cmd_fail_errno(err, errno, "system clock set, but open %s", RTC_DEV);
+	if (r == -ENOENT) {
+		log_warn("guest-set-time: no %s, the hardware clock was not set", RTC_DEV);
+		return 0;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (!gmtime_r(&now.tv_sec, &tm))
-		return cmd_fail(err, "system clock set, but its time cannot be broken down");
-	rt.tm_sec = tm.tm_sec;
-	rt.tm_min = tm.tm_min;
-	rt.tm_hour = tm.tm_hour;
-	rt.tm_mday = tm.tm_mday;
-	rt.tm_mon = tm.tm_mon;
-	rt.tm_year = tm.tm_year;
-	rt.tm_wday = tm.tm_wday;
-	rt.tm_yday = tm.tm_yday;
-	if (ioctl(fd, RTC_SET_TIME, &rt) < 0)
-		return cmd_fail_errno(err, errno, "system clock set, but writing %s failed",
-				      RTC_DEV);
+	if (r < 0)
+		return cmd_fail_errno(err, -r, "system clock set, but writing %s failed", RTC_DEV);
 	return 0;
 }
 
-/* Reads the RTC (RTC_RD_TIME, UTC) into nanoseconds since the epoch, checking
- * the fields: a dead CMOS battery or an unset RTC gives garbage. */
+/* Reads the RTC into nanoseconds since the epoch (hwclock -s). */
 static int rtc_read(int64_t *ret_ns, struct cmd_error *err)
 {
-	_cleanup_close_ int fd = open(RTC_DEV, O_RDONLY | O_CLOEXEC);
-	struct rtc_time rt;
-	struct tm tm = { 0 };
-	time_t t;
+	char why[64] = "";
+	int64_t s;
+	int r = hwclock_read(RTC_DEV, &s, why, sizeof(why));
 
-	if (fd < 0)
-		return cmd_fail_errno(err, errno, "no time given and cannot open the RTC %s",
-				      RTC_DEV);
-	if (ioctl(fd, RTC_RD_TIME, &rt) < 0)
-		return cmd_fail_errno(err, errno, "read the RTC %s", RTC_DEV);
-	if (rt.tm_sec < 0 || rt.tm_sec > 60 || rt.tm_min < 0 || rt.tm_min > 59 || rt.tm_hour < 0 ||
-	    rt.tm_hour > 23 || rt.tm_mday < 1 || rt.tm_mday > 31 || rt.tm_mon < 0 ||
-	    rt.tm_mon > 11 || rt.tm_year < 70 || rt.tm_year >= 170)
-		return cmd_fail(err,
-				"the RTC %s holds an invalid time (%04d-%02d-%02d %02d:%02d:%02d)",
-				RTC_DEV, rt.tm_year + 1900, rt.tm_mon + 1, rt.tm_mday, rt.tm_hour,
-				rt.tm_min, rt.tm_sec);
-	tm.tm_sec = rt.tm_sec;
-	tm.tm_min = rt.tm_min;
-	tm.tm_hour = rt.tm_hour;
-	tm.tm_mday = rt.tm_mday;
-	tm.tm_mon = rt.tm_mon;
-	tm.tm_year = rt.tm_year;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return cmd_fail(err, "the RTC %s holds an invalid time", RTC_DEV);
-	*ret_ns = (int64_t)t * NSEC_PER_SEC;
+	if (r == -ERANGE)
+		return cmd_fail(err, "the RTC %s holds an invalid time (%s)", RTC_DEV, why);
+	if (r < 0)
+		return cmd_fail_errno(err, -r, "no time given and cannot read the RTC %s", RTC_DEV);
+	*ret_ns = s * NSEC_PER_SEC;
 	return 0;
 }
 
