@@ -47,6 +47,12 @@ check "the CLI works after that (it resyncs itself)" $CLI --connect "unix:$VM_DI
 out=$(vm 'porthole --connect vsock:1:1024 --timeout 10 ping && echo vsock-ok')
 check "inside the guest: the agent answers over vsock (CID 1, port 1024)" grep -q vsock-ok <<<"$out"
 
+# Only allowed CIDs get in: a second agent with the default list (the host,
+# CID 2) refuses the guest's own connection from CID 1.
+out=$(vm 'porthole-agent --config /dev/null --cmdline "" --vsock-port 2000 --no-serial --no-unix 2>/tmp/a2.log &
+sleep 1; porthole --connect vsock:1:2000 --timeout 5 ping; echo "rc=$?"; kill %1; grep -c "CID 1 refused" /tmp/a2.log')
+check "vsock: a CID that is not allowed is refused and logged" eval 'grep -q "rc=3" <<<"$out" && grep -qx "1" <<<"$(tail -n 1 <<<"$out" | tr -d "\r")"'
+
 # guest-exec, enabled by the test's command line, reads the guest
 out=$("$CLI" --connect "unix:$VM_DIR/agent.sock" --timeout 30 exec /bin/cat /proc/1/comm)
 check "guest-exec: runs in the guest and returns its output" grep -qx porthole-init <<<"$out"
