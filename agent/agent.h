@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "loop.h"
+#include "sharemount.h"
 
 #define AGENT_VERSION_PROTOCOL 1
 #define AGENT_CIDS_MAX 8
@@ -34,6 +35,9 @@ struct agent_config {
 	char data_mount[256]; /* the data disk's mount point, for health */
 	bool ptp_sync; /* keep the clock on the KVM PTP clock */
 	unsigned ptp_interval_s;
+	char share_roots[SHARE_ROOTS_MAX][SHARE_PATH_MAX]; /* where shares may go */
+	size_t n_share_roots;
+	unsigned trim_interval_s; /* periodic FITRIM of the data disk, 0: never */
 };
 
 struct agent {

@@ -97,16 +97,18 @@ int clock_adjust_check(int64_t now, int64_t offset, enum clock_mode mode, int64_
 		snprintf(why, size,
 			 "the result (%lld s since the epoch) would be before this image was built "
 			 "(%lld): refused",
-			 (long long)((now + offset) / NSEC_PER_SEC), (long long)(build_ns / NSEC_PER_SEC));
+			 (long long)((now + offset) / NSEC_PER_SEC),
+			 (long long)(build_ns / NSEC_PER_SEC));
 		return -EINVAL;
 	}
 	if (mode == CLOCK_AUTO)
 		mode = mag > threshold ? CLOCK_STEP : CLOCK_SLEW;
 	if (mode == CLOCK_SLEW && mag > CLOCK_SLEW_MAX_NS) {
-		snprintf(why, size,
-			 "%lld ms is too much to slew (at most 500 ms, worked off at 0.5 ms a second): "
-			 "step it",
-			 (long long)(offset / 1000000));
+		snprintf(
+			why, size,
+			"%lld ms is too much to slew (at most 500 ms, worked off at 0.5 ms a second): "
+			"step it",
+			(long long)(offset / 1000000));
 		return -EINVAL;
 	}
 	*ret_applied = mode;
@@ -175,7 +177,8 @@ void clock_event(const char *type, int64_t jump_ns, const char *source)
 
 static int events(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
-	json_t *jsince = json_object_get(args, "since"), *jwait = json_object_get(args, "timeout_ms");
+	json_t *jsince = json_object_get(args, "since"),
+	       *jwait = json_object_get(args, "timeout_ms");
 	int64_t since = jsince ? json_integer_value(jsince) : 0;
 	int64_t wait_ms = jwait ? json_integer_value(jwait) : 0;
 	struct waiter *w = NULL;
@@ -212,8 +215,8 @@ static void read_clocksource(char *buf, size_t size)
 	_cleanup_free_ char *s = NULL;
 
 	snprintf(buf, size, "unknown");
-	if (read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", 128,
-		      &s, NULL) == 0) {
+	if (read_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", 128, &s,
+		      NULL) == 0) {
 		s[strcspn(s, "\n")] = '\0';
 		snprintf(buf, size, "%s", s);
 	}
@@ -240,9 +243,9 @@ static int time_info(struct agent *a, json_t *args, json_t **result, struct cmd_
 			"frequency_ppm", (double)tx.freq / 65536.0, "maxerror_us",
 			(json_int_t)tx.maxerror, "esterror_us", (json_int_t)tx.esterror);
 	if (clk.adjusted)
-		last = json_pack("{s:I,s:I,s:s,s:s}", "at_ns", (json_int_t)clk.last_at_ns, "offset_ns",
-				 (json_int_t)clk.last_offset_ns, "mode", clk.last_mode, "source",
-				 clk.last_source);
+		last = json_pack("{s:I,s:I,s:s,s:s}", "at_ns", (json_int_t)clk.last_at_ns,
+				 "offset_ns", (json_int_t)clk.last_offset_ns, "mode", clk.last_mode,
+				 "source", clk.last_source);
 	r = json_pack("{s:I,s:I,s:I,s:s,s:o,s:I,s:o,s:I}", "realtime_ns",
 		      (json_int_t)now_ns(CLOCK_REALTIME), "monotonic_ns",
 		      (json_int_t)now_ns(CLOCK_MONOTONIC), "boottime_ns",
@@ -288,7 +291,8 @@ static int apply(int64_t offset, enum clock_mode mode, const char *source, struc
 		/* adjtime(3)'s way: the kernel works the offset off at 500 ppm */
 		tx = (struct timex){ .modes = ADJ_OFFSET_SINGLESHOT, .offset = offset / 1000 };
 		if (adjtimex(&tx) < 0)
-			return cmd_fail_errno(err, errno, "adjtimex(ADJ_OFFSET_SINGLESHOT, %lld us)",
+			return cmd_fail_errno(err, errno,
+					      "adjtimex(ADJ_OFFSET_SINGLESHOT, %lld us)",
 					      (long long)(offset / 1000));
 	}
 	clk.adjusted = true;
@@ -302,8 +306,9 @@ static int apply(int64_t offset, enum clock_mode mode, const char *source, struc
 
 static int parse_mode(const char *s, enum clock_mode *ret)
 {
-	static const char *const names[] = { [CLOCK_AUTO] = "auto", [CLOCK_STEP] = "step",
-					     [CLOCK_SLEW] = "slew" };
+	static const char *const names[] = {
+		[CLOCK_AUTO] = "auto", [CLOCK_STEP] = "step", [CLOCK_SLEW] = "slew"
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -351,10 +356,10 @@ static int arm_jump_timer(void)
 								   NSEC_PER_SEC) +
 							  10 * 366 * 86400 } };
 
-	return timerfd_settime(clk.jumpfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL) <
-			       0 ?
-		       -errno :
-		       0;
+	return timerfd_settime(clk.jumpfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its,
+			       NULL) < 0
+		       ? -errno
+		       : 0;
 }
 
 static void on_jump(struct loop *l, int fd, uint32_t events, void *data)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "cmd-fs.h"
 #include "cmd-json.h"
 #include "command.h"
 #include "log.h"
@@ -417,8 +418,101 @@ static int fstrim(struct agent *a, json_t *args, json_t **result, struct cmd_err
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
+/* FITRIM on the file system holding PATH; the bytes trimmed, or -errno. */
+static int trim_path(const char *path, unsigned long long *ret)
+{
+	struct fstrim_range range = { .start = 0, .len = ULLONG_MAX, .minlen = 0 };
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0 || ioctl(fd, FITRIM, &range) < 0)
+		return -errno;
+	*ret = range.len;
+	return 0;
+}
+
+/* porthole-trim: guest-fstrim's work with porthole's names, a total, and
+ * optionally one file system only. */
+static int porthole_trim(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+{
+	const char *only = json_string_value(json_object_get(args, "path"));
+	unsigned long long total = 0;
+	struct mounts *ms = NULL;
+	json_t *list = json_array();
+	int r;
+
+	(void)a;
+	if (!list)
+		return cmd_fail(err, "out of memory");
+	if (!only) {
+		r = mounts_read(&ms);
+		if (r < 0) {
+			json_decref(list);
+			return cmd_fail_errno(err, r, "read /proc/self/mountinfo");
+		}
+	}
+	for (size_t i = 0; only ? i < 1 : i < ms->n; i++) {
+		const char *path = only ? only : ms->m[i].dir;
+		unsigned long long n = 0;
+		json_t *o;
+
+		r = trim_path(path, &n);
+		if (r == 0) {
+			total += n;
+			o = json_pack("{s:s,s:I}", "path", path, "trimmed_bytes", (json_int_t)n);
+		} else {
+			/* EOPNOTSUPP, ENOTTY: no discard there (tmpfs, vfat, a CD) */
+			o = json_pack("{s:s,s:s}", "path", path, "error",
+				      r == -EOPNOTSUPP || r == -ENOTTY ? "trim not supported"
+								       : strerror(-r));
+		}
+		if (cmd_json_append(list, o) < 0) {
+			json_decref(list);
+			list = NULL;
+			break;
+		}
+	}
+	if (ms)
+		mounts_free(ms);
+	if (!list)
+		return cmd_fail(err, "out of memory");
+	if (only && json_object_get(json_array_get(list, 0), "error")) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "trim %s: %s", only,
+			 json_string_value(json_object_get(json_array_get(list, 0), "error")));
+		json_decref(list);
+		return cmd_fail(err, "%s", why);
+	}
+	*result = json_pack("{s:o,s:I}", "filesystems", list, "trimmed_bytes", (json_int_t)total);
+	return *result ? 0 : cmd_fail(err, "out of memory");
+}
+
+static void periodic_trim(struct loop *l, void *data)
+{
+	struct agent *a = data;
+	unsigned long long n = 0;
+	int r;
+
+	loop_timer(l, (uint64_t)a->cfg.trim_interval_s * 1000, periodic_trim, a);
+	/* on tmpfs (no data disk) there is nothing to give back */
+	r = trim_path(a->cfg.data_mount, &n);
+	if (r == 0)
+		log_info("trimmed %llu bytes on %s", n, a->cfg.data_mount);
+	else if (r != -EOPNOTSUPP && r != -ENOTTY)
+		log_warn_errno(r, "trim %s", a->cfg.data_mount);
+}
+
+void fs_trim_start(struct agent *a)
+{
+	/* a sandboxed agent's /var/lib is the host's: not ours to trim */
+	if (a->cfg.trim_interval_s == 0 || !a->cfg.data_mount[0] || a->sandbox)
+		return;
+	loop_timer(a->loop, (uint64_t)a->cfg.trim_interval_s * 1000, periodic_trim, a);
+}
+
 const struct command cmd_fs_table[] = {
 	{ "guest-get-fsinfo", get_fsinfo, { { 0 } }, 0 },
 	{ "guest-fstrim", fstrim, { { "minimum", ARG_INT, false } }, 0 },
+	{ "porthole-trim", porthole_trim, { { "path", ARG_STRING, false } }, 0 },
 	{ 0 },
 };

@@ -129,7 +129,15 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 	if (!d || cmd_json_append(disks, d) < 0 ||
 	    cmd_json_set(d, "path", cmd_json_string(path)) < 0)
 		return -ENOMEM;
-	if ((check_mount && !is_mount_point(path)) || statvfs(path, &sv) < 0)
+	/* No data disk is a way to run (a throw-away VM), not a fault: said,
+	 * but the status stays ok (docs/protocol.md, porthole-health). */
+	if (check_mount && !is_mount_point(path))
+		return cmd_json_set(d, "mounted", json_false()) < 0 ||
+				       cmd_json_set(d, "note",
+						    json_string("no data disk: data on tmpfs")) < 0
+			       ? -ENOMEM
+			       : 0;
+	if (statvfs(path, &sv) < 0)
 		return cmd_json_set(d, "mounted", json_false());
 	total = (unsigned long long)sv.f_blocks * sv.f_frsize;
 	used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;

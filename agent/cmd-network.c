@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "cmd-json.h"
+#include "cmd-network.h"
 #include "command.h"
 #include "log.h"
 #include "util.h"
@@ -42,24 +43,6 @@
  * since 2.6.35. */
 #define STATS64_MIN_LEN (16 * sizeof(__u64))
 
-struct iface {
-	int index;
-	char name[IFNAMSIZ];
-	unsigned char hwaddr[6];
-	bool has_stats;
-	struct rtnl_link_stats64 stats;
-	json_t *addrs; /* NULL until the first address */
-};
-
-struct dump {
-	struct iface *ifaces; /* grown by doubling, up to NET_IFACES_MAX */
-	size_t n, cap;
-	size_t n_addrs;
-	bool truncated;
-	int error; /* a callback's -errno (out of memory) */
-	char ext_msg[128]; /* the kernel's extended ack message, if any */
-};
-
 /* Attribute tables filled by validating callbacks: an attribute of the wrong
  * type or length is left out, never read. */
 static int link_attr_cb(const struct nlattr *attr, void *data)
@@ -82,6 +65,9 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 		if (r == 0 && mnl_attr_get_payload_len(attr) > 32)
 			r = -1;
 		break;
+	case IFLA_MTU:
+		r = mnl_attr_validate(attr, MNL_TYPE_U32);
+		break;
 	case IFLA_STATS64:
 		r = mnl_attr_validate(attr, MNL_TYPE_BINARY);
 		if (r == 0 && mnl_attr_get_payload_len(attr) < STATS64_MIN_LEN)
@@ -102,10 +88,10 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct dump *d = data;
+	struct net_dump *d = data;
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
 	const struct ifinfomsg *ifm;
-	struct iface *f;
+	struct net_iface *f;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
 		return MNL_CB_OK;
@@ -114,7 +100,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct iface *grown;
+		struct net_iface *grown;
 
 		if (d->cap == NET_IFACES_MAX) {
 			d->truncated = true;
@@ -133,6 +119,9 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	f = &d->ifaces[d->n++];
 	memset(f, 0, sizeof(*f));
 	f->index = ifm->ifi_index;
+	f->flags = ifm->ifi_flags;
+	if (tb[IFLA_MTU])
+		f->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
 	snprintf(f->name, sizeof(f->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
 	/* SIOCGIFHWADDR, qemu-ga's source, gives the first 6 bytes of the
 	 * device address, zeros when it has none (lo, tun, wireguard) */
@@ -171,11 +160,11 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct dump *d = data;
+	struct net_dump *d = data;
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 }, *at;
 	const struct ifaddrmsg *ifa;
 	char text[INET6_ADDRSTRLEN];
-	struct iface *f = NULL;
+	struct net_iface *f = NULL;
 	size_t alen;
 	json_t *addr;
 
@@ -223,7 +212,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 
 static int ack_attr_cb(const struct nlattr *attr, void *data)
 {
-	struct dump *d = data;
+	struct net_dump *d = data;
 
 	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
 	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
@@ -289,10 +278,132 @@ static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
 	[NLMSG_OVERRUN] = noop_cb,
 };
 
-/* Runs one dump of TYPE (RTM_GETLINK or RTM_GETADDR) for all families.
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) < 0)
+		return MNL_CB_OK;
+	switch (type) {
+	case RTA_OIF:
+	case RTA_PRIORITY:
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_OK;
+		break;
+	case RTA_DST:
+	case RTA_GATEWAY:
+	case RTA_PREFSRC:
+		/* the length is checked against the family by the caller */
+		if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
+			return MNL_CB_OK;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static json_t *route_addr(const struct nlattr *at, int family, size_t alen, int prefix)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+
+	if (!at || mnl_attr_get_payload_len(at) != alen ||
+	    !inet_ntop(family, mnl_attr_get_payload(at), text, INET6_ADDRSTRLEN))
+		return NULL;
+	if (prefix >= 0)
+		snprintf(text + strlen(text), 8, "/%d", prefix);
+	return json_string(text);
+}
+
+/* The main table's unicast routes, as `ip route` shows them. */
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const char *const protos[] = { [RTPROT_KERNEL] = "kernel",
+					      [RTPROT_BOOT] = "boot",
+					      [RTPROT_STATIC] = "static",
+					      [RTPROT_RA] = "ra",
+					      [RTPROT_DHCP] = "dhcp" };
+	struct net_dump *d = data;
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	const struct rtmsg *rtm;
+	const struct net_iface *f = NULL;
+	uint32_t table;
+	size_t alen;
+	json_t *o;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return MNL_CB_OK;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
+		return MNL_CB_OK;
+	alen = rtm->rtm_family == AF_INET ? 4 : 16;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return MNL_CB_OK;
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	if (json_array_size(d->routes) >= NET_ADDRS_MAX) {
+		d->truncated = true;
+		return MNL_CB_OK;
+	}
+	o = json_object();
+	if (!o)
+		goto oom;
+	if (rtm->rtm_dst_len == 0) {
+		if (cmd_json_set(o, "destination", json_string("default")) < 0)
+			goto oom;
+	} else if (cmd_json_set(o, "destination",
+				route_addr(tb[RTA_DST], rtm->rtm_family, alen, rtm->rtm_dst_len)) <
+		   0) {
+		json_decref(o);
+		return MNL_CB_OK; /* a destination that did not parse */
+	}
+	if (tb[RTA_GATEWAY] &&
+	    cmd_json_set(o, "gateway", route_addr(tb[RTA_GATEWAY], rtm->rtm_family, alen, -1)) < 0)
+		goto oom;
+	if (tb[RTA_OIF])
+		f = net_dump_find(d, (int)mnl_attr_get_u32(tb[RTA_OIF]));
+	if (f && cmd_json_set(o, "interface", cmd_json_string(f->name)) < 0)
+		goto oom;
+	if (tb[RTA_PREFSRC] &&
+	    cmd_json_set(o, "source", route_addr(tb[RTA_PREFSRC], rtm->rtm_family, alen, -1)) < 0)
+		goto oom;
+	if (cmd_json_set(o, "metric",
+			 json_integer(tb[RTA_PRIORITY] ? mnl_attr_get_u32(tb[RTA_PRIORITY]) : 0)) <
+	    0)
+		goto oom;
+	if (rtm->rtm_protocol < ARRAY_SIZE(protos) && protos[rtm->rtm_protocol]) {
+		if (cmd_json_set(o, "protocol", json_string(protos[rtm->rtm_protocol])) < 0)
+			goto oom;
+	} else if (cmd_json_set(o, "protocol", json_integer(rtm->rtm_protocol)) < 0) {
+		goto oom;
+	}
+	if (cmd_json_append(d->routes, o) < 0) {
+		d->error = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+oom:
+	json_decref(o);
+	d->error = -ENOMEM;
+	return MNL_CB_ERROR;
+}
+
+const struct net_iface *net_dump_find(const struct net_dump *d, int index)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->ifaces[i].index == index)
+			return &d->ifaces[i];
+	return NULL;
+}
+
+/* Runs one dump of TYPE (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE) for all families.
  * Returns 0, or -errno: the kernel's error, -EINTR when the dump was
  * interrupted by a change, -ENOMEM from a callback. */
-static int dump(struct mnl_socket *nl, uint16_t type, mnl_cb_t cb, struct dump *d, char *buf)
+static int dump(struct mnl_socket *nl, uint16_t type, mnl_cb_t cb, struct net_dump *d, char *buf)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	unsigned seq = (unsigned)time(NULL) ^ type, portid = mnl_socket_get_portid(nl);
@@ -305,10 +416,14 @@ static int dump(struct mnl_socket *nl, uint16_t type, mnl_cb_t cb, struct dump *
 		struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
 		ifm->ifi_family = AF_UNSPEC;
-	} else {
+	} else if (type == RTM_GETADDR) {
 		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 
 		ifa->ifa_family = AF_UNSPEC;
+	} else {
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+		rtm->rtm_family = AF_UNSPEC;
 	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -328,18 +443,20 @@ static int dump(struct mnl_socket *nl, uint16_t type, mnl_cb_t cb, struct dump *
 	return 0;
 }
 
-static void dump_clear(struct dump *d)
+static void dump_clear(struct net_dump *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		json_decref(d->ifaces[i].addrs);
 	d->n = 0;
 	d->n_addrs = 0;
+	json_decref(d->routes);
+	d->routes = NULL;
 	d->truncated = false;
 	d->error = 0;
 	d->ext_msg[0] = '\0';
 }
 
-static int dump_all(struct dump *d, struct cmd_error *err)
+int net_dump_run(struct net_dump *d, bool routes, struct cmd_error *err)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	struct timeval tv = { .tv_sec = NET_RECV_TIMEOUT_S };
@@ -368,6 +485,11 @@ static int dump_all(struct dump *d, struct cmd_error *err)
 			what = "RTM_GETADDR";
 			r = dump(nl, RTM_GETADDR, addr_cb, d, buf);
 		}
+		if (r == 0 && routes) {
+			what = "RTM_GETROUTE";
+			d->routes = json_array();
+			r = d->routes ? dump(nl, RTM_GETROUTE, route_cb, d, buf) : -ENOMEM;
+		}
 		if (r == -EINTR && tries < NET_DUMP_TRIES) {
 			dump_clear(d);
 			continue;
@@ -384,7 +506,15 @@ out:
 	return r;
 }
 
-static json_t *iface_json(const struct iface *f)
+void net_dump_free(struct net_dump *d)
+{
+	dump_clear(d);
+	free(d->ifaces);
+	d->ifaces = NULL;
+	d->cap = 0;
+}
+
+static json_t *iface_json(const struct net_iface *f)
 {
 	const unsigned char *h = f->hwaddr;
 	char mac[18];
@@ -427,12 +557,12 @@ oom:
 
 static int get_interfaces(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
-	struct dump d = { 0 };
+	struct net_dump d = { 0 };
 	json_t *list = NULL;
 	int r;
 
 	(void)a, (void)args;
-	r = dump_all(&d, err);
+	r = net_dump_run(&d, false, err);
 	if (r < 0)
 		goto out;
 	if (d.truncated)
@@ -453,8 +583,7 @@ static int get_interfaces(struct agent *a, json_t *args, json_t **result, struct
 	}
 	*result = list;
 out:
-	dump_clear(&d);
-	free(d.ifaces);
+	net_dump_free(&d);
 	return r;
 }
 

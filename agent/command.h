@@ -85,5 +85,6 @@ extern const struct command cmd_power_table[];
 extern const struct command cmd_exec_table[];
 extern const struct command cmd_health_table[];
 extern const struct command cmd_netcfg_table[]; /* porthole-network, porthole-dns-set */
-extern const struct command cmd_clock_table[];	/* porthole-time, -time-adjust, -events */
+extern const struct command cmd_shares_table[]; /* porthole-mount, -unmount, -mounts */
+extern const struct command cmd_clock_table[]; /* porthole-time, -time-adjust, -events */
 /* Every table ends with an entry whose name is NULL. */

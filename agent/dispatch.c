@@ -17,9 +17,9 @@
 
 /* The groups, in the order guest-info lists them. */
 static const struct command *const tables[] = {
-	cmd_sync_table, cmd_time_table,	 cmd_system_table, cmd_network_table,
-	cmd_fs_table,	cmd_power_table, cmd_exec_table,   cmd_health_table,
-	cmd_netcfg_table, cmd_clock_table,
+	cmd_sync_table,	  cmd_time_table,  cmd_system_table, cmd_network_table,
+	cmd_fs_table,	  cmd_power_table, cmd_exec_table,   cmd_health_table,
+	cmd_netcfg_table, cmd_clock_table, cmd_shares_table,
 };
 
 static struct dispatch_entry entries[COMMANDS_MAX];
@@ -270,7 +270,8 @@ void cmd_async_finish(struct cmd_async *p, json_t *result, const struct cmd_erro
 	} else {
 		json_t *reply = json_object();
 
-		if (!reply || json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
+		if (!reply ||
+		    json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
 			json_decref(reply);
 			r = -ENOMEM;
 		} else {

@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "cmd-clock.h"
 #include "cmd-exec.h"
+#include "cmd-fs.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "log.h"
@@ -213,6 +214,7 @@ int main(int argc, char **argv)
 		return EXIT_SYSTEM;
 	}
 	clock_watch_start(&a);
+	fs_trim_start(&a);
 	log_info("porthole-agent %s ready", PORTHOLE_VERSION);
 	r = loop_run(a.loop);
 	if (a.shutdown_requested)

@@ -185,6 +185,47 @@ static int p_ptp_interval(struct agent_config *c, const char *v, const char **ex
 	return 0;
 }
 
+static int p_share_roots(struct agent_config *c, const char *v, const char **expected)
+{
+	char roots[SHARE_ROOTS_MAX][SHARE_PATH_MAX];
+	size_t n = 0;
+
+	*expected = "absolute directories separated by commas or spaces, at most 8, not /";
+	for (const char *p = v; *p;) {
+		char word[SHARE_PATH_MAX];
+		size_t len;
+
+		p += strspn(p, " ,");
+		len = strcspn(p, " ,");
+		if (!len)
+			break;
+		if (len >= sizeof(word) || n == SHARE_ROOTS_MAX)
+			return -EINVAL;
+		memcpy(word, p, len);
+		word[len] = '\0';
+		/* "/" would allow a share over /etc or /usr */
+		if (share_path_clean(word, roots[n], sizeof(roots[n])) < 0 ||
+		    strcmp(roots[n], "/") == 0)
+			return -EINVAL;
+		n++;
+		p += len;
+	}
+	memcpy(c->share_roots, roots, sizeof(roots));
+	c->n_share_roots = n;
+	return 0;
+}
+
+static int p_trim_interval(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "seconds, 0 (never) or 60 to 2592000";
+	if (parse_u(v, 0, 2592000, &n) < 0 || (n > 0 && n < 60))
+		return -EINVAL;
+	c->trim_interval_s = (unsigned)n;
+	return 0;
+}
+
 static const struct option_key keys[] = {
 	{ "vsock_port", p_vsock_port },
 	{ "vsock_cids", p_vsock_cids },
@@ -198,7 +239,10 @@ static const struct option_key keys[] = {
 	{ "allow_rpcs", p_allow_rpcs },
 	{ "block_rpcs", p_block_rpcs },
 	{ "data_mount", p_data_mount },
-	{ "ptp_sync", p_ptp_sync },	 { "ptp_interval", p_ptp_interval },
+	{ "ptp_sync", p_ptp_sync },
+	{ "ptp_interval", p_ptp_interval },
+	{ "share_roots", p_share_roots },
+	{ "trim_interval", p_trim_interval },
 };
 
 void options_defaults(struct agent_config *c)
@@ -220,6 +264,8 @@ void options_defaults(struct agent_config *c)
 	snprintf(c->data_mount, sizeof(c->data_mount), "/var/lib");
 	c->ptp_sync = true;
 	c->ptp_interval_s = 16;
+	p_share_roots(c, "/mnt /host /Users /home", &(const char *){ NULL });
+	c->trim_interval_s = 86400; /* daily, as fstrim.timer */
 }
 
 int options_set(struct agent_config *c, const char *key, const char *value, const char *where)
@@ -251,6 +297,9 @@ static void entry(void *user, const char *key, const char *value, const char *wh
 	struct load_state *st = user;
 
 	(void)continuation;
+	/* init's data_mount is where the data disk is: the agent's too */
+	if (strcmp(key, "data_mount") == 0 && options_set(st->c, key, value, where) < 0)
+		st->errors++;
 	if (strncmp(key, "agent.", 6) != 0)
 		return; /* init's, or another part's */
 	if (options_set(st->c, key + 6, value, where) < 0)

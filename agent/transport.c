@@ -45,7 +45,7 @@ struct conn {
 	uint64_t last_active_ns;
 	bool want_out; /* EPOLLOUT is armed */
 	bool awaiting; /* an asynchronous command owes a reply: read nothing more */
-	uint64_t id;   /* for transport_deliver; never reused */
+	uint64_t id; /* for transport_deliver; never reused */
 	struct conn *next;
 };
 

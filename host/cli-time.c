@@ -143,9 +143,10 @@ static int do_sync(struct cli *cli, const struct sync_opts *o, struct ts_estimat
 		return r;
 	if (cli->json) {
 		printf("{\"before_ns\": %" PRId64 ", \"before_bound_ns\": %" PRId64
-		       ", \"applied\": \"%s\", \"after_ns\": %" PRId64 ", \"after_bound_ns\": %" PRId64
-		       "}\n",
-		       before->offset_ns, before->bound_ns, applied, after->offset_ns, after->bound_ns);
+		       ", \"applied\": \"%s\", \"after_ns\": %" PRId64
+		       ", \"after_bound_ns\": %" PRId64 "}\n",
+		       before->offset_ns, before->bound_ns, applied, after->offset_ns,
+		       after->bound_ns);
 	} else if (!o->quiet) {
 		print_offset("before:", before);
 		printf("applied: %s of %+.6f s\n", applied, (double)-before->offset_ns / 1e9);
@@ -161,9 +162,12 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 		     long *count)
 {
 	static const struct option opts[] = {
-		{ "samples", required_argument, NULL, 'n' }, { "mode", required_argument, NULL, 'm' },
-		{ "rtc", no_argument, NULL, 'r' },	     { "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },   { "set", no_argument, NULL, 's' },
+		{ "samples", required_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "rtc", no_argument, NULL, 'r' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "set", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -180,8 +184,10 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 						   optarg);
 			break;
 		case 'm':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "step") && strcmp(optarg, "slew"))
-				return usage_error(cmd, "--mode: auto, step or slew, not %s", optarg);
+			if (strcmp(optarg, "auto") && strcmp(optarg, "step") &&
+			    strcmp(optarg, "slew"))
+				return usage_error(cmd, "--mode: auto, step or slew, not %s",
+						   optarg);
 			o->mode = optarg;
 			break;
 		case 'r':
@@ -192,13 +198,14 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 			break;
 		case 'i':
 			if (!interval || parse_seconds(optarg, interval) < 0 || *interval < 0.1)
-				return usage_error(cmd, "--interval: seconds (at least 0.1), not %s",
-						   optarg);
+				return usage_error(
+					cmd, "--interval: seconds (at least 0.1), not %s", optarg);
 			break;
 		case 'c':
 			*count = strtol(optarg, &end, 10);
 			if (!count || *end || *count < 1)
-				return usage_error(cmd, "--count: a positive number, not %s", optarg);
+				return usage_error(cmd, "--count: a positive number, not %s",
+						   optarg);
 			break;
 		default:
 			return usage_error(cmd, "unknown option");
@@ -301,8 +308,9 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 			r = do_sync(cli, &o, &before, &after);
 			if (r != EXIT_OK)
 				return r;
-			printf("sync: %+.6f s -> %+.6f s (+/- %.6f s)\n", (double)before.offset_ns / 1e9,
-			       (double)after.offset_ns / 1e9, (double)after.bound_ns / 1e9);
+			printf("sync: %+.6f s -> %+.6f s (+/- %.6f s)\n",
+			       (double)before.offset_ns / 1e9, (double)after.offset_ns / 1e9,
+			       (double)after.bound_ns / 1e9);
 			fflush(stdout);
 			syncs++;
 			next_sync = clock_ns(CLOCK_MONOTONIC) + (int64_t)(interval * 1e9);
@@ -331,13 +339,14 @@ int cli_time(struct cli *cli, int argc, char **argv)
 		return r != EXIT_OK ? r : do_sync(cli, &o, &before, &after);
 	}
 	if (argc >= 2)
-		return usage_error("time", "unknown: time %s (time, time sync, time watch)", argv[1]);
+		return usage_error("time", "unknown: time %s (time, time sync, time watch)",
+				   argv[1]);
 	r = measure(cli, SAMPLES_DEFAULT, &before);
 	if (r != EXIT_OK)
 		return r;
 	if (cli->json) {
-		printf("{\"offset_ns\": %" PRId64 ", \"bound_ns\": %" PRId64 "}\n", before.offset_ns,
-		       before.bound_ns);
+		printf("{\"offset_ns\": %" PRId64 ", \"bound_ns\": %" PRId64 "}\n",
+		       before.offset_ns, before.bound_ns);
 		return EXIT_OK;
 	}
 	{

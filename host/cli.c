@@ -13,8 +13,6 @@
 
 #include "util.h"
 
-
-
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void errorf(const char *fmt, ...)
@@ -201,7 +199,6 @@ const char *time_str(int64_t ns, bool fraction, char *buf, size_t size)
 	return buf;
 }
 
-
 void table_add(struct table *t, ...)
 {
 	va_list ap;
@@ -341,8 +338,7 @@ int no_args(const char *cmd, int argc, char **argv)
 
 /* Runs a command without arguments and prints the raw result for --json,
  * or calls PRINT. */
-int simple(struct cli *cli, int argc, char **argv, const char *name,
-		  void (*print)(json_t *result))
+int simple(struct cli *cli, int argc, char **argv, const char *name, void (*print)(json_t *result))
 {
 	json_t *result = NULL;
 	int r = no_args(argv[0], argc, argv);
@@ -359,7 +355,6 @@ int simple(struct cli *cli, int argc, char **argv, const char *name,
 	json_decref(result);
 	return EXIT_OK;
 }
-
 
 int parse_seconds(const char *s, double *ret)
 {

@@ -44,7 +44,6 @@ struct table {
 	size_t n, cap;
 };
 
-
 void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error naming CMD's help and returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -70,3 +69,9 @@ int parse_seconds(const char *s, double *ret);
 
 /* Commands in host/cli-*.c, listed in porthole.c's table. */
 int cli_time(struct cli *cli, int argc, char **argv); /* cli-time.c */
+int cli_mount(struct cli *cli, int argc, char **argv); /* cli-shares.c */
+int cli_umount(struct cli *cli, int argc, char **argv);
+int cli_mounts(struct cli *cli, int argc, char **argv);
+int cli_trim(struct cli *cli, int argc, char **argv);
+int cli_network(struct cli *cli, int argc, char **argv); /* cli-net.c */
+int cli_dns(struct cli *cli, int argc, char **argv); /* cli-net.c */

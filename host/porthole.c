@@ -202,44 +202,6 @@ static int cmd_health(struct cli *cli, int argc, char **argv)
 	return simple(cli, argc, argv, "porthole-health", print_health);
 }
 
-
-static void print_network(json_t *result)
-{
-	struct table t = { .ncols = 3 };
-	json_t *ifc, *addr;
-	size_t i, j;
-
-	table_add(&t, "NAME", "MAC", "ADDRESS");
-	json_array_foreach(result, i, ifc)
-	{
-		json_t *addrs = json_object_get(ifc, "ip-addresses");
-		const char *name = json_string_value(json_object_get(ifc, "name"));
-		const char *mac = json_string_value(json_object_get(ifc, "hardware-address"));
-
-		if (json_array_size(addrs) == 0)
-			table_add(&t, name, mac, "-");
-		json_array_foreach(addrs, j, addr)
-		{
-			char a[128];
-			json_t *prefix = json_object_get(addr, "prefix");
-			const char *ip = json_string_value(json_object_get(addr, "ip-address"));
-
-			if (json_is_integer(prefix))
-				snprintf(a, sizeof(a), "%s/%" JSON_INTEGER_FORMAT, ip ? ip : "?",
-					 json_integer_value(prefix));
-			else
-				snprintf(a, sizeof(a), "%s", ip ? ip : "?");
-			table_add(&t, j == 0 ? name : "", j == 0 ? mac : "", a);
-		}
-	}
-	table_print_free(&t);
-}
-
-static int cmd_network(struct cli *cli, int argc, char **argv)
-{
-	return simple(cli, argc, argv, "guest-network-get-interfaces", print_network);
-}
-
 static void print_osinfo(json_t *result)
 {
 	static const char *const known[] = {
@@ -346,7 +308,6 @@ static int cmd_hostname(struct cli *cli, int argc, char **argv)
 {
 	return simple(cli, argc, argv, "guest-get-host-name", print_hostname);
 }
-
 
 /* Reads all of stdin, at most MAX bytes. */
 static int read_stdin(size_t max, char **ret, size_t *ret_len)
@@ -666,7 +627,8 @@ static const struct command commands[] = {
 	{ "health", cmd_health, "",
 	  "The VM's health: status and reasons, uptime, load, memory, pressure, disks, "
 	  "services (porthole-health; porthole-agent only)." },
-	{ "time", cli_time, "[sync [--samples N] [--mode auto|step|slew] [--rtc] [--set] | watch [--interval S] [--count N]]",
+	{ "time", cli_time,
+	  "[sync [--samples N] [--mode auto|step|slew] [--rtc] [--set] | watch [--interval S] [--count N]]",
 	  "The guest's clock and its offset from the host's, measured NTP's way from "
 	  "several guest-get-time round trips (the one with the smallest round trip, good "
 	  "to half of it). 'sync' corrects the offset with porthole-time-adjust (a step "
@@ -676,13 +638,32 @@ static const struct command commands[] = {
 	  "after N syncs. --set corrects with guest-set-time and the host's time instead (what "
 	  "qemu-ga offers, and what porthole falls back to there): the request's own delay is "
 	  "then a guess." },
-	{ "network", cmd_network, "",
-	  "The guest's network interfaces: name, MAC and addresses "
-	  "(guest-network-get-interfaces)." },
+	{ "network", cli_network, "",
+	  "The guest's network: interfaces with state, MAC, MTU and addresses, DHCP leases, "
+	  "routes and DNS (porthole-network; guest-network-get-interfaces from qemu-ga)." },
+	{ "dns", cli_dns, "set SERVER... [--search DOMAIN...]",
+	  "Sets the guest's name servers and search domains in /etc/resolv.conf; a DHCP "
+	  "renewal keeps them (porthole-dns-set)." },
 	{ "osinfo", cmd_osinfo, "", "The guest's operating system and kernel (guest-get-osinfo)." },
 	{ "fsinfo", cmd_fsinfo, "",
 	  "The guest's mounted block-device file systems, their size and use "
 	  "(guest-get-fsinfo)." },
+	{ "mount", cli_mount, "TAG TARGET [--type virtiofs|9p] [--ro] [--option K=V]...",
+	  "Mounts the host's shared folder TAG (virtiofs or 9p; found out when --type is not "
+	  "given) on TARGET in the guest, under the allowed roots (/mnt, /host, /Users, /home "
+	  "unless agent.share_roots says otherwise), creating it; nothing is mounted through a "
+	  "symbolic link. --option: 9p's msize=BYTES and cache=MODE, virtiofs's dax[=MODE] "
+	  "(porthole-mount)." },
+	{ "umount", cli_umount, "TARGET [--lazy]",
+	  "Unmounts the share on TARGET; --lazy detaches it even when in use "
+	  "(porthole-unmount)." },
+	{ "mounts", cli_mounts, "",
+	  "The shares mounted in the guest: tag, type, target, health (ok, or stale when the "
+	  "host side does not answer within a second), size and options (porthole-mounts)." },
+	{ "trim", cli_trim, "[PATH]",
+	  "Gives the blocks that deleted files freed back to the host (FITRIM): on every "
+	  "block-device file system, or the one holding PATH; prints the bytes trimmed "
+	  "(porthole-trim)." },
 	{ "users", cmd_users, "", "Users logged in to the guest (guest-get-users)." },
 	{ "hostname", cmd_hostname, "", "The guest's host name (guest-get-host-name)." },
 	{ "exec", cmd_exec, "[--wait S] [--env NAME=VALUE]... [--stdin] [--] CMD [ARG...]",

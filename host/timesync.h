@@ -16,10 +16,10 @@ struct ts_sample {
 
 struct ts_estimate {
 	int64_t offset_ns; /* guest minus host: positive when the guest is ahead */
-	int64_t bound_ns;  /* the offset is right to within this */
-	int64_t rtt_ns;	   /* of the sample used */
-	size_t used;	   /* which sample */
-	size_t rejected;   /* samples thrown out (host clock stepped, nonsense) */
+	int64_t bound_ns; /* the offset is right to within this */
+	int64_t rtt_ns; /* of the sample used */
+	size_t used; /* which sample */
+	size_t rejected; /* samples thrown out (host clock stepped, nonsense) */
 };
 
 /* -EINVAL when no sample is usable. A sample is thrown out when the host's

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "dnsconf.h"
 #include "util.h"
 
 struct config_key {
@@ -211,37 +212,65 @@ void config_defaults(struct init_config *c)
 	c->rlimit_nofile = 1048576;
 	c->root_tmpfs = true;
 	c->agent = true;
+	netconfig_defaults(&c->net);
+	storage_defaults(&c->storage);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		snprintf(c->origin[i], sizeof(c->origin[i]), "default");
 }
 
 bool config_hostname_valid(const char *s)
 {
-	size_t len = strlen(s), label = 0;
+	size_t len = strlen(s);
 
-	if (len == 0 || len > CONFIG_NAME_MAX)
+	/* a domain name (dnsconf.c's rules) without '_' or a final dot */
+	return len > 0 && len <= CONFIG_NAME_MAX && !strchr(s, '_') && s[len - 1] != '.' &&
+	       dnsconf_domain_valid(s);
+}
+
+/* net.* keys: the network's table (netconfig.c). Returns false when KEY is
+ * not one. */
+static bool net_set(struct init_config *c, const char *key, const char *value, bool append,
+		    const char *where)
+{
+	const char *expected = "";
+	int r;
+
+	if (strncmp(key, "net.", 4) != 0)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (ch == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)ch) && ch != '-')
-			return false;
-		if (ch == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
+	r = netconfig_set(&c->net, key + 4, value, append, where, &expected);
+	if (r == -ENOENT)
+		return false;
+	if (r < 0) {
+		log_error("%s: %s: invalid value '%s' (expected %s)", where, key, value, expected);
+		c->n_errors++;
+	} else if (strcmp(key, "net.ip") == 0 && c->net.ip_hostname[0]) {
+		/* ip='s <hostname> field */
+		snprintf(c->hostname, sizeof(c->hostname), "%s", c->net.ip_hostname);
+		snprintf(c->origin[1], sizeof(c->origin[1]), "%s", where);
 	}
-	return label > 0 && s[len - 1] != '-';
+	return true;
+}
+
+/* The storage keys (storage.c). Returns false when KEY is not one. */
+static bool storage_set(struct init_config *c, const char *key, const char *value, bool append,
+			const char *where)
+{
+	const char *expected = "";
+	int r = storage_config_set(&c->storage, key, value, append, &expected);
+
+	if (r == -ENOENT)
+		return false;
+	if (r < 0) {
+		log_error("%s: %s: invalid value '%s' (expected %s)", where, key, value, expected);
+		c->n_errors++;
+	}
+	return true;
 }
 
 void config_set(struct init_config *c, const char *key, const char *value, const char *where)
 {
+	if (net_set(c, key, value, false, where) || storage_set(c, key, value, false, where))
+		return;
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		const char *expected = "";
 
@@ -264,6 +293,12 @@ void config_append(struct init_config *c, const char *key, const char *value, co
 {
 	struct init_config tmp;
 
+	if (net_set(c, key, value, true, where))
+		return;
+	if (strcmp(key, "shares") == 0) {
+		storage_set(c, key, value, true, where);
+		return;
+	}
 	if (strcmp(key, "modules") != 0) {
 		log_error("%s: %s: takes one line (an indented line continues a list)", where, key);
 		c->n_errors++;
@@ -325,6 +360,18 @@ int config_load_file(struct init_config *c, const char *path)
 
 void config_parse_cmdline(struct init_config *c, const char *cmdline)
 {
+	char word[CONF_CMDLINE_MAX];
+	const char *p = cmdline;
+
+	/* The kernel's own ip= first (nfsroot.rst), so that porthole.net.*
+	 * overrides it. The kernel does not act on it: CONFIG_IP_PNP is off in
+	 * Debian's kernel. */
+	while (conf_cmdline_next(&p, word, sizeof(word))) {
+		if (strcmp(word, "--") == 0)
+			break;
+		if (strncmp(word, "ip=", 3) == 0)
+			config_set(c, "net.ip", word + 3, "kernel command line");
+	}
 	conf_parse_cmdline(cmdline, config_entry, c);
 }
 
@@ -337,4 +384,6 @@ void config_dump(const struct init_config *c, int fd)
 		dprintf(fd, "%-14s = %-30s # %s (%s)\n", keys[i].name, value, keys[i].doc,
 			c->origin[i]);
 	}
+	netconfig_dump(&c->net, fd);
+	storage_dump(&c->storage, fd);
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "netconfig.h"
+#include "storage.h"
 
 #define CONFIG_PATH "/etc/porthole/init.conf"
 #define AGENT_PATH "/usr/bin/porthole-agent"
@@ -31,6 +33,8 @@ struct init_config {
 	uint64_t rlimit_nofile;
 	bool root_tmpfs;
 	bool agent; /* start porthole-agent (until services come) */
+	struct net_config net; /* the [net] keys and ip= (netconfig.c) */
+	struct storage_config storage; /* data_disk, data_mount, shares (storage.c) */
 	/* Where each key's value came from, for --check ("init.conf:3"). */
 	char origin[16][48];
 

@@ -18,10 +18,11 @@
 #include "log.h"
 #include "modules.h"
 #include "mount.h"
-#include "net.h"
+#include "network.h"
 #include "rootfs.h"
 #include "rtc.h"
 #include "shutdown.h"
+#include "storage.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -164,6 +165,7 @@ static int run_check(const struct options *o)
 	free(res);
 	printf("rlimit nofile %llu\n", (unsigned long long)cfg.rlimit_nofile);
 	printf("loopback up\n");
+	netconfig_describe(&cfg.net, STDOUT_FILENO);
 	if (cfg.agent)
 		printf("start %s\n", AGENT_PATH);
 	if (cfg.shell == SHELL_CONSOLE)
@@ -349,8 +351,14 @@ int main(int argc, char **argv)
 		supervise_init_late(&sup);
 	}
 
-	/* 4 network: loopback for now */
-	net_link_up("lo");
+	/* 3 storage: the data disk, then the shares (before any service) */
+	if (!opts.sandbox) {
+		storage_setup_data_disk(&cfg.storage);
+		storage_mount_shares(&cfg.storage);
+	}
+
+	/* 4 network: loopback, sysctls, static and DHCP interfaces, DNS */
+	network_setup(&sup, &cfg, opts.sandbox);
 	mount_make_rshared();
 
 	/* 6 what init starts */

@@ -1,16 +1,22 @@
 /* rtnetlink through libmnl: a request is built with mnl_nlmsg_put_header and
  * mnl_attr_put_*, sent, and the kernel's answer checked, with the extended
- * ack's message (NLMSGERR_ATTR_MSG) in the log when there is one. */
+ * ack's message (NLMSGERR_ATTR_MSG) in the log when there is one. Link events
+ * come from a socket subscribed to RTMGRP_LINK (rtnetlink(7)). */
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -18,6 +24,100 @@
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
 #endif
+
+/* a dump answer: messages of up to 32 KiB when the reader offers as much */
+#define NET_BUF 32768
+/* the kernel answers at once; the time-out only bounds a wait that should never be */
+#define NET_RECV_TIMEOUT_S 2
+
+int net_addr_parse(const char *s, int family_or_0, struct net_prefix *ret)
+{
+	struct net_prefix p = { 0 };
+
+	if ((family_or_0 == 0 || family_or_0 == AF_INET) && inet_pton(AF_INET, s, p.addr) == 1) {
+		p.family = AF_INET;
+		p.len = 32;
+	} else if ((family_or_0 == 0 || family_or_0 == AF_INET6) &&
+		   inet_pton(AF_INET6, s, p.addr) == 1) {
+		p.family = AF_INET6;
+		p.len = 128;
+	} else {
+		return -EINVAL;
+	}
+	*ret = p;
+	return 0;
+}
+
+int net_prefix_parse(const char *s, struct net_prefix *ret)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	struct net_prefix p;
+	int64_t len;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (net_addr_parse(addr, 0, &p) < 0)
+		return -EINVAL;
+	if (parse_int64(slash + 1, 0, p.family == AF_INET ? 32 : 128, &len) < 0)
+		return -EINVAL;
+	p.len = (unsigned)len;
+	*ret = p;
+	return 0;
+}
+
+int net_netmask_to_len(const uint8_t mask[4], unsigned *ret)
+{
+	uint32_t m = (uint32_t)mask[0] << 24 | (uint32_t)mask[1] << 16 | (uint32_t)mask[2] << 8 |
+		     mask[3];
+	unsigned len = 0;
+
+	while (len < 32 && (m & (1u << (31 - len))))
+		len++;
+	/* the bits after the first 0 must all be 0 */
+	if (len < 32 && (m << len) != 0)
+		return -EINVAL;
+	*ret = len;
+	return 0;
+}
+
+bool net_prefix_contains(const struct net_prefix *p, const uint8_t *addr)
+{
+	unsigned full = p->len / 8, rest = p->len % 8;
+
+	if (memcmp(p->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((p->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+const char *net_prefix_str(const struct net_prefix *p, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(p->family, p->addr, a, sizeof(a));
+	snprintf(buf, size, "%s/%u", a, p->len);
+	return buf;
+}
+
+int net_hwaddr_parse(const char *s, uint8_t ret[6])
+{
+	unsigned b[6];
+	char end;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+				      &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (s[i * 3 + 2] != ':' && i < 5)
+			return -EINVAL;
+		ret[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
 
 static int ack_attr_cb(const struct nlattr *attr, void *data)
 {
@@ -29,22 +129,39 @@ static int ack_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* Sends NLH and waits for its ack. WHAT names the operation in messages. */
-static int net_request(struct nlmsghdr *nlh, const char *what)
+static struct mnl_socket *net_socket(const char *what)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	struct timeval tv = { .tv_sec = NET_RECV_TIMEOUT_S };
+	int one = 1;
+
+	if (!nl) {
+		log_error_errno(-errno, "%s: netlink socket", what);
+		return NULL;
+	}
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_error_errno(-errno, "%s: netlink bind", what);
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+/* Sends NLH and waits for its ack. WHAT names the interface and the
+ * operation in messages. QUIET_ERR is an error that is no failure (EEXIST
+ * when adding, ESRCH when deleting): returned, not logged. */
+static int net_request_quiet(struct nlmsghdr *nlh, const char *what, int quiet_err)
+{
+	struct mnl_socket *nl = net_socket(what);
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned portid, seq = (unsigned)time(NULL);
-	int one = 1, r = 0;
+	int r = 0;
 	ssize_t n;
 
 	if (!nl)
-		return log_error_errno(-errno, "%s: netlink socket", what);
-	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = log_error_errno(-errno, "%s: netlink bind", what);
-		goto out;
-	}
+		return -EIO;
 	portid = mnl_socket_get_portid(nl);
 	nlh->nlmsg_seq = seq;
 	nlh->nlmsg_flags |= NLM_F_ACK;
@@ -54,7 +171,8 @@ static int net_request(struct nlmsghdr *nlh, const char *what)
 	}
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 	if (n < 0) {
-		r = log_error_errno(-errno, "%s: netlink receive", what);
+		r = log_error_errno(errno == EAGAIN ? -ETIMEDOUT : -errno, "%s: netlink receive",
+				    what);
 		goto out;
 	}
 	{
@@ -72,6 +190,9 @@ static int net_request(struct nlmsghdr *nlh, const char *what)
 
 			if (err->error == 0)
 				goto out;
+			r = err->error;
+			if (r == quiet_err)
+				goto out;
 			/* With NLM_F_ACK_TLVS the attributes follow the echoed request
 			 * header (capped: NLM_F_CAPPED) or the whole request. */
 			if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
@@ -82,7 +203,6 @@ static int net_request(struct nlmsghdr *nlh, const char *what)
 				if (mnl_nlmsg_size(off) <= h->nlmsg_len)
 					mnl_attr_parse(h, off, ack_attr_cb, &msg);
 			}
-			r = err->error;
 			if (msg)
 				log_error("%s: %s (%s)", what, strerror(-r), msg);
 			else
@@ -94,22 +214,297 @@ out:
 	return r;
 }
 
-int net_link_up(const char *ifname)
+int net_link_set(int index, const char *name, bool up, unsigned mtu)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE], what[64];
+	char buf[MNL_SOCKET_BUFFER_SIZE], what[80];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifm;
-	unsigned idx = if_nametoindex(ifname);
 
-	snprintf(what, sizeof(what), "set %s up", ifname);
-	if (idx == 0)
-		return log_error_errno(-errno, "%s", what);
+	if (mtu)
+		snprintf(what, sizeof(what), "%s: set %s, mtu %u", name, up ? "up" : "down", mtu);
+	else
+		snprintf(what, sizeof(what), "%s: set %s", name, up ? "up" : "down");
 	nlh->nlmsg_type = RTM_NEWLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = (int)idx;
-	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_index = index;
+	ifm->ifi_flags = up ? IFF_UP : 0;
 	ifm->ifi_change = IFF_UP;
-	return net_request(nlh, what);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	return net_request_quiet(nlh, what, 0);
+}
+
+int net_link_up(const char *ifname)
+{
+	unsigned idx = if_nametoindex(ifname);
+
+	if (idx == 0)
+		return log_error_errno(-errno, "%s: set up", ifname);
+	return net_link_set((int)idx, ifname, true, 0);
+}
+
+static int addr_request(uint16_t type, uint16_t flags, int index, const char *name,
+			const struct net_prefix *p, uint32_t valid_s, uint32_t preferred_s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], what[96], ps[64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	size_t alen = p->family == AF_INET ? 4 : 16;
+
+	snprintf(what, sizeof(what), "%s: %s address %s", name,
+		 type == RTM_NEWADDR ? "add" : "remove", net_prefix_str(p, ps, sizeof(ps)));
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)p->family;
+	ifa->ifa_prefixlen = (uint8_t)p->len;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned)index;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, p->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, p->addr);
+	if (type == RTM_NEWADDR && p->family == AF_INET && p->len < 31) {
+		/* "brd +" in ip-address(8): the host part all ones */
+		uint8_t brd[4];
+
+		for (int i = 0; i < 4; i++) {
+			unsigned bits = p->len > (unsigned)i * 8 ? p->len - (unsigned)i * 8 : 0;
+			uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+			brd[i] = (uint8_t)(p->addr[i] | (uint8_t)~mask);
+		}
+		mnl_attr_put(nlh, IFA_BROADCAST, 4, brd);
+	}
+	if (type == RTM_NEWADDR && valid_s != UINT32_MAX) {
+		struct ifa_cacheinfo ci = { .ifa_prefered = preferred_s, .ifa_valid = valid_s };
+
+		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+	}
+	return net_request_quiet(nlh, what, type == RTM_DELADDR ? -EADDRNOTAVAIL : 0);
+}
+
+int net_addr_add(int index, const char *name, const struct net_prefix *p, uint32_t valid_s,
+		 uint32_t preferred_s)
+{
+	/* REPLACE: a renewal updates the lifetimes of the address in place */
+	return addr_request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, index, name, p, valid_s,
+			    preferred_s);
+}
+
+int net_addr_del(int index, const char *name, const struct net_prefix *p)
+{
+	int r = addr_request(RTM_DELADDR, 0, index, name, p, 0, 0);
+
+	return r == -EADDRNOTAVAIL ? 0 : r;
+}
+
+static int route_request(uint16_t type, uint16_t flags, int index, const char *name,
+			 const struct net_route *rt)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], what[160], ps[64], gw[INET6_ADDRSTRLEN] = "";
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	size_t alen = rt->dst.family == AF_INET ? 4 : 16;
+
+	if (rt->gw)
+		inet_ntop(rt->dst.family, rt->gw, gw, sizeof(gw));
+	snprintf(what, sizeof(what), "%s: %s route %s%s%s", name,
+		 type == RTM_NEWROUTE ? "add" : "remove",
+		 rt->dst.len ? net_prefix_str(&rt->dst, ps, sizeof(ps)) : "default",
+		 rt->gw ? " via " : "", gw);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)rt->dst.family;
+	rtm->rtm_dst_len = (uint8_t)rt->dst.len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = rt->proto;
+	rtm->rtm_scope = rt->gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	if (rt->onlink)
+		rtm->rtm_flags |= RTNH_F_ONLINK;
+	if (rt->dst.len)
+		mnl_attr_put(nlh, RTA_DST, alen, rt->dst.addr);
+	if (rt->gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, alen, rt->gw);
+	if (rt->src)
+		mnl_attr_put(nlh, RTA_PREFSRC, alen, rt->src);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
+	if (rt->metric)
+		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->metric);
+	return net_request_quiet(nlh, what, type == RTM_DELROUTE ? -ESRCH : 0);
+}
+
+int net_route_add(int index, const char *name, const struct net_route *rt)
+{
+	return route_request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, index, name, rt);
+}
+
+int net_route_del(int index, const char *name, const struct net_route *rt)
+{
+	int r = route_request(RTM_DELROUTE, 0, index, name, rt);
+
+	return r == -ESRCH ? 0 : r;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
+		return MNL_CB_OK; /* newer than our headers */
+	switch (type) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 ||
+		    mnl_attr_get_payload_len(attr) > NET_IFNAME_MAX)
+			return MNL_CB_OK;
+		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(attr) > NET_HWADDR_MAX)
+			return MNL_CB_OK;
+		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_OK;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+int net_link_parse(const void *msg, size_t len, struct net_link *ret)
+{
+	const struct nlmsghdr *nlh = msg;
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct ifinfomsg *ifm;
+	struct net_link l = { 0 };
+
+	if (len < sizeof(*nlh) || nlh->nlmsg_len > len || !mnl_nlmsg_ok(nlh, (int)len) ||
+	    (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
+		return -EINVAL;
+	ifm = mnl_nlmsg_get_payload(nlh);
+	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0 || !tb[IFLA_IFNAME])
+		return -EINVAL;
+	l.index = ifm->ifi_index;
+	l.flags = ifm->ifi_flags;
+	l.deleted = nlh->nlmsg_type == RTM_DELLINK;
+	snprintf(l.name, sizeof(l.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (tb[IFLA_ADDRESS]) {
+		l.hwaddr_len = mnl_attr_get_payload_len(tb[IFLA_ADDRESS]);
+		memcpy(l.hwaddr, mnl_attr_get_payload(tb[IFLA_ADDRESS]), l.hwaddr_len);
+	}
+	if (tb[IFLA_MTU])
+		l.mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	*ret = l;
+	return 0;
+}
+
+struct link_cb_data {
+	net_link_fn fn;
+	void *data;
+};
+
+static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_cb_data *d = data;
+	struct net_link l;
+
+	if (net_link_parse(nlh, nlh->nlmsg_len, &l) == 0)
+		d->fn(&l, d->data);
+	return MNL_CB_OK;
+}
+
+int net_links_dump(net_link_fn fn, void *data)
+{
+	struct mnl_socket *nl = net_socket("link dump");
+	struct link_cb_data d = { fn, data };
+	_cleanup_free_ char *buf = malloc(NET_BUF);
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	unsigned seq = (unsigned)time(NULL), portid;
+	int r = MNL_CB_OK;
+
+	if (!nl)
+		return -EIO;
+	if (!buf) {
+		mnl_socket_close(nl);
+		return -ENOMEM;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = log_error_errno(-errno, "link dump: netlink send");
+		goto out;
+	}
+	while (r > MNL_CB_STOP) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, NET_BUF);
+
+		if (n < 0) {
+			r = log_error_errno(errno == EAGAIN ? -ETIMEDOUT : -errno,
+					    "link dump: netlink receive");
+			goto out;
+		}
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, link_msg_cb, &d);
+	}
+	if (r < 0)
+		r = log_error_errno(-errno, "link dump");
+out:
+	mnl_socket_close(nl);
+	return r < 0 ? r : 0;
+}
+
+int net_monitor_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return log_error_errno(-errno, "link events: netlink socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = log_error_errno(-errno, "link events: netlink bind");
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int net_monitor_read(int fd, net_link_fn fn, void *data)
+{
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	/* bounded: what is queued now, at most 256 reads a wakeup */
+	for (int i = 0; i < 256; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ENOBUFS: events were lost; the caller dumps the links again */
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		if (n == 0)
+			return 0;
+		for (len = (int)n; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			struct net_link l;
+
+			if (nlh->nlmsg_pid != 0)
+				continue; /* only the kernel's */
+			if (net_link_parse(nlh, nlh->nlmsg_len, &l) == 0)
+				fn(&l, data);
+		}
+	}
+	return 0;
 }

@@ -92,6 +92,8 @@ int supervise_init(struct supervisor *s, int sigfd, bool sandbox)
 	s->sigfd = sigfd;
 	s->sandbox = sandbox;
 	s->ueventfd = -1;
+	for (int i = 0; i < WATCHES_MAX; i++)
+		s->watches[i].fd = -1;
 	for (int i = 0; i < POWER_BUTTONS_MAX; i++)
 		s->power_fds[i] = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -327,6 +329,49 @@ static void handle_uevent(struct supervisor *s)
 		power_scan(s);
 }
 
+int supervise_watch(struct supervisor *s, int fd, supervise_fd_fn fn, void *data)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	for (int i = 0; i < WATCHES_MAX; i++) {
+		if (s->watches[i].fd >= 0)
+			continue;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			return -errno;
+		s->watches[i] = (struct watch){ fd, fn, data };
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+void supervise_unwatch(struct supervisor *s, int fd)
+{
+	for (int i = 0; i < WATCHES_MAX; i++)
+		if (s->watches[i].fd == fd && fd >= 0) {
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+			s->watches[i].fd = -1;
+		}
+}
+
+static bool is_power_fd(const struct supervisor *s, int fd)
+{
+	for (int i = 0; i < POWER_BUTTONS_MAX; i++)
+		if (s->power_fds[i] == fd)
+			return true;
+	return false;
+}
+
+/* A watched fd's callback; false when FD is not watched. */
+static bool handle_watch(struct supervisor *s, int fd, uint32_t events)
+{
+	for (int i = 0; i < WATCHES_MAX; i++)
+		if (s->watches[i].fd == fd) {
+			s->watches[i].fn(s, fd, events, s->watches[i].data);
+			return true;
+		}
+	return false;
+}
+
 static bool handle_power(struct supervisor *s, int fd)
 {
 	int r = power_button_read(fd);
@@ -367,7 +412,11 @@ enum shutdown_kind supervise_run(struct supervisor *s)
 					return k;
 			} else if (fd == s->ueventfd) {
 				handle_uevent(s);
-			} else if (handle_power(s, fd)) {
+			} else if (handle_watch(s, fd, ev[i].events)) {
+				/* (an fd unwatched earlier in this batch is not a
+				 * power button either: is_power_fd) */
+				continue;
+			} else if (is_power_fd(s, fd) && handle_power(s, fd)) {
 				return SHUTDOWN_POWEROFF;
 			}
 		}

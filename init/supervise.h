@@ -10,6 +10,8 @@
 #include "power.h"
 
 #define CHILDREN_MAX 32
+/* fds other modules watch in the loop (the network's sockets and timers) */
+#define WATCHES_MAX 32
 
 enum shutdown_kind {
 	SHUTDOWN_NONE,
@@ -29,6 +31,16 @@ struct child {
 	unsigned restarts;
 };
 
+struct supervisor;
+/* Called from the loop when FD is readable (EVENTS are epoll's). */
+typedef void (*supervise_fd_fn)(struct supervisor *s, int fd, uint32_t events, void *data);
+
+struct watch {
+	int fd; /* -1: free */
+	supervise_fd_fn fn;
+	void *data;
+};
+
 struct supervisor {
 	int epfd;
 	int sigfd;
@@ -37,6 +49,7 @@ struct supervisor {
 	bool sandbox;
 	struct child children[CHILDREN_MAX];
 	unsigned reaped_orphans;
+	struct watch watches[WATCHES_MAX];
 };
 
 /* Blocks every signal init handles and opens the signalfd. Call first, so
@@ -51,6 +64,12 @@ void supervise_init_late(struct supervisor *s);
  * its slot in S->children. */
 int supervise_start(struct supervisor *s, const char *name, char *const *argv, bool respawn,
 		    bool console);
+
+/* Watches FD in the loop: FN runs when it is readable. -ENOSPC when
+ * WATCHES_MAX are in use. supervise_unwatch is safe from FN itself; the
+ * caller closes FD afterwards. */
+int supervise_watch(struct supervisor *s, int fd, supervise_fd_fn fn, void *data);
+void supervise_unwatch(struct supervisor *s, int fd);
 
 /* Reaps every child that has exited (one SIGCHLD may stand for many). */
 void supervise_reap(struct supervisor *s);

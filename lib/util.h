@@ -31,6 +31,9 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 int write_file(const char *path, const char *s);
 /* Writes all of LEN bytes, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* Writes LEN bytes to PATH.tmp.PID, then renames it over PATH: a reader sees
+ * the old contents or the new ones, never a part. */
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 /* Parses a decimal integer in [MIN, MAX]; -EINVAL or -ERANGE otherwise. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);

@@ -6,8 +6,15 @@ SB_TREE=${SB_TREE:-$BUILD/image/minimal/root}
 SB_ROOT= SB_PID= SB_UNSHARE= SB_LOG=
 
 # sandbox_start [CONFIG_TEXT [CMDLINE]]: boots init, waits for its ready line.
+# With SB_NETNS set, init runs in that named network namespace (ip netns add),
+# which a test can wire up before init starts, instead of a new empty one.
 sandbox_start() {
-	local conf=${1-} cmdline=${2-}
+	local conf=${1-} cmdline=${2-} netopt=--net
+	local -a wrap=()
+	if [ -n "${SB_NETNS-}" ]; then
+		netopt=
+		wrap=(ip netns exec "$SB_NETNS")
+	fi
 	SB_ROOT=$(mktemp -d /tmp/porthole-sandbox.XXXXXX)
 	SB_LOG=$SB_ROOT.log
 	cp -a "$SB_TREE/." "$SB_ROOT/"
@@ -17,7 +24,8 @@ sandbox_start() {
 	[ -z "${SB_PREPARE-}" ] || "$SB_PREPARE" "$SB_ROOT"
 	# The root is bind-mounted on itself, as container runtimes do, so that it
 	# is a mount point of its own: init makes it shared.
-	unshare --pid --mount --uts --ipc --net --fork --kill-child \
+	# (ip netns exec execs unshare: $! is still unshare's pid)
+	"${wrap[@]}" unshare --pid --mount --uts --ipc $netopt --fork --kill-child \
 		sh -c 'mount --bind "$1" "$1" && exec chroot "$1" /usr/bin/env -i PORTHOLE_SANDBOX=1 \
 			PORTHOLE_CMDLINE="$2" /sbin/porthole-init --sandbox' sh "$SB_ROOT" "$cmdline" \
 		>"$SB_LOG" 2>&1 </dev/null &
@@ -49,6 +57,10 @@ sandbox_stop() {
 		SB_STATUS=$?
 	fi
 }
+
+# sandbox_move_link IFACE: moves a host link into init's network namespace
+# (a link that appears after boot).
+sandbox_move_link() { ip link set dev "$1" netns "$SB_PID"; }
 
 sandbox_gone() { ! kill -0 "$SB_UNSHARE" 2>/dev/null; }
 

@@ -17,8 +17,8 @@
 
 static int check(int64_t offset, enum clock_mode mode, enum clock_mode *applied, char *why)
 {
-	return clock_adjust_check(NOW, offset, mode, CLOCK_THRESHOLD_DEFAULT_NS, BUILT, applied, why,
-				  256);
+	return clock_adjust_check(NOW, offset, mode, CLOCK_THRESHOLD_DEFAULT_NS, BUILT, applied,
+				  why, 256);
 }
 
 static void test_auto_steps_above_threshold_slews_below(void **state)

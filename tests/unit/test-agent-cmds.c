@@ -906,6 +906,7 @@ static void test_health(void **state)
 		{ "total_bytes", T_INT, false },
 		{ "used_bytes", T_INT, false },
 		{ "available_bytes", T_INT, false },
+		{ "note", T_STR, false }, /* "no data disk: data on tmpfs" */
 		{ NULL, T_STR, false },
 	};
 	static const struct member service[] = { { "name", T_STR, true },
@@ -955,7 +956,11 @@ static void test_health(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(disks, 1), "path")),
 			    dir);
 	assert_true(json_is_false(json_object_get(json_array_get(disks, 1), "mounted")));
-	assert_int_equal(json_object_size(json_array_get(disks, 1)), 2);
+	/* path, mounted and the note that the data are on tmpfs; no reason:
+	 * running without a data disk does not degrade the status */
+	assert_int_equal(json_object_size(json_array_get(disks, 1)), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(disks, 1), "note")),
+			    "no data disk: data on tmpfs");
 	json_array_foreach(json_object_get(r, "services"), i, v)
 		check_struct(v, service, "service");
 	assert_int_equal(json_integer_value(json_object_get(
@@ -989,7 +994,7 @@ static void test_tables(void **state)
 			n++;
 		}
 	}
-	assert_int_equal(n, 14);
+	assert_int_equal(n, 15);
 	assert_int_equal(find("guest-exec-status")->args[0].type, ARG_INT);
 	assert_true(find("guest-exec")->args[0].required);
 	assert_int_equal(find("guest-fstrim")->args[0].type, ARG_INT);

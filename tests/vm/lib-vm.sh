@@ -20,7 +20,13 @@ vm_start() {
 }
 
 # vm COMMAND: runs COMMAND in the guest's shell; its output on stdout.
-vm() { python3 "$REPO/scripts/console" "$VM_DIR/console.sock" --timeout 120 --run "$1"; }
+# The console also carries the kernel's messages (init's DHCP lines, say),
+# which may land in the middle of the output: they are taken out.
+vm() {
+	python3 "$REPO/scripts/console" "$VM_DIR/console.sock" --timeout 120 --run "$1" |
+		sed -E 's/\r$//; s/\[ *[0-9]+\.[0-9]+\] [a-z0-9_-]+: [^\n]*$//' | grep -av '^$'
+	return "${PIPESTATUS[0]}"
+}
 
 vm_stop() { "$REPO/scripts/stop-vm" --dir "$VM_DIR" --timeout 120; }
 

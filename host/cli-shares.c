@@ -1,0 +1,195 @@
+/* porthole mount, umount, mounts and trim: the guest's shared folders and
+ * its data disk's trim, through porthole-mount, porthole-unmount,
+ * porthole-mounts and porthole-trim (docs/protocol.md). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+#define OPTIONS_MAX 8
+
+int cli_mount(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "ro", no_argument, NULL, 'r' },
+		{ "option", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	json_t *args = json_object(), *options = json_object(), *result = NULL;
+	const char *cmd = argv[0];
+	int c, r;
+
+	if (!args || !options) {
+		json_decref(args);
+		json_decref(options);
+		errorf("out of memory");
+		return EXIT_CONNECT;
+	}
+	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
+	while ((c = getopt_long(argc, argv, "t:ro:", opts, NULL)) != -1) {
+		const char *eq;
+
+		switch (c) {
+		case 't':
+			if (strcmp(optarg, "virtiofs") != 0 && strcmp(optarg, "9p") != 0)
+				r = usage_error(cmd, "--type: virtiofs or 9p, not '%s'", optarg);
+			else {
+				json_object_set_new(args, "type", json_string(optarg));
+				continue;
+			}
+			goto out;
+		case 'r':
+			json_object_set_new(args, "readonly", json_true());
+			continue;
+		case 'o':
+			eq = strchr(optarg, '=');
+			if (json_object_size(options) == OPTIONS_MAX) {
+				r = usage_error(cmd, "--option: at most %d", OPTIONS_MAX);
+				goto out;
+			}
+			if (!eq) {
+				json_object_set_new(options, optarg, json_true());
+			} else {
+				char key[64];
+
+				snprintf(key, sizeof(key), "%.*s", (int)(eq - optarg), optarg);
+				json_object_set_new(options, key, json_string(eq + 1));
+			}
+			continue;
+		default:
+			r = usage_error(cmd, "bad option");
+			goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		r = usage_error(cmd, "mount needs TAG and TARGET");
+		goto out;
+	}
+	json_object_set_new(args, "tag", json_string(argv[optind]));
+	json_object_set_new(args, "target", json_string(argv[optind + 1]));
+	if (json_object_size(options))
+		json_object_set(args, "options", options);
+	r = cli_call(cli, "porthole-mount", args, &result);
+	if (r != EXIT_OK)
+		goto out;
+	if (cli->json)
+		print_json(result, JSON_COMPACT);
+	else
+		printf("%s %s (%s) on %s%s\n",
+		       json_is_true(json_object_get(result, "already")) ? "already mounted:"
+									: "mounted",
+		       json_string_value(json_object_get(result, "tag")),
+		       json_string_value(json_object_get(result, "type")),
+		       json_string_value(json_object_get(result, "target")),
+		       json_is_true(json_object_get(result, "readonly")) ? ", read-only" : "");
+out:
+	json_decref(result);
+	json_decref(options);
+	json_decref(args);
+	return r;
+}
+
+int cli_umount(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = { { "lazy", no_argument, NULL, 'l' }, { 0 } };
+	json_t *args, *result = NULL;
+	bool lazy = false;
+	int c, r;
+
+	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
+	while ((c = getopt_long(argc, argv, "l", opts, NULL)) != -1) {
+		if (c != 'l')
+			return usage_error(argv[0], "bad option");
+		lazy = true;
+	}
+	if (argc - optind != 1)
+		return usage_error(argv[0], "umount needs TARGET");
+	args = json_pack("{s:s,s:b}", "target", argv[optind], "lazy", lazy);
+	r = cli_call(cli, "porthole-unmount", args, &result);
+	json_decref(args);
+	if (r != EXIT_OK)
+		return r;
+	if (cli->json)
+		print_json(result, JSON_COMPACT);
+	else
+		printf("unmounted %s\n", json_string_value(json_object_get(result, "target")));
+	json_decref(result);
+	return EXIT_OK;
+}
+
+static void print_mounts(json_t *result)
+{
+	struct table t = { .ncols = 7 };
+	json_t *m;
+	size_t i;
+
+	table_add(&t, "TAG", "TYPE", "TARGET", "HEALTH", "SIZE", "AVAIL", "OPTIONS");
+	json_array_foreach(json_object_get(result, "mounts"), i, m)
+	{
+		json_t *st = json_object_get(m, "statfs");
+		char size[32] = "-", avail[32] = "-";
+
+		if (st) {
+			bytes_str((double)json_integer_value(json_object_get(st, "total_bytes")),
+				  size, sizeof(size));
+			bytes_str(
+				(double)json_integer_value(json_object_get(st, "available_bytes")),
+				avail, sizeof(avail));
+		}
+		table_add(&t, json_string_value(json_object_get(m, "tag")),
+			  json_string_value(json_object_get(m, "type")),
+			  json_string_value(json_object_get(m, "target")),
+			  json_string_value(json_object_get(m, "health")), size, avail,
+			  json_string_value(json_object_get(m, "options")));
+	}
+	table_print_free(&t);
+}
+
+int cli_mounts(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "porthole-mounts", print_mounts);
+}
+
+int cli_trim(struct cli *cli, int argc, char **argv)
+{
+	json_t *args = NULL, *result = NULL, *fs;
+	char buf[32];
+	size_t i;
+	int r;
+
+	if (argc > 2)
+		return usage_error(argv[0], "trim takes at most one PATH");
+	if (argc == 2)
+		args = json_pack("{s:s}", "path", argv[1]);
+	r = cli_call(cli, "porthole-trim", args, &result);
+	json_decref(args);
+	if (r != EXIT_OK)
+		return r;
+	if (cli->json) {
+		print_json(result, JSON_COMPACT);
+		json_decref(result);
+		return EXIT_OK;
+	}
+	json_array_foreach(json_object_get(result, "filesystems"), i, fs)
+	{
+		json_t *e = json_object_get(fs, "error");
+
+		if (e)
+			printf("%-20s %s\n", json_string_value(json_object_get(fs, "path")),
+			       json_string_value(e));
+		else
+			printf("%-20s %s trimmed\n", json_string_value(json_object_get(fs, "path")),
+			       bytes_str((double)json_integer_value(
+						 json_object_get(fs, "trimmed_bytes")),
+					 buf, sizeof(buf)));
+	}
+	printf("total: %s trimmed\n",
+	       bytes_str((double)json_integer_value(json_object_get(result, "trimmed_bytes")), buf,
+			 sizeof(buf)));
+	json_decref(result);
+	return EXIT_OK;
+}

@@ -1,0 +1,337 @@
+/* lib/sharemount.c and agent/cmd-shares.c: paths, share specs and options,
+ * the tags read from a sysfs tree, the allowed-roots check on a real
+ * directory tree with symbolic links, the mount table lookup, and the
+ * commands' argument errors (which refuse before anything is loaded). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "command.h"
+#include "log.h"
+#include "options.h"
+#include "sharemount.h"
+#include "util.h"
+
+static char tmp[256];
+
+static void path_in(char *buf, size_t size, const char *rel)
+{
+	assert_true((size_t)snprintf(buf, size, "%s/%s", tmp, rel) < size);
+}
+
+static void make_file(const char *rel, const void *data, size_t len)
+{
+	char p[512];
+	int fd;
+
+	path_in(p, sizeof(p), rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void make_dir(const char *rel)
+{
+	char p[512];
+
+	path_in(p, sizeof(p), rel);
+	assert_int_equal(mkdir_p(p, 0755), 0);
+}
+
+static bool exists(const char *rel)
+{
+	char p[512];
+
+	path_in(p, sizeof(p), rel);
+	return access(p, F_OK) == 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "/tmp/test-agent-shares.XXXXXX");
+	assert_non_null(mkdtemp(tmp));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_path_clean(void **state)
+{
+	char out[SHARE_PATH_MAX];
+
+	(void)state;
+	assert_int_equal(share_path_clean("/mnt//data/", out, sizeof(out)), 0);
+	assert_string_equal(out, "/mnt/data");
+	assert_int_equal(share_path_clean("/", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	assert_int_equal(share_path_clean("mnt/data", out, sizeof(out)), -EINVAL);
+	assert_int_equal(share_path_clean("/mnt/../etc", out, sizeof(out)), -EINVAL);
+	assert_int_equal(share_path_clean("/mnt/./x", out, sizeof(out)), -EINVAL);
+	assert_int_equal(share_path_clean("/mnt/..x", out, sizeof(out)), 0);
+	assert_int_equal(share_path_clean("/aaaaaaaaaa", out, 8), -ENAMETOOLONG);
+}
+
+static void test_spec_and_options(void **state)
+{
+	struct share_request r;
+	char why[SHARE_WHY_MAX];
+
+	(void)state;
+	assert_int_equal(share_spec_parse("src:/mnt/src", &r, why, sizeof(why)), 0);
+	assert_string_equal(r.tag, "src");
+	assert_string_equal(r.target, "/mnt/src");
+	assert_int_equal(r.type, SHARE_AUTO);
+	assert_false(r.readonly);
+	assert_int_equal(share_spec_parse("p9:/host/x:ro,type=9p,msize=262144,cache=loose", &r, why,
+					  sizeof(why)),
+			 0);
+	assert_int_equal(r.type, SHARE_9P);
+	assert_true(r.readonly);
+	assert_int_equal(r.n_options, 2);
+	assert_string_equal(r.options[0], "msize=262144");
+	assert_int_equal(share_spec_parse("nocolon", &r, why, sizeof(why)), -EINVAL);
+	assert_int_equal(share_spec_parse(":/mnt/x", &r, why, sizeof(why)), -EINVAL);
+	assert_int_equal(share_spec_parse("t:", &r, why, sizeof(why)), -EINVAL);
+	assert_int_equal(share_spec_parse("t:/mnt/x:type=nfs", &r, why, sizeof(why)), -EINVAL);
+	assert_int_equal(
+		share_spec_parse("t:/mnt/x:type=virtiofs,msize=8192", &r, why, sizeof(why)),
+		-EINVAL);
+	assert_non_null(strstr(why, "msize"));
+
+	assert_int_equal(share_option_check(SHARE_9P, "msize=4096", why, sizeof(why)), 0);
+	assert_int_equal(share_option_check(SHARE_9P, "msize=100", why, sizeof(why)), -EINVAL);
+	assert_int_equal(share_option_check(SHARE_9P, "cache=mmap", why, sizeof(why)), 0);
+	assert_int_equal(share_option_check(SHARE_9P, "cache=bogus", why, sizeof(why)), -EINVAL);
+	assert_int_equal(share_option_check(SHARE_9P, "trans=tcp", why, sizeof(why)), -EINVAL);
+	assert_int_equal(share_option_check(SHARE_VIRTIOFS, "dax", why, sizeof(why)), 0);
+	assert_int_equal(share_option_check(SHARE_VIRTIOFS, "dax=always", why, sizeof(why)), 0);
+	assert_int_equal(share_option_check(SHARE_VIRTIOFS, "dax=maybe", why, sizeof(why)),
+			 -EINVAL);
+	assert_int_equal(share_option_check(SHARE_VIRTIOFS, "cache=loose", why, sizeof(why)),
+			 -EINVAL);
+}
+
+static void test_tags(void **state)
+{
+	char tags[SHARE_TAGS_MAX][SHARE_TAG_MAX], sysfs[300];
+
+	(void)state;
+	make_dir("sys/fs/virtiofs/0");
+	make_dir("sys/fs/virtiofs/1");
+	make_file("sys/fs/virtiofs/0/tag", "home\n", 5);
+	make_file("sys/fs/virtiofs/1/tag", "work\n", 5);
+	make_dir("sys/bus/virtio/drivers/9pnet_virtio/virtio3");
+	/* 9pnet_virtio shows the tag with its NUL and no newline */
+	make_file("sys/bus/virtio/drivers/9pnet_virtio/virtio3/mount_tag", "src\0", 4);
+	make_file("sys/bus/virtio/drivers/9pnet_virtio/bind", "", 0);
+	path_in(sysfs, sizeof(sysfs), "sys");
+
+	size_t n = share_tags(sysfs, SHARE_VIRTIOFS, tags, SHARE_TAGS_MAX);
+	assert_int_equal(n, 2);
+	assert_true((strcmp(tags[0], "home") == 0 && strcmp(tags[1], "work") == 0) ||
+		    (strcmp(tags[1], "home") == 0 && strcmp(tags[0], "work") == 0));
+	assert_int_equal(share_tags(sysfs, SHARE_9P, tags, SHARE_TAGS_MAX), 1);
+	assert_string_equal(tags[0], "src");
+	assert_int_equal(share_tags(sysfs, SHARE_VIRTIOFS, tags, 1), 1);
+	assert_int_equal(share_tags("/nonexistent", SHARE_9P, tags, SHARE_TAGS_MAX), 0);
+}
+
+static void test_resolve(void **state)
+{
+	char roots[2][SHARE_PATH_MAX], target[400], why[SHARE_WHY_MAX], out[300], link[300];
+	int fd = -1;
+	struct stat st;
+
+	(void)state;
+	make_dir("r");
+	make_dir("out");
+	path_in(roots[0], sizeof(roots[0]), "r");
+	path_in(roots[1], sizeof(roots[1]), "missing-root");
+
+	/* created below the root, and the fd is that directory */
+	snprintf(target, sizeof(target), "%s/a//b/", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	close(fd);
+	assert_true(exists("r/a/b"));
+
+	/* a root that does not exist yet is created, like /host */
+	snprintf(target, sizeof(target), "%s/x", roots[1]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 0);
+	close(fd);
+	assert_true(exists("missing-root/x"));
+
+	/* a symlink out of the roots: refused, and nothing made beyond it */
+	path_in(out, sizeof(out), "out");
+	path_in(link, sizeof(link), "r/evil");
+	assert_int_equal(symlink(out, link), 0);
+	snprintf(target, sizeof(target), "%s/evil/x", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 -ELOOP);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_non_null(strstr(why, "/r/evil"));
+	assert_false(exists("out/x"));
+	/* the symlink itself as the target */
+	snprintf(target, sizeof(target), "%s/evil", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 -ELOOP);
+	/* a symlink inside the root that stays inside: still refused */
+	path_in(link, sizeof(link), "r/inner");
+	assert_int_equal(symlink("a", link), 0);
+	snprintf(target, sizeof(target), "%s/inner/b", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 -ELOOP);
+
+	/* outside the roots: a sibling, a name that only starts like a root */
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, out, true, &fd, why,
+				       sizeof(why)),
+			 -EXDEV);
+	assert_non_null(strstr(why, "outside the allowed roots"));
+	snprintf(target, sizeof(target), "%sx/y", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 -EXDEV);
+	snprintf(target, sizeof(target), "%s/../out", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 -EINVAL);
+	/* not created when not asked */
+	snprintf(target, sizeof(target), "%s/new", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, false, &fd,
+				       why, sizeof(why)),
+			 -ENOENT);
+	assert_false(exists("r/new"));
+	/* a root that is itself a symlink is refused too */
+	path_in(link, sizeof(link), "linkroot");
+	assert_int_equal(symlink(roots[0], link), 0);
+	path_in(roots[1], sizeof(roots[1]), "linkroot");
+	snprintf(target, sizeof(target), "%s/a", link);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 2, target, true, &fd,
+				       why, sizeof(why)),
+			 -ELOOP);
+}
+
+static void test_mount_at(void **state)
+{
+	static const char mi[] = "22 1 0:21 / / rw shared:1 - tmpfs tmpfs rw\n"
+				 "30 22 0:40 / /mnt/src rw,nosuid,nodev - 9p src rw,trans=virtio\n"
+				 "31 22 0:41 / /mnt/my\\040dir rw - virtiofs home rw\n"
+				 "32 30 0:42 / /mnt/src rw - virtiofs other rw\n";
+	char type[32], source[64];
+
+	(void)state;
+	assert_true(share_mount_at(mi, "/mnt/my dir", type, sizeof(type), source, sizeof(source)));
+	assert_string_equal(type, "virtiofs");
+	assert_string_equal(source, "home");
+	/* the last mount on a path is the one seen there */
+	assert_true(share_mount_at(mi, "/mnt/src", type, sizeof(type), source, sizeof(source)));
+	assert_string_equal(source, "other");
+	assert_false(share_mount_at(mi, "/mnt", type, sizeof(type), source, sizeof(source)));
+}
+
+/* ---- the commands: argument errors, before anything is loaded ---- */
+
+static struct agent agent;
+
+static const struct command *find(const char *name)
+{
+	for (const struct command *c = cmd_shares_table; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	fail_msg("no command %s", name);
+	return NULL;
+}
+
+static void fails_with(const char *name, const char *args, const char *needle)
+{
+	struct cmd_error err = { 0 };
+	json_t *a = json_loads(args, 0, NULL), *res = NULL;
+
+	assert_non_null(a);
+	assert_int_equal(find(name)->handler(&agent, a, &res, &err), -1);
+	json_decref(a);
+	assert_null(res);
+	if (!strstr(err.desc, needle))
+		fail_msg("%s %s: '%s' does not say '%s'", name, args, err.desc, needle);
+}
+
+static void test_commands(void **state)
+{
+	struct cmd_error err = { 0 };
+	json_t *res = NULL, *a = json_object();
+
+	(void)state;
+	options_defaults(&agent.cfg);
+	assert_int_equal(agent.cfg.n_share_roots, 4);
+	fails_with("porthole-mount", "{\"tag\": \"t\", \"target\": \"/etc/x\"}",
+		   "outside the allowed roots (/mnt, /host, /Users, /home)");
+	fails_with("porthole-mount", "{\"tag\": \"t\", \"target\": \"mnt/x\"}", "absolute path");
+	fails_with("porthole-mount", "{\"tag\": \"t\", \"target\": \"/mnt/x\", \"type\": \"nfs\"}",
+		   "\"virtiofs\" or \"9p\"");
+	fails_with("porthole-mount", "{\"tag\": \"\", \"target\": \"/mnt/x\"}", "'tag'");
+	fails_with("porthole-mount",
+		   "{\"tag\": \"t\", \"target\": \"/mnt/x\", \"type\": \"9p\", \"options\": "
+		   "{\"trans\": \"tcp\"}}",
+		   "option 'trans'");
+	fails_with("porthole-mount",
+		   "{\"tag\": \"t\", \"target\": \"/mnt/x\", \"type\": \"9p\", \"options\": "
+		   "{\"msize\": [1]}}",
+		   "msize must be");
+	fails_with("porthole-unmount", "{\"target\": \"/usr\"}", "outside the allowed roots");
+	/* agent.share_roots */
+	assert_int_equal(options_set(&agent.cfg, "share_roots", "/srv, /data/", "test"), 0);
+	assert_int_equal(agent.cfg.n_share_roots, 2);
+	assert_string_equal(agent.cfg.share_roots[1], "/data");
+	assert_int_equal(options_set(&agent.cfg, "share_roots", "/", "test"), -EINVAL);
+	assert_int_equal(options_set(&agent.cfg, "share_roots", "relative", "test"), -EINVAL);
+	assert_int_equal(options_set(&agent.cfg, "trim_interval", "10", "test"), -EINVAL);
+	assert_int_equal(options_set(&agent.cfg, "trim_interval", "0", "test"), 0);
+	/* porthole-mounts answers whatever the mount table holds */
+	assert_int_equal(find("porthole-mounts")->handler(&agent, a, &res, &err), 0);
+	assert_true(json_is_array(json_object_get(res, "mounts")));
+	json_decref(res);
+	json_decref(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_path_clean),
+		cmocka_unit_test(test_spec_and_options),
+		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test(test_mount_at),
+		cmocka_unit_test(test_commands),
+	};
+
+	log_set_level(LOG_LEVEL_EMERG);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# The persistent data disk: a blank image is formatted at first boot and
+# mounted on /var/lib; what is written and synced survives a reboot; an image
+# enlarged on the host is grown at the next boot; deleting a large file and
+# trimming gives the space back to the host's sparse image file.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-vm.sh"
+vm_require
+IMG=$(mktemp "$BUILD/disk-test.XXXXXX.img")
+trap 'vm_cleanup; rm -f "$IMG"' EXIT
+truncate -s 256M "$IMG"
+C() { "$BUILD/bin/porthole" --connect "unix:$VM_DIR/agent.sock" --timeout 60 "$@"; }
+agent_up() { C ping >/dev/null 2>&1; }
+boot() {
+	if ! vm_start disk --disk "$IMG" || ! wait_for 60 agent_up; then
+		not_ok "boot with the data disk ($1)"
+		exit 1
+	fi
+}
+log() { grep -aq "porthole-init: .*$1" "$VM_DIR/console.log"; }
+
+boot "first"
+check "first boot: the blank disk is formatted" log "/dev/vda is blank"
+check "first boot: mounted on /var/lib" log "mounted /dev/vda on /var/lib"
+health=$(C --json health)
+check "porthole-health: /var/lib mounted" grep -q '"path":"/var/lib","mounted":true' <<<"$health"
+sum=$(vm 'dd if=/dev/urandom of=/var/lib/keep bs=64k count=16 2>/dev/null; sync; md5sum </var/lib/keep')
+vm_stop >/dev/null
+
+boot "second"
+check "second boot: not formatted again" eval '! log "is blank"'
+check "second boot: the file system is checked or found" log "mounted /dev/vda on /var/lib"
+again=$(vm 'md5sum </var/lib/keep')
+check "a file written and synced survives a reboot" test -n "$sum" -a "$sum" = "$again"
+vm_stop >/dev/null
+
+truncate -s 512M "$IMG"
+boot "after growing the image"
+check "the enlarged image is grown at boot" log "grew /dev/vda from 256 to 512 MiB"
+size=$(vm "df -k /var/lib | awk 'NR==2 {print \$2}'")
+check "/var/lib is now over 400 MiB ($size KiB)" test "${size:-0}" -gt 409600
+
+vm 'dd if=/dev/urandom of=/var/lib/big bs=1M count=64 2>/dev/null; sync' >/dev/null
+before=$(du -k "$IMG" | cut -f1)
+vm 'rm /var/lib/big; sync' >/dev/null
+out=$(C --json trim)
+trimmed=$(sed -n 's/.*"trimmed_bytes":\([0-9]*\)}$/\1/p' <<<"$out")
+check "porthole-trim reports bytes trimmed ($trimmed)" test "${trimmed:-0}" -gt $((32 << 20))
+after=$(du -k "$IMG" | cut -f1)
+check "the host image's allocated size shrinks ($before KiB -> $after KiB)" \
+	test "$after" -lt $((before - 32 * 1024))
+out=$(C trim /var/lib)
+check "porthole trim PATH: one file system" grep -q "^/var/lib .* trimmed" <<<"$out"
+vm_stop >/dev/null
+# the kernel says so when the last reference goes (fs/ext4/super.c)
+check "shut down cleanly: the data disk unmounted before power-off" \
+	grep -aq "EXT4-fs (vda): unmounting filesystem" "$VM_DIR/console.log"
