@@ -51,23 +51,6 @@ static void mounts_free(struct mounts *ms)
 	free(ms);
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo (octal). */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 /* The next space-separated field of *P, NUL-terminated in place. */
 static char *field(char **p)
 {
@@ -128,8 +111,8 @@ static int mounts_read(struct mounts **ret)
 			continue;
 		if (sscanf(devno, "%u:%u", &major, &minor) != 2)
 			continue;
-		unescape(dir);
-		unescape(source);
+		mountinfo_unescape(dir);
+		mountinfo_unescape(source);
 		if (major == 0) {
 			struct stat st;
 

@@ -229,23 +229,6 @@ static bool is_api_mount(const char *target)
 	return false;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as octal (\040). */
-static void unescape_octal(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
 /* Cuts LINE of mountinfo after its fifth field, the mount point, and returns
  * that field unescaped; NULL for a line too short. */
 static char *mountinfo_target(char *line)
@@ -260,7 +243,7 @@ static char *mountinfo_target(char *line)
 	if (!p)
 		return NULL;
 	p[strcspn(p, " ")] = '\0';
-	unescape_octal(p);
+	mountinfo_unescape(p);
 	return p;
 }
 

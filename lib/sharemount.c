@@ -378,23 +378,6 @@ int share_resolve(const char (*roots)[SHARE_PATH_MAX], size_t n_roots, const cha
 	return walk(rootfd, roots[i], clean + len + (clean[len] == '/'), create, ret_fd, why, size);
 }
 
-/* proc(5): mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 /* The next line of mountinfo at *CURSOR, copied into BUF (lines that do not
  * fit are skipped): its mount point (unescaped), type and source (unescaped).
  * proc(5): ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE
@@ -424,8 +407,8 @@ static bool mountinfo_next(const char **cursor, char *buf, size_t size, char **m
 		*src = *type ? strtok_r(NULL, " ", &save) : NULL;
 		if (n < 5 || !*src)
 			continue;
-		unescape(f[4]);
-		unescape(*src);
+		mountinfo_unescape(f[4]);
+		mountinfo_unescape(*src);
 		*mnt = f[4];
 		return true;
 	}

@@ -45,3 +45,7 @@ uint64_t now_mono_ns(void);
 uint64_t now_boot_ns(void);
 
 int mkdir_p(const char *path, unsigned mode);
+
+/* Undoes proc(5)'s escaping of space, tab, newline and backslash in
+ * /proc/PID/mountinfo fields (\040 and the like), in place. */
+void mountinfo_unescape(char *s);

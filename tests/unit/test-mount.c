@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "mount.h"
+#include "util.h"
 
 static const struct mount_entry *find(const char *target)
 {
@@ -119,6 +120,19 @@ static void test_plan_skips_what_is_mounted(void **state)
 		assert_false(skip[i]);
 }
 
+/* proc(5)'s escapes, as init, the agent's fsinfo and shares read them. */
+static void test_mountinfo_unescape(void **state)
+{
+	char a[] = "/mnt/with\\040space\\011tab\\134back", b[] = "\\999 \\04 end\\";
+
+	(void)state;
+	mountinfo_unescape(a);
+	assert_string_equal(a, "/mnt/with space\ttab\\back");
+	/* what is not a three-digit octal escape stays as it is */
+	mountinfo_unescape(b);
+	assert_string_equal(b, "\\999 \\04 end\\");
+}
+
 static void test_flags_string(void **state)
 {
 	char buf[64];
@@ -141,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_parents_before_children),
 		cmocka_unit_test(test_essential_is_early),
 		cmocka_unit_test(test_plan_skips_what_is_mounted),
+		cmocka_unit_test(test_mountinfo_unescape),
 		cmocka_unit_test(test_flags_string),
 	};
 
