@@ -385,9 +385,6 @@ static void bind_lease(struct dhcp_client *c, const struct dhcp_lease *l)
 	inet_ntop(AF_INET, l->yiaddr, a, sizeof(a));
 	if (l->n_routers)
 		inet_ntop(AF_INET, l->routers[0], gw, sizeof(gw));
-	log_info("%s: dhcp: %s %s, router %s, lease %us (T1 %us, T2 %us)%s", c->ifname,
-		 renewal ? "renewed" : "bound", net_prefix_str(&p, ps, sizeof(ps)), gw, t.lease_s,
-		 t.t1_s, t.t2_s, l->rapid_commit ? ", rapid commit" : "");
 	(void)a;
 	/* once bound, the UDP socket: the packet socket's copies of all the
 	 * interface's traffic are not needed any more */
@@ -398,6 +395,11 @@ static void bind_lease(struct dhcp_client *c, const struct dhcp_lease *l)
 		set_timer_at(c, UINT64_MAX / 2);
 	if (c->fn)
 		c->fn(c, c->data);
+	/* logged once resolv.conf and the state file say so too: who reads the
+	 * log line and then asks the agent finds the lease there */
+	log_info("%s: dhcp: %s %s, router %s, lease %us (T1 %us, T2 %us)%s", c->ifname,
+		 renewal ? "renewed" : "bound", net_prefix_str(&p, ps, sizeof(ps)), gw, t.lease_s,
+		 t.t1_s, t.t2_s, l->rapid_commit ? ", rapid commit" : "");
 }
 
 static void on_reply(struct dhcp_client *c, const struct dhcp_lease *l)
