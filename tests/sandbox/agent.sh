@@ -133,6 +133,32 @@ print("closed" if d == b"" else "data")' "$dir/idle.sock")
 check "a silent client is closed after agent.idle_timeout" test "$closed" = closed
 kill $idle_pid; wait $idle_pid 2>/dev/null
 
+# --- the client limit holds: past agent.max_clients a connection is closed at
+# once, and a place that frees up is taken again
+"$AGENT" --unix "$dir/few.sock" --no-vsock --no-serial --config /dev/null --cmdline "" \
+	--max-clients 2 2>"$dir/few.log" &
+few_pid=$!
+wait_for 10 test -S "$dir/few.sock"
+limit=$(timeout 30 python3 -c '
+import socket, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5); return s
+def ping(s):
+    s.sendall(b"{\"execute\":\"guest-ping\"}")
+    return s.recv(100)
+a, b = conn(), conn()
+print("a", ping(a) == b"{\"return\": {}}\n", "b", ping(b) == b"{\"return\": {}}\n")
+c = conn()
+print("third closed", c.recv(1) == b"")
+a.close(); time.sleep(0.3)
+d = conn()
+print("after one left", ping(d) == b"{\"return\": {}}\n")' "$dir/few.sock")
+echo "# $limit" | tr '\n' ' '; echo
+check "max_clients 2: two clients served" grep -q "a True b True" <<<"$limit"
+check "max_clients 2: the third is closed at once" grep -q "third closed True" <<<"$limit"
+check "max_clients 2: a freed place is taken again" grep -q "after one left True" <<<"$limit"
+kill $few_pid; wait $few_pid 2>/dev/null
+
 # --- guest-shutdown: no reply; the agent asks init and stops. Here PID 1 is
 # not porthole-init, so nothing is signalled (this host keeps running).
 got=$($RAW "$sock" send '{"execute":"guest-shutdown"}' --quiet-ms 1000)
