@@ -61,6 +61,15 @@ Q := @
 say := @echo
 endif
 
+# The objects that print the version or check the build time are rebuilt
+# when either changes: the stamp is rewritten only when its text differs.
+VERSION_USERS := init/main.c agent/cmd-clock.c agent/cmd-health.c agent/cmd-sync.c agent/main.c \
+	host/porthole.c
+VERSION_STAMP := $(BUILD)/version.stamp
+$(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION) $(BUILD_EPOCH)" ] || \
+	echo "$(VERSION) $(BUILD_EPOCH)" >$(VERSION_STAMP))
+$(call obj,$(VERSION_USERS)) $(call sanobj,$(VERSION_USERS)): $(VERSION_STAMP)
+
 .PHONY: all deps check test unit image run stop install clean distclean format bench fuzz
 .DEFAULT_GOAL := all
 
