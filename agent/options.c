@@ -35,27 +35,19 @@ static int p_vsock_port(struct agent_config *c, const char *v, const char **expe
 
 static int p_vsock_cids(struct agent_config *c, const char *v, const char **expected)
 {
+	char words[AGENT_CIDS_MAX][16];
 	uint32_t cids[AGENT_CIDS_MAX];
-	size_t n = 0;
+	size_t n;
 
 	*expected = "CIDs separated by commas or spaces (2 is the host, 1 this guest), at most 8";
-	for (const char *p = v; *p;) {
-		char word[16];
-		size_t len;
+	if (conf_split(v, words[0], sizeof(words[0]), AGENT_CIDS_MAX, &n) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
 		int64_t cid;
 
-		p += strspn(p, " ,");
-		len = strcspn(p, " ,");
-		if (!len)
-			break;
-		if (len >= sizeof(word) || n == AGENT_CIDS_MAX)
+		if (parse_u(words[i], 0, 0xFFFFFFFFll, &cid) < 0)
 			return -EINVAL;
-		memcpy(word, p, len);
-		word[len] = '\0';
-		if (parse_u(word, 0, 0xFFFFFFFFll, &cid) < 0)
-			return -EINVAL;
-		cids[n++] = (uint32_t)cid;
-		p += len;
+		cids[i] = (uint32_t)cid;
 	}
 	memcpy(c->vsock_cids, cids, n * sizeof(cids[0]));
 	c->n_vsock_cids = n;
@@ -125,24 +117,15 @@ static int p_exec(struct agent_config *c, const char *v, const char **expected)
 	return parse_bool(v, &c->exec_enabled) < 0 ? -EINVAL : 0;
 }
 
+/* Into a copy first: a bad value leaves the list as it was. */
 static int parse_list(const char *v, char (*list)[64], size_t *n)
 {
-	size_t count = 0;
+	char words[AGENT_RPCS_MAX][64];
+	size_t count;
 
-	for (const char *p = v; *p;) {
-		size_t len;
-
-		p += strspn(p, " ,");
-		len = strcspn(p, " ,");
-		if (!len)
-			break;
-		if (len >= 64 || count == AGENT_RPCS_MAX)
-			return -EINVAL;
-		memcpy(list[count], p, len);
-		list[count][len] = '\0';
-		count++;
-		p += len;
-	}
+	if (conf_split(v, words[0], sizeof(words[0]), AGENT_RPCS_MAX, &count) < 0)
+		return -EINVAL;
+	memcpy(list, words, count * sizeof(words[0]));
 	*n = count;
 	return 0;
 }

@@ -109,26 +109,18 @@ static bool module_name_valid(const char *s, size_t len)
 static int parse_modules(struct init_config *c, const char *v, const char **expected)
 {
 	char names[CONFIG_MODULES_MAX][CONFIG_NAME_MAX];
-	size_t n = 0;
+	size_t n;
 
 	*expected = "module names separated by spaces or commas, at most 128";
-	for (const char *p = v; *p;) {
-		size_t len;
-
-		p += strspn(p, " ,\t");
-		len = strcspn(p, " ,\t");
-		if (len == 0)
-			break;
-		if (!module_name_valid(p, len) || n == CONFIG_MODULES_MAX)
+	if (conf_split(v, names[0], sizeof(names[0]), CONFIG_MODULES_MAX, &n) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!module_name_valid(names[i], strlen(names[i])))
 			return -EINVAL;
-		memcpy(names[n], p, len);
-		names[n][len] = '\0';
 		/* '-' and '_' are the same in module names (kmod's rule). */
-		for (char *q = names[n]; *q; q++)
+		for (char *q = names[i]; *q; q++)
 			if (*q == '-')
 				*q = '_';
-		n++;
-		p += len;
 	}
 	memcpy(c->modules, names, sizeof(names[0]) * n);
 	c->n_modules = n;

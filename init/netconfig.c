@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "config.h"
 #include "util.h"
 
@@ -48,27 +49,10 @@ static bool match_valid(const char *s)
 	return true;
 }
 
-/* Splits V at spaces and commas into WORDS; -E2BIG past MAX. */
+/* Splits V into WORDS (lib/conf.c's list rule); -E2BIG past MAX. */
 static int split(const char *v, char words[][NETCFG_MATCH_MAX * 4], size_t max, size_t *ret_n)
 {
-	size_t n = 0;
-
-	for (const char *p = v; *p;) {
-		size_t len;
-
-		p += strspn(p, " ,\t");
-		len = strcspn(p, " ,\t");
-		if (len == 0)
-			break;
-		if (n == max || len >= NETCFG_MATCH_MAX * 4)
-			return -E2BIG;
-		memcpy(words[n], p, len);
-		words[n][len] = '\0';
-		n++;
-		p += len;
-	}
-	*ret_n = n;
-	return 0;
+	return conf_split(v, words[0], sizeof(words[0]), max, ret_n);
 }
 
 static int p_dhcp(struct net_config *n, const char *v, bool append, const char **expected)

@@ -107,6 +107,28 @@ unsigned conf_load_file(const char *path, conf_fn fn, void *user)
 	return conf_parse_ini(text, base ? base + 1 : path, fn, user);
 }
 
+int conf_split(const char *v, char *out, size_t width, size_t max, size_t *ret_n)
+{
+	size_t n = 0;
+
+	for (const char *p = v; *p;) {
+		size_t len;
+
+		p += strspn(p, " ,\t");
+		len = strcspn(p, " ,\t");
+		if (len == 0)
+			break;
+		if (n == max || len >= width)
+			return -E2BIG;
+		memcpy(out + n * width, p, len);
+		out[n * width + len] = '\0';
+		n++;
+		p += len;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 bool conf_cmdline_next(const char **p, char *buf, size_t size)
 {
 	const char *s = *p;

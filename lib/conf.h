@@ -28,6 +28,12 @@ unsigned conf_load_file(const char *path, conf_fn fn, void *user);
  * alone is "1"); stops at "--". */
 void conf_parse_cmdline(const char *cmdline, conf_fn fn, void *user);
 
+/* Splits a list value at spaces, tabs and commas into at most MAX words,
+ * each stored in OUT at WIDTH bytes from the last (char out[MAX][WIDTH]).
+ * -E2BIG when there are more than MAX words or one is WIDTH bytes or longer;
+ * then RET_N is untouched (OUT may hold part of the words). */
+int conf_split(const char *v, char *out, size_t width, size_t max, size_t *ret_n);
+
 /* Splits the next word of a kernel command line starting at *p, as the
  * kernel's next_arg() does; false at the end. Truncated to SIZE. */
 bool conf_cmdline_next(const char **p, char *buf, size_t size);

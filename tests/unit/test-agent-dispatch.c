@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,26 @@ static void test_blocked_and_disabled(void **state)
 	dispatch_init(&agent);
 }
 
+/* A bad list value is refused whole: the list it would have replaced stays. */
+static void test_bad_list_changes_nothing(void **state)
+{
+	struct agent_config c;
+	char many[AGENT_RPCS_MAX * 4 + 64] = "";
+
+	(void)state;
+	options_defaults(&c);
+	assert_int_equal(options_set(&c, "block_rpcs", "guest-ping,guest-info", "test"), 0);
+	for (int i = 0; i <= AGENT_RPCS_MAX; i++)
+		strcat(many, "x,");
+	assert_int_equal(options_set(&c, "block_rpcs", many, "test"), -EINVAL);
+	assert_int_equal(c.n_block_rpcs, 2);
+	assert_string_equal(c.block_rpcs[0], "guest-ping");
+	assert_string_equal(c.block_rpcs[1], "guest-info");
+	assert_int_equal(options_set(&c, "vsock_cids", "1 2 x", "test"), -EINVAL);
+	assert_int_equal(c.n_vsock_cids, 1);
+	assert_int_equal(c.vsock_cids[0], 2);
+}
+
 static void test_guest_info_shape(void **state)
 {
 	struct reply r = { 0 };
@@ -222,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_big_integers_exact),
 		cmocka_unit_test(test_blocked_and_disabled),
+		cmocka_unit_test(test_bad_list_changes_nothing),
 		cmocka_unit_test(test_guest_info_shape),
 	};
 

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -229,6 +230,27 @@ static void test_cmdline_word_truncated(void **state)
 	assert_string_equal(w, "next");
 }
 
+/* The list rule every list key shares (modules, net.dhcp, the agent's lists). */
+static void test_list_split(void **state)
+{
+	char w[3][8];
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(conf_split(" a,b\t ,, c ", w[0], sizeof(w[0]), 3, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(w[0], "a");
+	assert_string_equal(w[1], "b");
+	assert_string_equal(w[2], "c");
+	assert_int_equal(conf_split("", w[0], sizeof(w[0]), 3, &n), 0);
+	assert_int_equal(n, 0);
+	/* too many, or a word too long: refused, the count untouched */
+	n = 7;
+	assert_int_equal(conf_split("a b c d", w[0], sizeof(w[0]), 3, &n), -E2BIG);
+	assert_int_equal(conf_split("abcdefgh", w[0], sizeof(w[0]), 3, &n), -E2BIG);
+	assert_int_equal(n, 7);
+}
+
 static void test_hostname_rules(void **state)
 {
 	static const char *const good[] = { "a", "porthole", "vm-1", "a.b.c", "1abc" };
@@ -277,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_bad_and_unknown),
 		cmocka_unit_test(test_cmdline_words),
 		cmocka_unit_test(test_cmdline_word_truncated),
+		cmocka_unit_test(test_list_split),
 		cmocka_unit_test(test_hostname_rules),
 		cmocka_unit_test(test_too_many_modules),
 	};
