@@ -20,16 +20,21 @@ boot() {
 log() { grep -aq "porthole-init: .*$1" "$VM_DIR/console.log"; }
 
 boot "first"
-check "first boot: the blank disk is formatted" log "/dev/vda is blank"
+check "first boot: the blank disk is made ext4 (e2fsprogs' mke2fs)" \
+	log "/dev/vda is blank: making an ext4 file system"
 check "first boot: mounted on /var/lib" log "mounted /dev/vda on /var/lib"
 health=$(C --json health)
+features=$(vm 'dumpe2fs -h /dev/vda 2>/dev/null | grep "^Filesystem features:"')
+check "the file system has a journal and extents ($features)" \
+	eval 'grep -q has_journal <<<"$features" && grep -q extent <<<"$features"'
 check "porthole-health: /var/lib mounted" grep -q '"path":"/var/lib","mounted":true' <<<"$health"
 sum=$(vm 'dd if=/dev/urandom of=/var/lib/keep bs=64k count=16 2>/dev/null; sync; md5sum </var/lib/keep')
 vm_stop >/dev/null
 
 boot "second"
 check "second boot: not formatted again" eval '! log "is blank"'
-check "second boot: the file system is checked or found" log "mounted /dev/vda on /var/lib"
+check "second boot: e2fsck -p found it clean" log "e2fsck /dev/vda: clean"
+check "second boot: mounted again" log "mounted /dev/vda on /var/lib"
 again=$(vm 'md5sum </var/lib/keep')
 check "a file written and synced survives a reboot" test -n "$sum" -a "$sum" = "$again"
 vm_stop >/dev/null
