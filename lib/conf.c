@@ -21,7 +21,30 @@ struct ini_source {
 	unsigned line;
 	unsigned errors;
 	bool continuation; /* the line starts with white space */
+	/* quiet: nothing logged; the first refused line is kept here instead */
+	bool quiet;
+	unsigned bad_line;
+	char *why;
+	size_t why_size;
 };
+
+static void conf_refuse(struct ini_source *src, unsigned line, const char *why)
+{
+	src->errors++;
+	if (!src->quiet) {
+		if (line)
+			log_error("%s:%u: %s, line ignored", src->name, line, why);
+		else
+			log_error("%s: %s", src->name, why);
+		return;
+	}
+	/* inih reports its syntax error only at the end: keep the earliest */
+	if (src->bad_line == 0 || line < src->bad_line) {
+		src->bad_line = line;
+		if (src->why_size)
+			snprintf(src->why, src->why_size, "%s", why);
+	}
+}
 
 static char *conf_read_line(char *str, int num, void *stream)
 {
@@ -34,12 +57,14 @@ static char *conf_read_line(char *str, int num, void *stream)
 	src->line++;
 	src->continuation = src->pos[0] == ' ' || src->pos[0] == '\t';
 	if (len > (size_t)num - 2) {
+		char why[96];
+
 		/* inih would cut the line and read the rest as another: refuse it
 		 * whole, and hand inih a comment in its place. */
-		log_error("%s:%u: line longer than %d bytes, ignored (a list can go on over "
-			  "indented lines)",
-			  src->name, src->line, num - 2);
-		src->errors++;
+		snprintf(why, sizeof(why),
+			 "line longer than %d bytes (a list can go on over indented lines)",
+			 num - 2);
+		conf_refuse(src, src->line, why);
 		snprintf(str, (size_t)num, ";\n");
 	} else {
 		memcpy(str, src->pos, len);
@@ -68,23 +93,44 @@ static int conf_entry(void *user, const char *section, const char *name, const c
 	return 1; /* keep going: one bad line must not hide the others */
 }
 
-unsigned conf_parse_ini(const char *text, const char *name, conf_fn fn, void *user)
+static unsigned conf_parse(struct ini_source *src, const char *text)
 {
-	struct ini_source src = { .fn = fn, .user = user, .name = name, .pos = text };
 	int r;
 
-	r = ini_parse_stream(conf_read_line, &src, conf_entry, &src);
-	if (r > 0) {
-		/* inih goes on after a bad line; it reports the first one. */
-		log_error("%s:%d: syntax error (expected 'key = value' or '[section]'), "
-			  "line ignored",
-			  name, r);
-		src.errors++;
-	} else if (r < 0) {
-		log_error("%s: could not be parsed (out of memory)", name);
-		src.errors++;
-	}
-	return src.errors;
+	src->pos = text;
+	r = ini_parse_stream(conf_read_line, src, conf_entry, src);
+	/* inih goes on after a bad line; it reports the first one. */
+	if (r > 0)
+		conf_refuse(src, (unsigned)r,
+			    "syntax error (expected 'key = value' or '[section]')");
+	else if (r < 0)
+		conf_refuse(src, 0, "could not be parsed (out of memory)");
+	return src->errors;
+}
+
+unsigned conf_parse_ini(const char *text, const char *name, conf_fn fn, void *user)
+{
+	struct ini_source src = { .fn = fn, .user = user, .name = name };
+
+	return conf_parse(&src, text);
+}
+
+unsigned conf_parse_ini_quiet(const char *text, const char *name, conf_fn fn, void *user,
+			      unsigned *ret_line, char *why, size_t why_size)
+{
+	struct ini_source src = { .fn = fn,
+				  .user = user,
+				  .name = name,
+				  .quiet = true,
+				  .why = why,
+				  .why_size = why_size };
+	unsigned errors;
+
+	if (why_size)
+		why[0] = '\0';
+	errors = conf_parse(&src, text);
+	*ret_line = src.bad_line;
+	return errors;
 }
 
 unsigned conf_load_file(const char *path, conf_fn fn, void *user)

@@ -19,6 +19,11 @@ typedef void (*conf_fn)(void *user, const char *key, const char *value, const ch
 /* Parses INI TEXT; NAME is used in messages. Returns the number of lines
  * that were refused (syntax errors, over-long lines), each logged. */
 unsigned conf_parse_ini(const char *text, const char *name, conf_fn fn, void *user);
+/* The same, logging nothing: for a caller that refuses the whole text on
+ * its first bad line. That line's number goes to *RET_LINE (0 when none was
+ * refused, or for "out of memory") and what was wrong with it to WHY. */
+unsigned conf_parse_ini_quiet(const char *text, const char *name, conf_fn fn, void *user,
+			      unsigned *ret_line, char *why, size_t why_size);
 
 /* Reads PATH (at most CONF_FILE_MAX bytes) and parses it. A missing file is
  * 0 errors; other failures are logged and count as one. */
