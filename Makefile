@@ -19,10 +19,10 @@ CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Ilib -Iinit -Iagent -Ihost \
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 
-INIT_PKGS := inih libmnl libkmod
+INIT_PKGS := inih libmnl libkmod libcap
 AGENT_PKGS := jansson libmnl inih
 HOST_PKGS := jansson inih
-ALL_PKGS := inih libmnl libkmod jansson
+ALL_PKGS := inih libmnl libkmod jansson libcap
 
 LIB_SRCS := $(wildcard lib/*.c)
 INIT_SRCS := $(wildcard init/*.c)
