@@ -19,7 +19,7 @@ CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Ilib -Iinit -Iagent -Ihost \
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 
-INIT_PKGS := inih libmnl libkmod libcap
+INIT_PKGS := inih libmnl libkmod libcap jansson
 AGENT_PKGS := jansson libmnl inih
 HOST_PKGS := jansson inih
 ALL_PKGS := inih libmnl libkmod jansson libcap

@@ -188,7 +188,7 @@ static const struct config_key keys[] = {
 	{ "rlimit_nofile", parse_nofile, fmt_nofile,
 	  "open files limit for everything init starts" },
 	{ "root_tmpfs", parse_root_tmpfs, fmt_root_tmpfs, "move an initramfs root onto a tmpfs" },
-	{ "agent", parse_agent, fmt_agent, "start " AGENT_PATH " and keep it running" },
+	{ "agent", parse_agent, fmt_agent, "start the porthole-agent service (" AGENT_PATH ")" },
 };
 
 _Static_assert(ARRAY_SIZE(keys) <= ARRAY_SIZE(((struct init_config *)0)->origin),

@@ -21,6 +21,9 @@
 #include "network.h"
 #include "rootfs.h"
 #include "rtc.h"
+#include "control.h"
+#include "cgroup.h"
+#include "service.h"
 #include "shutdown.h"
 #include "storage.h"
 #include "supervise.h"
@@ -41,11 +44,15 @@ struct options {
 	const char *config; /* instead of /etc/porthole/init.conf */
 	const char *cmdline; /* instead of /proc/cmdline */
 	const char *modules_dir;
+	const char *services_dir;
 	bool sandbox;
 };
 
 static char *const shell_argv[] = { "/bin/sh", "-l", NULL };
-static char *const agent_argv[] = { AGENT_PATH, NULL };
+#define AGENT_SERVICE "porthole-agent"
+#define SERVICES_LOG_DIR "/var/log/porthole"
+/* static: the services outlive main's frame in no way, but they are big */
+static struct services services;
 
 static void usage(FILE *f)
 {
@@ -57,6 +64,7 @@ static void usage(FILE *f)
 		"  --cmdline STRING     use STRING as the kernel command line\n"
 		"  --config FILE        read FILE instead of " CONFIG_PATH "\n"
 		"  --modules-dir DIR    resolve modules against DIR (--check)\n"
+		"  --services-dir DIR   read service files from DIR (--check)\n"
 		"  --version, --help\n");
 }
 
@@ -68,6 +76,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "cmdline", required_argument, NULL, 'k' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "modules-dir", required_argument, NULL, 'm' },
+		{ "services-dir", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -98,6 +107,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'm':
 			o->modules_dir = optarg;
+			break;
+		case 'S':
+			o->services_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -131,10 +143,43 @@ static void load_config(struct init_config *cfg, const char *file, const char *c
 		config_parse_cmdline(cfg, cmdline);
 }
 
+/* --check: the services in DIR, in the order they are read, with what they
+ * wait for. Returns how many files were refused or disabled. */
+static unsigned describe_services(const char *dir, bool agent)
+{
+	struct service_spec *specs = calloc(SERVICES_MAX, sizeof(*specs));
+	unsigned bad = 0, off;
+	size_t n;
+
+	if (!specs)
+		return 1;
+	fflush(stdout);
+	n = service_conf_load_dir(dir, specs, SERVICES_MAX, &bad);
+	off = service_conf_check_deps(specs, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct service_spec *sp = &specs[i];
+
+		printf("service %s: %s", sp->name, sp->argv[0]);
+		for (size_t j = 0; j < sp->n_requires; j++)
+			printf("%s%s", j ? " " : " (requires ", sp->requires[j]);
+		printf("%s", sp->n_requires ? ")" : "");
+		for (size_t j = 0; j < sp->n_after; j++)
+			printf("%s%s", j ? " " : " (after ", sp->after[j]);
+		printf("%s", sp->n_after ? ")" : "");
+		if (!sp->enabled || (!agent && strcmp(sp->name, AGENT_SERVICE) == 0))
+			printf(" disabled");
+		printf("\n");
+		service_spec_free(&specs[i]);
+	}
+	free(specs);
+	return bad + off;
+}
+
 static int run_check(const struct options *o)
 {
 	struct init_config cfg;
 	struct modules_resolved *res;
+	unsigned n_bad;
 	int r;
 
 	log_setup("porthole-init");
@@ -166,12 +211,11 @@ static int run_check(const struct options *o)
 	printf("rlimit nofile %llu\n", (unsigned long long)cfg.rlimit_nofile);
 	printf("loopback up\n");
 	netconfig_describe(&cfg.net, STDOUT_FILENO);
-	if (cfg.agent)
-		printf("start %s\n", AGENT_PATH);
+	n_bad = describe_services(o->services_dir ? o->services_dir : SERVICES_DIR, cfg.agent);
 	if (cfg.shell == SHELL_CONSOLE)
 		printf("start a shell on the console\n");
-	printf("\n%u errors, %u warnings\n", cfg.n_errors, cfg.n_warnings);
-	return cfg.n_errors ? 1 : 0;
+	printf("\n%u errors, %u warnings\n", cfg.n_errors + n_bad, cfg.n_warnings);
+	return cfg.n_errors + n_bad ? 1 : 0;
 }
 
 /* An essential step failed: say so where it will be seen, open a rescue
@@ -361,13 +405,15 @@ int main(int argc, char **argv)
 	network_setup(&sup, &cfg, opts.sandbox);
 	mount_make_rshared();
 
-	/* 6 what init starts */
-	if (cfg.agent && !opts.sandbox) {
-		if (access(AGENT_PATH, X_OK) == 0)
-			supervise_start(&sup, "porthole-agent", agent_argv, true, false);
-		else
-			log_warn("%s: not in the image, the host cannot reach the VM", AGENT_PATH);
-	}
+	/* 5 cgroups and 6 the services, by dependency; the control socket */
+	services_load(&services, &sup, SERVICES_DIR, CGROUP_ROOT, SERVICES_LOG_DIR);
+	if (!cfg.agent)
+		services_disable(&services, AGENT_SERVICE);
+	else if (!services_find(&services, AGENT_SERVICE) && !opts.sandbox)
+		log_warn("%s/%s.conf: not in the image, the host cannot reach the VM", SERVICES_DIR,
+			 AGENT_SERVICE);
+	control_start(&sup, &services, CONTROL_SOCKET);
+	services_begin(&services);
 	if (cfg.shell == SHELL_CONSOLE && !opts.sandbox)
 		supervise_start(&sup, "console-shell", shell_argv, true, true);
 
@@ -377,5 +423,5 @@ int main(int argc, char **argv)
 
 	/* 7 steady state, then 8 shutdown */
 	kind = supervise_run(&sup);
-	shutdown_run(&sup, kind, cfg.stop_timeout_s);
+	shutdown_run(&sup, &services, kind, cfg.stop_timeout_s);
 }

@@ -1000,6 +1000,11 @@ int service_conf_parse(const char *text, const char *file, const char *name,
 		    name, SERVICE_NAME_MAX - 1);
 		goto fail;
 	}
+	if (strcmp(name, "kernel") == 0) {
+		/* porthole-logs' name for the kernel's log */
+		bad(&st, "\"kernel\" is reserved: porthole logs kernel is the kernel's log");
+		goto fail;
+	}
 	snprintf(spec->name, sizeof(spec->name), "%s", name);
 
 	/* "service": a short name, so that inih's "name:line" is never cut */

@@ -25,17 +25,17 @@ enum service_restart {
 };
 
 enum service_ready {
-	READY_NONE,   /* ready once started */
+	READY_NONE, /* ready once started */
 	READY_SOCKET, /* ready_path: a unix stream socket that accepts a connection */
-	READY_FILE,   /* ready_path: a file that exists */
+	READY_FILE, /* ready_path: a file that exists */
 	READY_NOTIFY, /* the service writes a line to fd ready_fd (s6's notification-fd) */
-	READY_HTTP,   /* ready_path: a unix socket answering GET ready_http_path with 200 */
+	READY_HTTP, /* ready_path: a unix socket answering GET ready_http_path with 200 */
 };
 
 enum service_output {
-	OUTPUT_LOG,	/* ring buffer and /var/log/porthole/NAME.log */
+	OUTPUT_LOG, /* ring buffer and /var/log/porthole/NAME.log */
 	OUTPUT_CONSOLE, /* the log, and each line also to /dev/kmsg */
-	OUTPUT_NULL,	/* /dev/null */
+	OUTPUT_NULL, /* /dev/null */
 };
 
 /* "unset" for the int64 cgroup values: the key was not given */
@@ -55,7 +55,7 @@ struct service_spec {
 
 	/* [service] */
 	char *argv[SERVICE_ARGS_MAX + 1]; /* command: argv[0] absolute; NULL-terminated */
-	char *env[SERVICE_ENV_MAX + 1];	  /* environment: "NAME=VALUE", NULL-terminated */
+	char *env[SERVICE_ENV_MAX + 1]; /* environment: "NAME=VALUE", NULL-terminated */
 	char directory[SERVICE_PATH_MAX]; /* "" : / */
 	uid_t uid;
 	gid_t gid;
@@ -67,13 +67,13 @@ struct service_spec {
 	enum service_ready ready;
 	char ready_path[SERVICE_PATH_MAX];
 	char ready_http_path[64];
-	int ready_fd;		  /* READY_NOTIFY: 3 unless given */
+	int ready_fd; /* READY_NOTIFY: 3 unless given */
 	unsigned ready_timeout_ms; /* 0: wait for ever */
 	enum service_restart restart;
-	unsigned restart_delay_ms;     /* first backoff, doubling */
+	unsigned restart_delay_ms; /* first backoff, doubling */
 	unsigned restart_delay_max_ms; /* backoff ceiling */
-	unsigned crash_limit;	       /* restarts within crash_window_ms... */
-	unsigned crash_window_ms;      /* ...that make it "failed"; 0 limit: none */
+	unsigned crash_limit; /* restarts within crash_window_ms... */
+	unsigned crash_window_ms; /* ...that make it "failed"; 0 limit: none */
 	int stop_signal;
 	unsigned stop_timeout_ms;
 	bool has_oom_score_adj;
@@ -89,9 +89,9 @@ struct service_spec {
 
 	/* [cgroup] */
 	int64_t memory_max, memory_high; /* bytes, CG_MAX or CG_UNSET */
-	int64_t pids_max;		 /* CG_MAX or CG_UNSET */
-	int cpu_weight;			 /* 1..10000; 0 unset */
-	bool delegate;			 /* the service manages a subtree of its own */
+	int64_t pids_max; /* CG_MAX or CG_UNSET */
+	int cpu_weight; /* 1..10000; 0 unset */
+	bool delegate; /* the service manages a subtree of its own */
 
 	char *strings; /* one allocation argv and env point into */
 };

@@ -16,7 +16,10 @@
 
 #include "log.h"
 #include "mount.h"
+#include "service.h"
 #include "util.h"
+
+#define SERVICES_STOP_MAX_MS 120000
 
 static const char *kind_name(enum shutdown_kind kind)
 {
@@ -161,12 +164,32 @@ void shutdown_final(enum shutdown_kind kind, bool sandbox, int status)
 		pause();
 }
 
-void shutdown_run(struct supervisor *s, enum shutdown_kind kind, unsigned timeout_s)
+/* Long enough for every service to use its whole stop time-out one after
+ * the other (the worst a dependency chain can take), and bounded. */
+static uint64_t services_deadline(const struct services *ss, uint64_t start)
+{
+	uint64_t sum = 2000;
+
+	for (size_t i = 0; i < ss->n; i++)
+		if (ss->svc[i].pid > 0)
+			sum += ss->svc[i].spec.stop_timeout_ms;
+	if (sum > SERVICES_STOP_MAX_MS)
+		sum = SERVICES_STOP_MAX_MS;
+	return start + sum * 1000000ull;
+}
+
+void shutdown_run(struct supervisor *s, struct services *ss, enum shutdown_kind kind,
+		  unsigned timeout_s)
 {
 	uint64_t grace = (uint64_t)timeout_s * 1000000000ull, start = now_mono_ns();
 	int busy, status;
 
 	log_info("shutdown: %s; stopping what init started", kind_name(kind));
+	if (ss && ss->n) {
+		services_stop_all(ss, services_deadline(ss, start));
+		log_info("shutdown: services stopped after %llu ms",
+			 (unsigned long long)((now_mono_ns() - start) / 1000000));
+	}
 	signal_children(s, SIGTERM);
 	if (!wait_until(s, children_left_not, start + grace)) {
 		log_warn("shutdown: children still running after %u s; killing them", timeout_s);

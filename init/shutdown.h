@@ -15,8 +15,11 @@
 
 /* Never returns: ends in reboot(2), or in exit(2) with the statuses above
  * when S->sandbox is set. */
-__attribute__((noreturn)) void shutdown_run(struct supervisor *s, enum shutdown_kind kind,
-					    unsigned timeout_s);
+struct services;
+/* The services first (dependents before what they depend on, each with its
+ * stop signal and time-out), then init's other children, then the rest. */
+__attribute__((noreturn)) void shutdown_run(struct supervisor *s, struct services *ss,
+					    enum shutdown_kind kind, unsigned timeout_s);
 
 /* The last step alone, for emergencies: sync and reboot(2) (or exit). */
 __attribute__((noreturn)) void shutdown_final(enum shutdown_kind kind, bool sandbox, int status);

@@ -243,6 +243,8 @@ void supervise_reap(struct supervisor *s)
 				break;
 			}
 		}
+		if (!ours && s->on_exit && s->on_exit(s->hook_data, pid, status))
+			ours = true;
 		if (!ours)
 			s->reaped_orphans++;
 	}
@@ -344,6 +346,13 @@ int supervise_watch(struct supervisor *s, int fd, supervise_fd_fn fn, void *data
 	return -ENOSPC;
 }
 
+int supervise_watch_set(struct supervisor *s, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
 void supervise_unwatch(struct supervisor *s, int fd)
 {
 	for (int i = 0; i < WATCHES_MAX; i++)
@@ -390,35 +399,59 @@ static bool handle_power(struct supervisor *s, int fd)
 	return r > 0;
 }
 
+enum shutdown_kind supervise_poll_once(struct supervisor *s, int timeout_ms)
+{
+	struct epoll_event ev[8];
+	int n = epoll_wait(s->epfd, ev, ARRAY_SIZE(ev), timeout_ms);
+	enum shutdown_kind kind = SHUTDOWN_NONE;
+
+	if (n < 0) {
+		if (errno != EINTR)
+			log_error_errno(-errno, "epoll_wait");
+		return SHUTDOWN_NONE;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = ev[i].data.fd;
+
+		if (fd == s->sigfd) {
+			enum shutdown_kind k = read_signals(s);
+
+			if (k != SHUTDOWN_NONE && kind == SHUTDOWN_NONE)
+				kind = k;
+		} else if (fd == s->ueventfd) {
+			handle_uevent(s);
+		} else if (handle_watch(s, fd, ev[i].events)) {
+			/* (an fd unwatched earlier in this batch is not a
+			 * power button either: is_power_fd) */
+			continue;
+		} else if (is_power_fd(s, fd) && handle_power(s, fd) && kind == SHUTDOWN_NONE) {
+			kind = SHUTDOWN_POWEROFF;
+		}
+	}
+	return kind;
+}
+
+static int min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 enum shutdown_kind supervise_run(struct supervisor *s)
 {
 	for (;;) {
-		struct epoll_event ev[8];
 		int timeout = respawn_due(s);
-		int n = epoll_wait(s->epfd, ev, ARRAY_SIZE(ev), timeout);
+		enum shutdown_kind k;
 
-		if (n < 0) {
-			if (errno != EINTR)
-				log_error_errno(-errno, "epoll_wait");
-			continue;
-		}
-		for (int i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
-
-			if (fd == s->sigfd) {
-				enum shutdown_kind k = read_signals(s);
-
-				if (k != SHUTDOWN_NONE)
-					return k;
-			} else if (fd == s->ueventfd) {
-				handle_uevent(s);
-			} else if (handle_watch(s, fd, ev[i].events)) {
-				/* (an fd unwatched earlier in this batch is not a
-				 * power button either: is_power_fd) */
-				continue;
-			} else if (is_power_fd(s, fd) && handle_power(s, fd)) {
-				return SHUTDOWN_POWEROFF;
-			}
-		}
+		if (s->on_tick)
+			timeout = min_timeout(timeout, s->on_tick(s->hook_data));
+		k = supervise_poll_once(s, timeout);
+		if (k == SHUTDOWN_NONE)
+			k = s->requested;
+		if (k != SHUTDOWN_NONE)
+			return k;
 	}
 }

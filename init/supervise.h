@@ -11,7 +11,7 @@
 
 #define CHILDREN_MAX 32
 /* fds other modules watch in the loop (the network's sockets and timers) */
-#define WATCHES_MAX 32
+#define WATCHES_MAX 160 /* the network's, 4 per service, the control socket's */
 
 enum shutdown_kind {
 	SHUTDOWN_NONE,
@@ -50,6 +50,12 @@ struct supervisor {
 	struct child children[CHILDREN_MAX];
 	unsigned reaped_orphans;
 	struct watch watches[WATCHES_MAX];
+	/* the services (service.c): the exits of their pids, their deadlines */
+	bool (*on_exit)(void *data, pid_t pid, int status);
+	int (*on_tick)(void *data); /* ms until it wants a tick again; -1 none */
+	void *hook_data;
+	/* a shutdown asked for through the control socket */
+	enum shutdown_kind requested;
 };
 
 /* Blocks every signal init handles and opens the signalfd. Call first, so
@@ -70,9 +76,16 @@ int supervise_start(struct supervisor *s, const char *name, char *const *argv, b
  * caller closes FD afterwards. */
 int supervise_watch(struct supervisor *s, int fd, supervise_fd_fn fn, void *data);
 void supervise_unwatch(struct supervisor *s, int fd);
+/* The epoll events FD is watched for (EPOLLIN, EPOLLOUT). */
+int supervise_watch_set(struct supervisor *s, int fd, uint32_t events);
 
 /* Reaps every child that has exited (one SIGCHLD may stand for many). */
 void supervise_reap(struct supervisor *s);
+
+/* One turn of the loop: waits at most TIMEOUT_MS, reaps, runs the watches'
+ * callbacks. Returns the shutdown a signal or the power button asked for,
+ * SHUTDOWN_NONE otherwise. */
+enum shutdown_kind supervise_poll_once(struct supervisor *s, int timeout_ms);
 
 /* Runs the loop until a shutdown is requested, and returns its kind. */
 enum shutdown_kind supervise_run(struct supervisor *s);

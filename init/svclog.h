@@ -31,8 +31,8 @@ struct svclog;
 /* DIR NULL: no file, the ring only. RING_BYTES bounds the ring (text and
  * bookkeeping); ROTATE_BYTES the file before it is rotated; KEEP how many
  * rotated files stay. NULL when out of memory. */
-struct svclog *svclog_new(const char *name, const char *dir, size_t ring_bytes,
-			  size_t rotate_bytes, unsigned keep);
+struct svclog *svclog_new(const char *name, const char *dir, size_t ring_bytes, size_t rotate_bytes,
+			  unsigned keep);
 void svclog_free(struct svclog *l);
 
 /* Bytes read from STREAM's pipe. Complete lines go to the ring and the

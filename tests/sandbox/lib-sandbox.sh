@@ -20,12 +20,20 @@ sandbox_start() {
 	cp -a "$SB_TREE/." "$SB_ROOT/"
 	cp "$BUILD/bin/porthole-init" "$SB_ROOT/sbin/porthole-init"
 	printf '%s\n' "$conf" >"$SB_ROOT/etc/porthole/init.conf"
+	# the agent is a service of the image; a sandbox runs it only when asked
+	# (SB_AGENT=1): the host's tests start their own
+	[ -n "${SB_AGENT-}" ] || rm -f "$SB_ROOT/etc/porthole/services/porthole-agent.conf"
 	# a test may break the tree first (SB_PREPARE names a function)
 	[ -z "${SB_PREPARE-}" ] || "$SB_PREPARE" "$SB_ROOT"
 	# The root is bind-mounted on itself, as container runtimes do, so that it
 	# is a mount point of its own: init makes it shared.
 	# (ip netns exec execs unshare: $! is still unshare's pid)
-	"${wrap[@]}" unshare --pid --mount --uts --ipc $netopt --fork --kill-child \
+	# A cgroup of its own and a cgroup namespace rooted there: init's
+	# /sys/fs/cgroup is that cgroup, so its services' cgroups land below it,
+	# not beside the host's. (sh joins it, then execs unshare: $! stays.)
+	sandbox_cgroup_make
+	"${wrap[@]}" sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs"; exec "$@"' "$SB_CG" \
+		unshare --pid --mount --uts --ipc --cgroup $netopt --fork --kill-child \
 		sh -c 'mount --bind "$1" "$1" && exec chroot "$1" /usr/bin/env -i PORTHOLE_SANDBOX=1 \
 			PORTHOLE_CMDLINE="$2" /sbin/porthole-init --sandbox' sh "$SB_ROOT" "$cmdline" \
 		>"$SB_LOG" 2>&1 </dev/null &
@@ -40,6 +48,26 @@ sandbox_start() {
 		sed 's/^/#   /' "$SB_LOG"
 		return 1
 	fi
+}
+
+# SB_CG: a fresh cgroup on the host's cgroup2 mount (/sys/fs/cgroup, or
+# /sys/fs/cgroup/unified on a hybrid host); empty when there is none.
+SB_CG=
+sandbox_cgroup_make() {
+	local mnt
+	mnt=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+	SB_CG=
+	[ -n "$mnt" ] || return 0
+	SB_CG=$mnt/porthole-sandbox.$$.$RANDOM
+	mkdir "$SB_CG" || SB_CG=
+}
+
+sandbox_cgroup_remove() {
+	[ -n "$SB_CG" ] && [ -d "$SB_CG" ] || return 0
+	# the deepest first; each is empty once its processes are gone
+	wait_for 10 sh -c 'find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; [ ! -d "$1" ]' sh "$SB_CG" ||
+		echo "# cgroup $SB_CG left behind"
+	SB_CG=
 }
 
 sandbox_find_init() {
@@ -71,6 +99,7 @@ in_sandbox() { nsenter -t "$SB_PID" -p -- "$@"; }
 sandbox_cleanup() {
 	[ -n "$SB_UNSHARE" ] && kill -KILL "$SB_UNSHARE" 2>/dev/null
 	[ -n "$SB_UNSHARE" ] && wait "$SB_UNSHARE" 2>/dev/null
+	sandbox_cgroup_remove
 	[ -n "$SB_ROOT" ] && rm -rf "$SB_ROOT" "$SB_LOG"
 	SB_ROOT= SB_UNSHARE= SB_PID=
 }
