@@ -38,6 +38,7 @@ struct agent_config {
 	char share_roots[SHARE_ROOTS_MAX][SHARE_PATH_MAX]; /* where shares may go */
 	size_t n_share_roots;
 	unsigned trim_interval_s; /* periodic FITRIM of the data disk, 0: never */
+	char init_socket[108]; /* init's control socket; "": none (docs/control.md) */
 };
 
 struct agent {

@@ -3,7 +3,10 @@
  * with clock_adjtime(ADJ_SETOFFSET) (step) or adjtime-style ADJ_OFFSET_
  * SINGLESHOT (slew), so no time passes between measuring and setting: an
  * absolute set loses the round trip. Jumps made by others and suspends are
- * noticed and queued as events that the host long-polls. */
+ * noticed and queued as events that the host long-polls. porthole-events
+ * also carries init's service events (OOM kills, exits, restarts) for a
+ * client that asks with service_after: init keeps them, the agent polls it
+ * while such a client waits. */
 #include "cmd-clock.h"
 
 #include <errno.h>
@@ -20,7 +23,9 @@
 #include <unistd.h>
 
 #include "cmd-json.h"
+#include "cmd-services.h"
 #include "cmd-time.h"
+#include "initctl.h"
 #include "command.h"
 #include "log.h"
 #include "util.h"
@@ -37,6 +42,11 @@
 #define SUSPEND_CHECK_MS 5000
 #define SUSPEND_MIN_NS 500000000LL /* boottime ahead by more: a suspend */
 #define PTP_SAMPLES 5
+/* init's service events: asked again at most this often (one exchange
+ * serves every waiter), and polled this often while a client waits */
+#define SERVICE_CACHE_MS 200
+#define SERVICE_POLL_MS 1000
+#define SERVICE_RETRY_MS 10000
 
 struct event {
 	uint64_t seq;
@@ -50,6 +60,19 @@ struct waiter {
 	struct cmd_async *pending; /* NULL: free */
 	uint64_t since;
 	int64_t timer;
+	bool services; /* asked with service_after */
+	int64_t service_after;
+};
+
+/* init's last answer to {"op": "events", "after": 0}: the events it keeps */
+struct service_cache {
+	struct agent *a;
+	bool valid;
+	uint64_t at_ns; /* CLOCK_MONOTONIC when asked */
+	json_t *events; /* NULL when init did not answer */
+	int64_t next;
+	char error[INITCTL_WHY_MAX];
+	int64_t poll_timer;
 };
 
 static struct {
@@ -68,6 +91,7 @@ static struct {
 	bool adjusted;
 	int64_t last_at_ns, last_offset_ns;
 	const char *last_mode, *last_source;
+	struct service_cache svc;
 } clk = { .jumpfd = -1, .ptpfd = -1 };
 
 static int64_t now_ns(clockid_t id)
@@ -127,8 +151,72 @@ static json_t *event_json(const struct event *e)
 	return o;
 }
 
-/* The events after SINCE still in the ring, and the seq to ask from next. */
-static json_t *events_after(uint64_t since)
+/* Asks init for its service events unless the last answer is fresh. */
+static void service_refresh(struct agent *a)
+{
+	struct service_cache *c = &clk.svc;
+	json_t *events = NULL;
+	int64_t next = 0;
+	int r;
+
+	/* after a failure, not again for a while: a hung init would hold the
+	 * loop for INITCTL_TIMEOUT_MS at every poll */
+	if (c->valid && now_mono_ns() - c->at_ns <
+				(c->events ? SERVICE_CACHE_MS : SERVICE_RETRY_MS) * 1000000ull)
+		return;
+	r = services_events(a, 0, &events, &next, c->error, sizeof(c->error));
+	json_decref(c->events);
+	c->events = r < 0 ? NULL : events;
+	c->next = r < 0 ? 0 : next;
+	if (r == -ENOMEM)
+		snprintf(c->error, sizeof(c->error), "out of memory");
+	c->valid = true;
+	c->at_ns = now_mono_ns();
+}
+
+/* Whether init has events after AFTER (as last asked). */
+static bool service_news(int64_t after)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(clk.svc.events, i, e)
+	{
+		if (json_integer_value(json_object_get(e, "seq")) > after)
+			return true;
+	}
+	return false;
+}
+
+/* service_events (init's events after AFTER), service_next, and
+ * service_error when init did not answer, into RES. */
+static int add_service_events(json_t *res, int64_t after)
+{
+	json_t *list = json_array(), *e;
+	int64_t next = clk.svc.events && clk.svc.next > after ? clk.svc.next : after;
+	size_t i;
+
+	if (!list)
+		return -ENOMEM;
+	json_array_foreach(clk.svc.events, i, e)
+	{
+		if (json_integer_value(json_object_get(e, "seq")) > after &&
+		    json_array_append(list, e) < 0) {
+			json_decref(list);
+			return -ENOMEM;
+		}
+	}
+	if (cmd_json_set(res, "service_events", list) < 0 ||
+	    cmd_json_set(res, "service_next", json_integer(next)) < 0)
+		return -ENOMEM;
+	if (!clk.svc.events)
+		return cmd_json_set(res, "service_error", cmd_json_string(clk.svc.error));
+	return 0;
+}
+
+/* The events after SINCE still in the ring, and the seq to ask from next;
+ * with SERVICES, init's after SERVICE_AFTER too. */
+static json_t *events_after(uint64_t since, bool services, int64_t service_after)
 {
 	json_t *list = json_array(), *r;
 	uint64_t first = clk.next_seq > EVENTS_MAX ? clk.next_seq - EVENTS_MAX : 0;
@@ -139,6 +227,10 @@ static json_t *events_after(uint64_t since)
 		json_array_append_new(list, event_json(&clk.events[s % EVENTS_MAX]));
 	r = json_pack("{s:o,s:I,s:b}", "events", list, "next", (json_int_t)clk.next_seq, "lost",
 		      since < first);
+	if (r && services && add_service_events(r, service_after) < 0) {
+		json_decref(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -150,7 +242,32 @@ static void waiter_done(struct waiter *w)
 	if (w->timer > 0 && clk.a)
 		loop_cancel(clk.a->loop, w->timer);
 	w->timer = 0;
-	cmd_async_finish(p, events_after(w->since), NULL);
+	if (w->services)
+		service_refresh(clk.svc.a);
+	cmd_async_finish(p, events_after(w->since, w->services, w->service_after), NULL);
+}
+
+/* While a client waits for service events: ask init every second, and
+ * answer the clients it has news for. */
+static void service_poll(struct loop *l, void *data)
+{
+	bool waiting = false;
+
+	(void)data;
+	clk.svc.poll_timer = 0;
+	service_refresh(clk.svc.a);
+	for (size_t i = 0; i < WAITERS_MAX; i++) {
+		struct waiter *w = &clk.waiters[i];
+
+		if (!w->pending || !w->services)
+			continue;
+		if (service_news(w->service_after))
+			waiter_done(w);
+		else
+			waiting = true;
+	}
+	if (waiting)
+		clk.svc.poll_timer = loop_timer(l, SERVICE_POLL_MS, service_poll, NULL);
 }
 
 static void waiter_timeout(struct loop *l, void *data)
@@ -178,17 +295,26 @@ void clock_event(const char *type, int64_t jump_ns, const char *source)
 static int events(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	json_t *jsince = json_object_get(args, "since"),
-	       *jwait = json_object_get(args, "timeout_ms");
+	       *jwait = json_object_get(args, "timeout_ms"),
+	       *jafter = json_object_get(args, "service_after");
 	int64_t since = jsince ? json_integer_value(jsince) : 0;
 	int64_t wait_ms = jwait ? json_integer_value(jwait) : 0;
+	int64_t after = jafter ? json_integer_value(jafter) : 0;
+	bool services = jafter != NULL;
 	struct waiter *w = NULL;
 
 	if (since < 0)
 		return cmd_fail(err, "Parameter 'since' must not be negative");
 	if (wait_ms < 0 || wait_ms > WAIT_MAX_MS)
 		return cmd_fail(err, "Parameter 'timeout_ms' must be 0 to %d", WAIT_MAX_MS);
-	if ((uint64_t)since < clk.next_seq || wait_ms == 0) {
-		*result = events_after((uint64_t)since);
+	if (after < 0)
+		return cmd_fail(err, "Parameter 'service_after' must not be negative");
+	if (services) {
+		clk.svc.a = a;
+		service_refresh(a);
+	}
+	if ((uint64_t)since < clk.next_seq || wait_ms == 0 || (services && service_news(after))) {
+		*result = events_after((uint64_t)since, services, after);
 		return *result ? 0 : cmd_fail(err, "out of memory");
 	}
 	/* nothing new: wait for it, bounded in time and in waiters */
@@ -200,11 +326,15 @@ static int events(struct agent *a, json_t *args, json_t **result, struct cmd_err
 	w->pending = cmd_async_take();
 	if (!w->pending) {
 		/* no connection to answer later (a test): answer now */
-		*result = events_after((uint64_t)since);
+		*result = events_after((uint64_t)since, services, after);
 		return *result ? 0 : cmd_fail(err, "out of memory");
 	}
 	w->since = (uint64_t)since;
+	w->services = services;
+	w->service_after = after;
 	w->timer = loop_timer(a->loop, (uint64_t)wait_ms, waiter_timeout, w);
+	if (services && !clk.svc.poll_timer)
+		clk.svc.poll_timer = loop_timer(a->loop, SERVICE_POLL_MS, service_poll, NULL);
 	return 1;
 }
 
@@ -498,6 +628,12 @@ void clock_watch_stop(struct agent *a)
 			waiter_done(&clk.waiters[i]);
 	loop_cancel(a->loop, clk.suspend_timer);
 	loop_cancel(a->loop, clk.ptp_timer);
+	if (clk.svc.poll_timer)
+		loop_cancel(a->loop, clk.svc.poll_timer);
+	clk.svc.poll_timer = 0;
+	json_decref(clk.svc.events);
+	clk.svc.events = NULL;
+	clk.svc.valid = false;
 	if (clk.jumpfd >= 0) {
 		loop_del_fd(a->loop, clk.jumpfd);
 		close(clk.jumpfd);
@@ -521,7 +657,9 @@ const struct command cmd_clock_table[] = {
 	  0 },
 	{ "porthole-events",
 	  events,
-	  { { "since", ARG_INT, false }, { "timeout_ms", ARG_INT, false } },
+	  { { "since", ARG_INT, false },
+	    { "timeout_ms", ARG_INT, false },
+	    { "service_after", ARG_INT, false } },
 	  0 },
 	{ 0 },
 };

@@ -1,7 +1,10 @@
 /* porthole-health: the VM's state in one answer (uptime, boot id, load,
  * memory, PSI pressure, disk use of / and of the data disk, services) and an
- * overall status with the reasons for it. Reads /proc and statvfs(3) only:
- * it answers in microseconds and never blocks. */
+ * overall status with the reasons for it. Reads /proc and statvfs(3), and
+ * asks init for its services (initctl.c: bounded to 2 s, microseconds when
+ * init answers). */
+#include "cmd-health.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +18,8 @@
 
 #include "agent.h"
 #include "cmd-json.h"
+#include "cmd-services.h"
+#include "initctl.h"
 #include "command.h"
 #include "util.h"
 
@@ -27,6 +32,8 @@
  * killer, ENOSPC in dockerd) rather than merely busy. */
 #define MEMORY_AVAILABLE_MIN_PCT 5.0
 #define DISK_USED_MAX_PCT 95.0
+/* the container engine, whose readiness porthole-health reports */
+#define ENGINE_SERVICE "dockerd"
 
 static const char *const pressure_resources[] = { "cpu", "memory", "io" };
 
@@ -207,9 +214,162 @@ static int add_boot_id(json_t *res)
 	return cmd_json_set(res, "boot_id", cmd_json_string(text));
 }
 
+const char *health_status_name(enum health_status s)
+{
+	return s == HEALTH_DEGRADED ? "degraded" : s == HEALTH_STARTING ? "starting" : "ok";
+}
+
+/* "exit status 1", "signal 9", or "" for a clean exit or none */
+static void exit_str(json_t *last_exit, char *buf, size_t size)
+{
+	json_t *status = json_object_get(last_exit, "status");
+	json_t *sig = json_object_get(last_exit, "signal");
+
+	buf[0] = '\0';
+	if (json_is_integer(status) && json_integer_value(status) != 0)
+		snprintf(buf, size, "exit status %lld", (long long)json_integer_value(status));
+	else if (json_is_integer(sig))
+		snprintf(buf, size, "signal %lld", (long long)json_integer_value(sig));
+}
+
+/* What makes a service unhealthy; "" when nothing does. A service waiting
+ * for its dependencies, starting for the first time, stopped after exit
+ * status 0 (a one-shot job) or disabled is not a fault by itself: a failed
+ * dependency shows as that dependency's reason. */
+static void service_problem(json_t *svc, char *buf, size_t size)
+{
+	const char *state = json_string_value(json_object_get(svc, "state"));
+	bool ready = json_is_true(json_object_get(svc, "ready"));
+	bool was_ready = json_is_integer(json_object_get(svc, "ready_ms"));
+	char how[64];
+
+	exit_str(json_object_get(svc, "last_exit"), how, sizeof(how));
+	buf[0] = '\0';
+	if (!state)
+		return;
+	if (strcmp(state, "failed") == 0)
+		snprintf(buf, size, "failed%s%s", *how ? ", last " : "", how);
+	else if (strcmp(state, "backoff") == 0 && *how)
+		snprintf(buf, size, "exited (%s), restart pending", how);
+	else if (strcmp(state, "backoff") == 0)
+		snprintf(buf, size, "exited, restart pending");
+	else if (strcmp(state, "stopped") == 0 && *how)
+		snprintf(buf, size, "stopped after %s", how);
+	/* restarted (after a crash, or by request) and not ready again; a
+	 * service stopping is on its way there, a clean stop is an end */
+	else if (was_ready && !ready &&
+		 (strcmp(state, "starting") == 0 || strcmp(state, "waiting") == 0))
+		snprintf(buf, size, "was ready, is not now (%s)", state);
+}
+
+int health_judge_services(json_t *services, json_t *reasons, json_t **ret_engine)
+{
+	enum health_status st = HEALTH_OK;
+	json_t *svc, *engine = NULL;
+	size_t i;
+
+	json_array_foreach(services, i, svc)
+	{
+		const char *name = json_string_value(json_object_get(svc, "name"));
+		char problem[160], why[256];
+
+		if (!name)
+			continue;
+		service_problem(svc, problem, sizeof(problem));
+		if (*problem) {
+			snprintf(why, sizeof(why), "service %s: %s", name, problem);
+			if (cmd_json_append(reasons, cmd_json_string(why)) < 0)
+				goto oom;
+			st = HEALTH_DEGRADED;
+		}
+		if (strcmp(name, ENGINE_SERVICE) == 0 && !engine) {
+			json_t *ready_ms = json_object_get(svc, "ready_ms");
+			bool ready = json_is_true(json_object_get(svc, "ready"));
+
+			engine = json_pack("{s:s,s:b,s:O}", "service", name, "ready", ready,
+					   "ready_ms",
+					   json_is_integer(ready_ms) ? ready_ms : json_null());
+			if (!engine)
+				goto oom;
+			/* not ready, never was in this boot: still coming up */
+			if (!ready && !json_is_integer(ready_ms) && !*problem) {
+				snprintf(why, sizeof(why), "engine: %s is not ready yet (%s)", name,
+					 json_string_value(json_object_get(svc, "state")));
+				if (cmd_json_append(reasons, cmd_json_string(why)) < 0)
+					goto oom;
+				if (st == HEALTH_OK)
+					st = HEALTH_STARTING;
+			}
+		}
+	}
+	*ret_engine = engine;
+	return (int)st;
+oom:
+	json_decref(engine);
+	return -ENOMEM;
+}
+
+/* The services for porthole-health: init's, the fields a summary needs; or,
+ * when init does not answer, the agent alone and why. */
+static int add_services(struct agent *a, json_t *res, json_t *reasons, enum health_status *st)
+{
+	static const char *const summary[] = { "name",	"state",    "pid",
+					       "ready", "restarts", "oom_kills" };
+	char why[INITCTL_WHY_MAX], note[INITCTL_WHY_MAX + 64];
+	json_t *list = NULL, *out, *svc, *engine = NULL;
+	size_t i;
+	int r;
+
+	r = services_list(a, &list, why, sizeof(why));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(note, sizeof(note), "%s: only the agent is listed", why);
+		return cmd_json_set(res, "services",
+				    json_pack("[{s:s,s:s,s:i}]", "name", "porthole-agent", "state",
+					      "running", "pid", (int)getpid())) < 0 ||
+				       cmd_json_set(res, "services_error", cmd_json_string(note)) <
+					       0
+			       ? -ENOMEM
+			       : 0;
+	}
+	r = health_judge_services(list, reasons, &engine);
+	if (r < 0) {
+		json_decref(list);
+		return r;
+	}
+	if ((enum health_status)r > *st)
+		*st = (enum health_status)r;
+	out = json_array();
+	json_array_foreach(list, i, svc)
+	{
+		json_t *o = json_object();
+
+		if (cmd_json_append(out, o) < 0)
+			goto oom;
+		for (size_t k = 0; k < ARRAY_SIZE(summary); k++) {
+			json_t *v = json_object_get(svc, summary[k]);
+
+			if (v && json_object_set(o, summary[k], v) < 0)
+				goto oom;
+		}
+	}
+	json_decref(list);
+	if (cmd_json_set(res, "services", out) < 0)
+		goto oom_engine;
+	return engine ? cmd_json_set(res, "engine", engine) : 0;
+oom:
+	json_decref(list);
+	json_decref(out);
+oom_engine:
+	json_decref(engine);
+	return -ENOMEM;
+}
+
 static int health(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	json_t *res = json_object(), *reasons = json_array(), *disks = json_array();
+	enum health_status st = HEALTH_OK;
 	uint64_t now = now_mono_ns();
 
 	(void)args;
@@ -225,18 +385,16 @@ static int health(struct agent *a, json_t *args, json_t **result, struct cmd_err
 	    (a->cfg.data_mount[0] && strcmp(a->cfg.data_mount, "/") != 0 &&
 	     add_disk(disks, reasons, a->cfg.data_mount, true) < 0))
 		goto oom;
-	/* init's control socket will give every service's state; until then,
-	 * the one service the agent knows for sure */
-	if (cmd_json_set(res, "services",
-			 json_pack("[{s:s,s:s,s:i}]", "name", "porthole-agent", "state", "running",
-				   "pid", (int)getpid())) < 0 ||
+	/* the resources' reasons so far degrade; the services' judge themselves */
+	if (json_array_size(reasons) > 0)
+		st = HEALTH_DEGRADED;
+	if (add_services(a, res, reasons, &st) < 0 ||
 	    cmd_json_set(res, "agent",
 			 json_pack("{s:s,s:i,s:I}", "version", PORTHOLE_VERSION, "protocol",
 				   AGENT_VERSION_PROTOCOL, "uptime_ns",
 				   (json_int_t)(now - a->start_mono_ns))) < 0)
 		goto oom;
-	if (json_array_size(reasons) > 0 &&
-	    cmd_json_set(res, "status", json_string("degraded")) < 0)
+	if (cmd_json_set(res, "status", json_string(health_status_name(st))) < 0)
 		goto oom;
 	json_decref(reasons);
 	json_decref(disks);

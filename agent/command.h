@@ -87,4 +87,5 @@ extern const struct command cmd_health_table[];
 extern const struct command cmd_netcfg_table[]; /* porthole-network, porthole-dns-set */
 extern const struct command cmd_shares_table[]; /* porthole-mount, -unmount, -mounts */
 extern const struct command cmd_clock_table[]; /* porthole-time, -time-adjust, -events */
+extern const struct command cmd_services_table[]; /* porthole-services, -service-restart, -logs */
 /* Every table ends with an entry whose name is NULL. */

@@ -19,7 +19,7 @@
 static const struct command *const tables[] = {
 	cmd_sync_table,	  cmd_time_table,  cmd_system_table, cmd_network_table,
 	cmd_fs_table,	  cmd_power_table, cmd_exec_table,   cmd_health_table,
-	cmd_netcfg_table, cmd_clock_table, cmd_shares_table,
+	cmd_netcfg_table, cmd_clock_table, cmd_shares_table, cmd_services_table,
 };
 
 static struct dispatch_entry entries[COMMANDS_MAX];

@@ -192,7 +192,10 @@ int loop_watch_children(struct loop *l, loop_child_fn fn, void *data)
 	return 0;
 }
 
-/* Runs the timers that are due; returns epoll's time-out for the next one. */
+/* Runs the timers that are due; returns epoll's time-out for the next one.
+ * The next one is looked for after all have run: a callback may add a timer
+ * (a long poll's time-out answers through a 0 ms timer), and the slot it
+ * takes may be one this scan has passed already. */
 static int run_timers(struct loop *l)
 {
 	uint64_t now = now_mono_ns(), next = UINT64_MAX;
@@ -202,16 +205,14 @@ static int run_timers(struct loop *l)
 	for (size_t i = 0; i < l->timers_used; i++) {
 		struct loop_timer t = l->timers[i];
 
-		if (!t.id)
-			continue;
-		if (t.due_ns <= now) {
+		if (t.id && t.due_ns <= now) {
 			l->timers[i].id = 0;
 			t.fn(l, t.data);
-			continue;
 		}
-		if (t.due_ns < next)
-			next = t.due_ns;
 	}
+	for (size_t i = 0; i < l->timers_used; i++)
+		if (l->timers[i].id && l->timers[i].due_ns < next)
+			next = l->timers[i].due_ns;
 	if (next == UINT64_MAX)
 		return -1;
 	now = now_mono_ns();

@@ -31,26 +31,28 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: porthole-agent [OPTION...]\n"
-		   "Answers the host over vsock, virtio-serial and a unix socket, speaking the\n"
-		   "QEMU guest agent protocol (docs/protocol.md). Options override the [agent]\n"
-		   "section of " AGENT_CONFIG_PATH " and the kernel's porthole.agent.* words.\n"
-		   "  --config FILE         read FILE instead of " AGENT_CONFIG_PATH "\n"
-		   "  --cmdline STRING      use STRING as the kernel command line\n"
-		   "  --unix PATH           unix socket (default /run/porthole/agent.sock)\n"
-		   "  --no-unix             no unix socket\n"
-		   "  --vsock-port N        vsock port (default 1024); --no-vsock: none\n"
-		   "  --vsock-cids LIST     peers accepted over vsock (default 2, the host)\n"
-		   "  --no-serial           not the virtio-serial ports\n"
-		   "  --serial-dir DIR      where the ports are (default /dev/virtio-ports)\n"
-		   "  --max-request BYTES   longest request (default 65536)\n"
-		   "  --max-clients N       connections at once (default 64)\n"
-		   "  --idle-timeout S      close silent clients after S seconds (default 300)\n"
-		   "  --enable-exec         allow guest-exec and guest-exec-status\n"
-		   "  --allow-rpcs LIST     only these commands (qemu-ga's --allow-rpcs)\n"
-		   "  --block-rpcs LIST     all but these commands (qemu-ga's --block-rpcs)\n"
-		   "  --log LEVEL           error, warn, info (default) or debug\n"
-		   "  --version, --help\n");
+	fprintf(f,
+		"usage: porthole-agent [OPTION...]\n"
+		"Answers the host over vsock, virtio-serial and a unix socket, speaking the\n"
+		"QEMU guest agent protocol (docs/protocol.md). Options override the [agent]\n"
+		"section of " AGENT_CONFIG_PATH " and the kernel's porthole.agent.* words.\n"
+		"  --config FILE         read FILE instead of " AGENT_CONFIG_PATH "\n"
+		"  --cmdline STRING      use STRING as the kernel command line\n"
+		"  --unix PATH           unix socket (default /run/porthole/agent.sock)\n"
+		"  --no-unix             no unix socket\n"
+		"  --vsock-port N        vsock port (default 1024); --no-vsock: none\n"
+		"  --vsock-cids LIST     peers accepted over vsock (default 2, the host)\n"
+		"  --no-serial           not the virtio-serial ports\n"
+		"  --serial-dir DIR      where the ports are (default /dev/virtio-ports)\n"
+		"  --max-request BYTES   longest request (default 65536)\n"
+		"  --max-clients N       connections at once (default 64)\n"
+		"  --idle-timeout S      close silent clients after S seconds (default 300)\n"
+		"  --enable-exec         allow guest-exec and guest-exec-status\n"
+		"  --allow-rpcs LIST     only these commands (qemu-ga's --allow-rpcs)\n"
+		"  --block-rpcs LIST     all but these commands (qemu-ga's --block-rpcs)\n"
+		"  --init-socket PATH    init's control socket (default /run/porthole/init.sock)\n"
+		"  --log LEVEL           error, warn, info (default) or debug\n"
+		"  --version, --help\n");
 }
 
 /* Options are the agent's keys: --max-request is agent.max_request. */
@@ -70,6 +72,7 @@ static const struct option longopts[] = {
 	{ "enable-exec", no_argument, NULL, 'e' },
 	{ "allow-rpcs", required_argument, NULL, 'a' },
 	{ "block-rpcs", required_argument, NULL, 'b' },
+	{ "init-socket", required_argument, NULL, 'I' },
 	{ "log", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -85,7 +88,7 @@ static const struct {
 	{ 'P', "vsock_port", "0" },    { 'c', "vsock_cids", NULL },  { 'S', "serial", "0" },
 	{ 's', "serial_dir", NULL },   { 'm', "max_request", NULL }, { 'n', "max_clients", NULL },
 	{ 'i', "idle_timeout", NULL }, { 'e', "exec", "1" },	     { 'a', "allow_rpcs", NULL },
-	{ 'b', "block_rpcs", NULL },
+	{ 'b', "block_rpcs", NULL },   { 'I', "init_socket", NULL },
 };
 
 static int parse_args(int argc, char **argv, struct agent *a)

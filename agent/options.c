@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "initctl.h"
 #include "log.h"
 #include "util.h"
 
@@ -209,6 +210,15 @@ static int p_trim_interval(struct agent_config *c, const char *v, const char **e
 	return 0;
 }
 
+static int p_init_socket(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "an absolute path shorter than 108 bytes, or empty for none";
+	if (*v && (v[0] != '/' || strlen(v) >= sizeof(c->init_socket)))
+		return -EINVAL;
+	snprintf(c->init_socket, sizeof(c->init_socket), "%s", v);
+	return 0;
+}
+
 static const struct option_key keys[] = {
 	{ "vsock_port", p_vsock_port },
 	{ "vsock_cids", p_vsock_cids },
@@ -226,6 +236,7 @@ static const struct option_key keys[] = {
 	{ "ptp_interval", p_ptp_interval },
 	{ "share_roots", p_share_roots },
 	{ "trim_interval", p_trim_interval },
+	{ "init_socket", p_init_socket },
 };
 
 void options_defaults(struct agent_config *c)
@@ -249,6 +260,7 @@ void options_defaults(struct agent_config *c)
 	c->ptp_interval_s = 16;
 	p_share_roots(c, "/mnt /host /Users /home", &(const char *){ NULL });
 	c->trim_interval_s = 86400; /* daily, as fstrim.timer */
+	snprintf(c->init_socket, sizeof(c->init_socket), "%s", INITCTL_SOCKET_DEFAULT);
 }
 
 int options_set(struct agent_config *c, const char *key, const char *value, const char *where)

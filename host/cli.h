@@ -36,7 +36,7 @@ struct cli {
 };
 
 /* A text table: columns as wide as their widest cell, two spaces apart. */
-#define TABLE_COLS 8
+#define TABLE_COLS 10
 
 struct table {
 	size_t ncols;
@@ -75,3 +75,20 @@ int cli_mounts(struct cli *cli, int argc, char **argv);
 int cli_trim(struct cli *cli, int argc, char **argv);
 int cli_network(struct cli *cli, int argc, char **argv); /* cli-net.c */
 int cli_dns(struct cli *cli, int argc, char **argv); /* cli-net.c */
+int cli_services(struct cli *cli, int argc, char **argv); /* cli-services.c */
+int cli_logs(struct cli *cli, int argc, char **argv);
+int cli_restart(struct cli *cli, int argc, char **argv);
+int cli_events(struct cli *cli, int argc, char **argv);
+
+/* cli-services.c's formatting, for the tests. */
+/* Seconds since the epoch T as local "2026-11-27 15:20:01.250". */
+const char *local_time_str(double t, char *buf, size_t size);
+/* The services table (porthole-services' result): NAME STATE PID SINCE
+ * (how long ago, from NOW) RESTARTS READY MEMORY CPU, and OOM when any
+ * service had an OOM kill. T is empty; table_print_free prints it. */
+void services_table_fill(struct table *t, json_t *services, double now);
+/* "TIME STREAM TEXT" for one of porthole-logs' lines, the time local. */
+void log_line_format(json_t *line, char *buf, size_t size);
+/* --since: seconds since the epoch, or a time ago ("90s", "10m", "2h",
+ * "1d") counted back from NOW. -EINVAL otherwise. */
+int parse_since(const char *s, double now, double *ret);

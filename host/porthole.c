@@ -664,6 +664,22 @@ static const struct command commands[] = {
 	  "Gives the blocks that deleted files freed back to the host (FITRIM): on every "
 	  "block-device file system, or the one holding PATH; prints the bytes trimmed "
 	  "(porthole-trim)." },
+	{ "services", cli_services, "",
+	  "init's services: a table of name, state, pid, how long in that state, restarts, "
+	  "ready, memory and CPU used (from the service's cgroup), and OOM kills when there "
+	  "were any (porthole-services)." },
+	{ "logs", cli_logs, "NAME [-n N] [--since TIME]",
+	  "The last N lines (100; at most 10000) that service NAME wrote, or the kernel's log "
+	  "for NAME kernel, as \"TIME STREAM TEXT\" in local time. --since: only lines from "
+	  "then on, in seconds since the epoch or a time ago (90s, 10m, 2h, 1d) "
+	  "(porthole-logs)." },
+	{ "restart", cli_restart, "NAME",
+	  "Asks init to restart service NAME: it is stopped and started again; its dependents "
+	  "keep running (porthole-service-restart)." },
+	{ "events", cli_events, "[--follow]",
+	  "The guest's events: its services' (exited, restarted, failed, ready, oom_kill) and "
+	  "its clock's, one per line; --follow waits for more until interrupted "
+	  "(porthole-events)." },
 	{ "users", cmd_users, "", "Users logged in to the guest (guest-get-users)." },
 	{ "hostname", cmd_hostname, "", "The guest's host name (guest-get-host-name)." },
 	{ "exec", cmd_exec, "[--wait S] [--env NAME=VALUE]... [--stdin] [--] CMD [ARG...]",

@@ -220,11 +220,12 @@ static void test_guest_info_shape(void **state)
 	assert_int_equal(n_seen, 1);
 	/* every group's table is in the dispatcher's list */
 	for (const char *const *name =
-		     (const char *const[]){ "guest-sync-delimited", "guest-get-time",
-					    "guest-get-osinfo", "guest-network-get-interfaces",
-					    "guest-get-fsinfo", "guest-shutdown", "guest-exec",
-					    "porthole-health", "porthole-time",
-					    "porthole-time-adjust", "porthole-events", NULL };
+		     (const char *const[]){
+			     "guest-sync-delimited", "guest-get-time", "guest-get-osinfo",
+			     "guest-network-get-interfaces", "guest-get-fsinfo", "guest-shutdown",
+			     "guest-exec", "porthole-health", "porthole-time",
+			     "porthole-time-adjust", "porthole-events", "porthole-services",
+			     "porthole-service-restart", "porthole-logs", NULL };
 	     *name; name++)
 		if (!dispatch_find(*name))
 			fail_msg("%s is not in the dispatcher's tables", *name);

@@ -55,6 +55,32 @@ static void test_timers_fire_in_order_and_cancel(void **state)
 	loop_free(l);
 }
 
+static void add_quick_timer(struct loop *l, void *data)
+{
+	(void)data;
+	/* takes the slot this timer just left */
+	loop_timer(l, 0, on_timer, &fired[0]);
+}
+
+/* A timer that a timer's callback adds is waited for, not the one after:
+ * a long poll that times out answers through a 0 ms timer. */
+static void test_timer_added_by_timer(void **state)
+{
+	struct loop *l;
+	uint64_t t0;
+
+	(void)state;
+	assert_int_equal(loop_new(&l), 0);
+	memset(fired, 0, sizeof(fired));
+	loop_timer(l, 10, add_quick_timer, NULL);
+	loop_timer(l, 3000, on_timer, &fired[0]); /* a bound: quits too */
+	t0 = now_mono_ns();
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(fired[0], 1);
+	assert_true(now_mono_ns() - t0 < 1000 * 1000000ull);
+	loop_free(l);
+}
+
 static int reaped_pid, reaped_status;
 
 static void on_child(struct loop *l, pid_t pid, int status, void *data)
@@ -110,6 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timers_fire_in_order_and_cancel),
+		cmocka_unit_test(test_timer_added_by_timer),
 		cmocka_unit_test(test_children_and_fds),
 	};
 
