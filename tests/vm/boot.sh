@@ -72,6 +72,18 @@ check "loopback up" eval "vm 'cat /sys/class/net/lo/operstate' | grep -qx unknow
 check "open-file limit for a container host" test "$(vm 'ulimit -n')" = 1048576
 check "PID 1 is porthole-init" test "$(vm 'cat /proc/1/comm')" = porthole-init
 
+# cgroups v2: the controllers enabled down to /porthole; the agent is a
+# service in its own cgroup, and its figures come from there
+ctl=$(vm 'cat /sys/fs/cgroup/porthole/cgroup.subtree_control' | tr -d '\r')
+check "controllers enabled for the services (${ctl})" eval '[[ " $ctl " == *" memory "* && " $ctl " == *" cpu "* && " $ctl " == *" pids "* ]]'
+check "the agent runs in /porthole/porthole-agent" \
+	eval "vm 'cat /proc/\$(pidof porthole-agent)/cgroup' | grep -qx '0::/porthole/porthole-agent'"
+svcs=$("$BUILD/bin/porthole" --connect "unix:$VM_DIR/agent.sock" --timeout 30 --json services)
+agent_svc() { jq -e '.[] | select(.name == "porthole-agent" and .state == "running" and .memory_bytes > 0 and .cpu_usec > 0)' <<<"$svcs" >/dev/null; }
+check "porthole services: the agent running, with its cgroup's memory and cpu" agent_svc
+check "its output is in /var/log/porthole/porthole-agent.log" \
+	eval "vm 'grep -c \"porthole-init: started: pid\" /var/log/porthole/porthole-agent.log' | grep -qx 1"
+
 if vm_stop >"$VM_DIR/stop.out" 2>&1; then
 	ok "power button: the VM powers off and QEMU exits by itself"
 	sed 's/^/# /' "$VM_DIR/stop.out"
