@@ -594,6 +594,17 @@ static int p_output(struct parse_state *st, const char *v)
 	return 0;
 }
 
+static int p_kill_mode(struct parse_state *st, const char *v)
+{
+	if (strcmp(v, "cgroup") == 0)
+		st->spec->kill_process_only = false;
+	else if (strcmp(v, "process") == 0)
+		st->spec->kill_process_only = true;
+	else
+		return bad(st, "%s: \"%s\" is not one of cgroup, process", st->name, v);
+	return 0;
+}
+
 /* "all", "none", "cap_a cap_b ...", or "all -cap_a -cap_b ...": the words
  * may go on over indented lines, so the state is kept between calls. */
 static int p_capabilities(struct parse_state *st, const char *v)
@@ -746,6 +757,7 @@ static const struct key keys[] = {
 	{ "service.stop_timeout", p_stop_timeout, 0 },
 	{ "service.oom_score_adj", p_oom_score_adj, 0 },
 	{ "service.output", p_output, 0 },
+	{ "service.kill_mode", p_kill_mode, 0 },
 	{ "service.capabilities", p_capabilities, KEY_LIST },
 	{ "service.enabled", p_enabled, 0 },
 	{ "cgroup.memory_max", p_memory, 0 },

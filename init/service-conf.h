@@ -79,6 +79,10 @@ struct service_spec {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	enum service_output output;
+	/* kill_mode = process: when the main process exits by itself, what it
+	 * leaves in its cgroup is left running (containerd's shims, which hold
+	 * the containers); at shutdown the cgroup is killed all the same */
+	bool kill_process_only;
 	/* capabilities: the bounding set kept; all when !has_caps */
 	bool has_caps;
 	uint64_t caps; /* bit N: capability N */

@@ -559,9 +559,10 @@ static bool service_exited(void *data, pid_t pid, int status)
 	sv->pid = 0;
 	close_fd(ss, &sv->notify_fd);
 	close_fd(ss, &sv->probe_fd);
-	/* what it left behind goes with it; a delegated service's subtree
-	 * (containers) only at shutdown */
-	kill_all(ss, sv, ss->stopping_all);
+	/* what it left behind goes with it (unless kill_mode = process); a
+	 * delegated service's subtree (containers) only at shutdown */
+	if (ss->stopping_all || !sv->spec.kill_process_only)
+		kill_all(ss, sv, ss->stopping_all);
 	log_info("%s: %s", sv->spec.name, how);
 	svclog_note(sv->log, "%s", how);
 	event(ss, sv, "exited", "%s", how);

@@ -47,6 +47,11 @@ stop_timeout = 0.5'
 	# a lot of output: the log file rotates
 	svc g '[service]
 command = /bin/sh -c "x=xxxxxxxxxx; x=$x$x$x$x$x$x$x$x$x$x; x=$x$x$x$x$x; i=0; while [ $i -lt 2500 ]; do echo $i $x; i=$((i+1)); done; echo g done; exec sleep 1000"'
+	# kill_mode = process: what it forked outlives it (containerd's shims)
+	svc k '[service]
+command = /bin/sh -c "sleep 1000 & exit 1"
+restart = never
+kill_mode = process'
 	# a typo: refused with its file and line; the others start anyway
 	svc h '[service]
 command = /bin/true
@@ -96,6 +101,10 @@ out=$(ask '{"op":"restart","name":"e"}')
 check "a failed service can be restarted on request ($out)" test "$out" = '{"ok":true}'
 e_started() { [ "$(grep -c 'porthole-init: e: started' "$SB_LOG")" -ge 6 ]; }
 check "e runs again after the request" wait_for 5 e_started
+
+# --- kill_mode = process
+check "k: failed, as it exited 1" wait_for 10 is_state k failed
+check "k: what it forked still runs in its cgroup" test "$(wc -l <"$SB_CG/porthole/k/cgroup.procs")" = 1
 
 # --- a stop time-out ends in cgroup.kill, which takes what the service forked
 # the host's pids of f and the child it forked, from f's cgroup
