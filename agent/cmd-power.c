@@ -1,6 +1,7 @@
 /* guest-shutdown: the host asks for a power-off, halt or reboot. The agent
- * only records it; after the replies are flushed the main loop signals init
- * (PID 1), which stops the services, syncs, unmounts and calls reboot(2). */
+ * only records it; after the replies are flushed the main loop asks init
+ * through its control socket (or, failing that, with a signal to PID 1),
+ * and init stops the services, syncs, unmounts and calls reboot(2). */
 #include <signal.h>
 #include <string.h>
 

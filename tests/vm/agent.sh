@@ -70,4 +70,6 @@ else
 	not_ok "guest-shutdown: the VM powers off and QEMU exits"
 fi
 check "guest-shutdown: init shut down in order" grep -q 'shutdown: power-off after' "$VM_DIR/console.log"
+check "guest-shutdown: asked through init's control socket" \
+	grep -aq 'porthole-init: control: poweroff requested' "$VM_DIR/console.log"
 VM_DIR=
