@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,8 +35,53 @@ static struct {
 	struct supervisor *sup;
 	struct services *ss;
 	int listen_fd;
+	int sweep_fd; /* a timerfd, armed while a connection is open */
 	struct conn conns[CONTROL_CONNS_MAX];
-} ctl = { .listen_fd = -1 };
+} ctl = { .listen_fd = -1, .sweep_fd = -1 };
+
+static void conn_close(struct conn *c);
+
+/* Closes connections idle for CONTROL_IDLE_S; true when any is left open. */
+static bool sweep(uint64_t now)
+{
+	bool open = false;
+
+	for (int i = 0; i < CONTROL_CONNS_MAX; i++) {
+		struct conn *c = &ctl.conns[i];
+
+		if (c->fd >= 0 && now - c->last_ns > CONTROL_IDLE_S * 1000000000ull) {
+			log_debug("control: closing a connection idle for %d s", CONTROL_IDLE_S);
+			conn_close(c);
+		}
+		open |= c->fd >= 0;
+	}
+	return open;
+}
+
+static void arm_sweep(bool on)
+{
+	struct itimerspec its = { 0 };
+
+	if (ctl.sweep_fd < 0)
+		return;
+	if (on)
+		its.it_value.tv_sec = its.it_interval.tv_sec = CONTROL_IDLE_S / 4;
+	timerfd_settime(ctl.sweep_fd, 0, &its, NULL);
+}
+
+static void on_sweep(struct supervisor *s, int fd, uint32_t events, void *data)
+{
+	uint64_t ticks;
+
+	(void)s;
+	(void)events;
+	(void)data;
+	if (read(fd, &ticks, sizeof(ticks)) < 0) {
+		/* nothing to read: a spurious wakeup */
+	}
+	if (!sweep(now_mono_ns()))
+		arm_sweep(false);
+}
 
 static void conn_close(struct conn *c)
 {
@@ -377,14 +423,10 @@ static void on_listen(struct supervisor *s, int fd, uint32_t events, void *data)
 		close(cfd);
 		return;
 	}
-	for (int i = 0; i < CONTROL_CONNS_MAX; i++) {
-		struct conn *c = &ctl.conns[i];
-
-		if (c->fd >= 0 && now - c->last_ns > CONTROL_IDLE_S * 1000000000ull)
-			conn_close(c);
-		if (c->fd < 0 && !free_conn)
-			free_conn = c;
-	}
+	sweep(now);
+	for (int i = 0; i < CONTROL_CONNS_MAX && !free_conn; i++)
+		if (ctl.conns[i].fd < 0)
+			free_conn = &ctl.conns[i];
 	if (!free_conn || supervise_watch(s, cfd, on_conn, free_conn) < 0) {
 		static const char busy[] = "{\"error\":\"too many connections\"}\n";
 
@@ -396,6 +438,7 @@ static void on_listen(struct supervisor *s, int fd, uint32_t events, void *data)
 	}
 	free_conn->fd = cfd;
 	free_conn->last_ns = now;
+	arm_sweep(true);
 }
 
 int control_start(struct supervisor *sup, struct services *ss, const char *path)
@@ -439,6 +482,11 @@ int control_start(struct supervisor *sup, struct services *ss, const char *path)
 		return log_error_errno(-ENOSPC, "control: watch %s", path);
 	}
 	ctl.listen_fd = fd;
+	ctl.sweep_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ctl.sweep_fd >= 0 && supervise_watch(sup, ctl.sweep_fd, on_sweep, NULL) < 0) {
+		close(ctl.sweep_fd);
+		ctl.sweep_fd = -1;
+	}
 	log_debug("control: listening on %s", path);
 	return 0;
 }
