@@ -160,6 +160,7 @@ image: all
 check: deps
 	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS) $(HELPERS)
 	scripts/image minimal
+	scripts/image engine
 	tests/run
 
 run: deps
