@@ -185,6 +185,7 @@ stop:
 # Figures, side by side with Debian's qemu-ga in the same run; never a pass/fail.
 bench: deps
 	$(MAKE) --no-print-directory all
+	scripts/image engine
 	scripts/bench
 
 install: all
