@@ -169,6 +169,11 @@ run: deps
 	scripts/run-vm --profile $(PROFILE) --background
 	@i=0; until $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock --timeout 5 ping >/dev/null 2>&1; do \
 		i=$$((i + 1)); [ $$i -lt 60 ] || { echo "run: the agent did not answer within 60 s"; exit 1; }; sleep 1; done
+	@# health says "starting" while the container engine (dockerd) is not ready yet
+	@i=0; while $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock --timeout 5 --json health 2>/dev/null | \
+		grep -q '"status":"starting"'; do \
+		[ $$i -gt 0 ] || echo "run: waiting for the container engine"; \
+		i=$$((i + 1)); [ $$i -lt 180 ] || { echo "run: the engine was not ready within 180 s"; break; }; sleep 1; done
 	@echo
 	@$(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock health
 	@echo
@@ -176,6 +181,8 @@ run: deps
 	@echo "  the agent:          $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock health"
 	@echo "                      (org.porthole.agent.0; $(BUILD)/vm/qga.sock is org.qemu.guest_agent.0)"
 	@echo "  console (a shell):  python3 scripts/console $(BUILD)/vm/console.sock"
+	@[ ! -f $(BUILD)/image/$(PROFILE)/root/usr/bin/docker ] || \
+		echo "  docker in the VM:   python3 scripts/console $(BUILD)/vm/console.sock --run 'docker info'"
 	@echo "  console log:        $(BUILD)/vm/console.log"
 	@echo "  stop it:            make stop"
 
