@@ -446,7 +446,7 @@ static void start(struct services *ss, struct service *sv)
 	sv->pid = pid;
 	sv->started_ns = now_mono_ns();
 	sv->ready_timed_out = false;
-	sv->has_exit = false;
+	/* has_exit stays: porthole-services shows the last exit while it runs again */
 	close_fd(ss, &sv->out_fd);
 	close_fd(ss, &sv->err_fd);
 	close_fd(ss, &sv->notify_fd);
