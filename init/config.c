@@ -187,7 +187,8 @@ static const struct config_key keys[] = {
 	  "seconds between TERM and KILL at shutdown" },
 	{ "rlimit_nofile", parse_nofile, fmt_nofile,
 	  "open files limit for everything init starts" },
-	{ "root_tmpfs", parse_root_tmpfs, fmt_root_tmpfs, "move an initramfs root onto a tmpfs" },
+	{ "root_tmpfs", parse_root_tmpfs, fmt_root_tmpfs,
+	  "put an initramfs root on a mount pivot_root accepts" },
 	{ "agent", parse_agent, fmt_agent, "start the porthole-agent service (" AGENT_PATH ")" },
 };
 

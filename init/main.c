@@ -320,7 +320,7 @@ static void move_root_if_needed(char **argv)
 		return;
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)now_mono_ns());
 	setenv(START_ENV, getenv(START_ENV) ? getenv(START_ENV) : start, 1);
-	rootfs_move_to_tmpfs(argv);
+	rootfs_bind_over_self(argv);
 	log_error("staying on the initramfs root: container runtimes cannot pivot_root");
 }
 

@@ -1,5 +1,6 @@
-/* Moving an initramfs root onto a tmpfs, so that pivot_root(2) works for the
- * container runtime (the initial rootfs can never be pivoted away). */
+/* Putting the initramfs root on a mount of its own, so that pivot_root(2)
+ * works for the container runtime (the initial rootfs can never be pivoted
+ * away). */
 #pragma once
 
 #include <stdbool.h>
@@ -8,7 +9,7 @@
  * been moved yet. */
 bool rootfs_needs_move(void);
 
-/* Copies / onto a new tmpfs (freeing each file of the old root as it goes),
- * moves that tmpfs onto /, chroots into it and re-executes ARGV. Returns only
- * on failure, with the old root still usable. */
-int rootfs_move_to_tmpfs(char *const argv[]);
+/* Binds / on a directory, moves that over /, chroots into it and
+ * re-executes ARGV: the same files, on a mount pivot_root(2) accepts.
+ * Returns only on failure, with the old root still in use. */
+int rootfs_bind_over_self(char *const argv[]);

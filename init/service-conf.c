@@ -594,6 +594,17 @@ static int p_output(struct parse_state *st, const char *v)
 	return 0;
 }
 
+static int p_wait(struct parse_state *st, const char *v)
+{
+	if (strcmp(v, "ready") == 0)
+		st->spec->wait_started = false;
+	else if (strcmp(v, "started") == 0)
+		st->spec->wait_started = true;
+	else
+		return bad(st, "%s: \"%s\" is not one of ready, started", st->name, v);
+	return 0;
+}
+
 static int p_kill_mode(struct parse_state *st, const char *v)
 {
 	if (strcmp(v, "cgroup") == 0)
@@ -746,6 +757,7 @@ static const struct key keys[] = {
 	{ "service.group", p_group, 0 },
 	{ "service.after", p_after, KEY_LIST | KEY_REPEAT },
 	{ "service.requires", p_requires, KEY_LIST | KEY_REPEAT },
+	{ "service.wait", p_wait, 0 },
 	{ "service.ready", p_ready, 0 },
 	{ "service.ready_timeout", p_ready_timeout, 0 },
 	{ "service.restart", p_restart, 0 },

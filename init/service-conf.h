@@ -64,6 +64,10 @@ struct service_spec {
 	size_t n_after;
 	char requires[SERVICE_DEPS_MAX][SERVICE_NAME_MAX]; /* order, and must exist */
 	size_t n_requires;
+	/* wait = started: start once what it requires and comes after has
+	 * started, not once it is ready (the service waits for them itself, as
+	 * dockerd does for containerd's socket); shutdown order is the same */
+	bool wait_started;
 	enum service_ready ready;
 	char ready_path[SERVICE_PATH_MAX];
 	char ready_http_path[64];

@@ -271,7 +271,7 @@ static bool probe(struct services *ss, struct service *sv)
 
 /* ---- starting ---- */
 
-static bool dep_ready(struct services *ss, const char *name, bool required)
+static bool dep_ready(struct services *ss, const char *name, bool required, bool started)
 {
 	struct service *d = services_find(ss, name);
 
@@ -280,6 +280,8 @@ static bool dep_ready(struct services *ss, const char *name, bool required)
 	switch (d->state) {
 	case SVC_RUNNING:
 		return true;
+	case SVC_STARTING:
+		return started;
 	case SVC_STOPPED: /* a one-shot that did its work */
 		return d->has_exit && WIFEXITED(d->exit_status) && WEXITSTATUS(d->exit_status) == 0;
 	case SVC_DISABLED:
@@ -295,10 +297,10 @@ static bool dep_ready(struct services *ss, const char *name, bool required)
 static bool deps_ready(struct services *ss, const struct service *sv)
 {
 	for (size_t i = 0; i < sv->spec.n_requires; i++)
-		if (!dep_ready(ss, sv->spec.requires[i], true))
+		if (!dep_ready(ss, sv->spec.requires[i], true, sv->spec.wait_started))
 			return false;
 	for (size_t i = 0; i < sv->spec.n_after; i++)
-		if (!dep_ready(ss, sv->spec.after[i], false))
+		if (!dep_ready(ss, sv->spec.after[i], false, sv->spec.wait_started))
 			return false;
 	return true;
 }

@@ -28,6 +28,11 @@ ready = file:/run/c.ready'
 	svc d '[service]
 command = /bin/sh -c "sleep 1; touch /run/d.ready; exec sleep 1000"
 ready = file:/run/d.ready'
+	# requires c, but starts with it (wait = started), not once it is ready
+	svc w '[service]
+command = /bin/sh -c "exec sleep 1000"
+requires = c
+wait = started'
 	# ready through its notification fd (s6 style)
 	svc n '[service]
 command = /bin/sh -c "sleep 0.2; echo >&3; exec sleep 1000"
@@ -75,14 +80,16 @@ check "a bad service file is reported with its file and line" \
 check "the control socket is there, mode 0600" test "$(stat -c %a "$SOCK")" = 600
 
 all_ready() {
-	for s in a b c d n; do [ "$(state $s)" = running ] || return 1; done
+	for s in a b c d n w; do [ "$(state $s)" = running ] || return 1; done
 }
-check "a, b, c, d and n become ready" wait_for 20 all_ready
+check "a, b, c, d, n and w become ready" wait_for 20 all_ready
 check "b started only once a was ready" \
 	test "$(logline 'a ready')" -lt "$(logline 'b: started')"
 check "b's output says it saw a ready" wait_for 5 sh -c "grep -q 'b saw a ready' '$R/var/log/porthole/b.log'"
 check "c and d start in parallel: d started before c was ready" \
 	test "$(logline 'd: started')" -lt "$(logline 'c ready')"
+check "wait = started: w started before c, which it requires, was ready" \
+	test "$(logline 'w: started')" -lt "$(logline 'c ready')"
 check "notify: n became ready through fd 3" grep -q "porthole-init: n ready" "$SB_LOG"
 
 a_pid=$(field a pid)

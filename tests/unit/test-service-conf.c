@@ -99,6 +99,7 @@ static void test_defaults(void **state)
 	assert_false(s.has_oom_score_adj);
 	assert_int_equal(s.output, OUTPUT_LOG);
 	assert_false(s.kill_process_only);
+	assert_false(s.wait_started);
 	assert_false(s.has_caps);
 	assert_int_equal(s.n_rlimits, 0);
 	assert_int_equal(s.memory_max, CG_UNSET);
@@ -141,6 +142,7 @@ static void test_every_field(void **state)
 		  "oom_score_adj = -500\n"
 		  "output = console\n"
 		  "kill_mode = process\n"
+		  "wait = started\n"
 		  "capabilities = cap_net_admin cap_sys_admin\n"
 		  "enabled = off\n"
 		  "[limits]\n"
@@ -192,6 +194,7 @@ static void test_every_field(void **state)
 	assert_int_equal(s.oom_score_adj, -500);
 	assert_int_equal(s.output, OUTPUT_CONSOLE);
 	assert_true(s.kill_process_only);
+	assert_true(s.wait_started);
 	assert_true(s.has_caps);
 	assert_int_equal(s.caps, (UINT64_C(1) << CAP_NET_ADMIN) | (UINT64_C(1) << CAP_SYS_ADMIN));
 	assert_false(s.enabled);
@@ -460,6 +463,8 @@ static void test_durations_and_numbers(void **state)
 		     F ":3: output: \"syslog\" is not one of log, console, null");
 	expect_error("[service]\ncommand = /bin/true\nkill_mode = mixed\n",
 		     F ":3: kill_mode: \"mixed\" is not one of cgroup, process");
+	expect_error("[service]\ncommand = /bin/true\nwait = forever\n",
+		     F ":3: wait: \"forever\" is not one of ready, started");
 	expect_error("[service]\ncommand = /bin/true\nenabled = maybe\n",
 		     F ":3: enabled: \"maybe\" is not yes or no (also true/false, on/off, 1/0)");
 }
