@@ -35,32 +35,6 @@ static int failf(char *why, size_t size, int r, const char *fmt, ...)
 	return r;
 }
 
-static int ms_left(uint64_t deadline)
-{
-	uint64_t now = now_mono_ns();
-
-	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
-}
-
-/* Waits for EVENTS on FD until DEADLINE: 0, -ETIMEDOUT or -errno. */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		int left = ms_left(deadline), n;
-
-		if (left == 0)
-			return -ETIMEDOUT;
-		n = poll(&p, 1, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n > 0)
-			return 0;
-	}
-}
-
 /* A unix stream connect never returns EINPROGRESS; EAGAIN means init's
  * listen backlog is full (it takes 8 connections at a time): retried
  * until the deadline. */
@@ -75,32 +49,10 @@ static int connect_bounded(int fd, const struct sockaddr_un *sa, uint64_t deadli
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		if (ms_left(deadline) <= CONNECT_RETRY_MS)
+		if (ms_until(deadline) <= CONNECT_RETRY_MS)
 			return -ETIMEDOUT;
 		nanosleep(&ts, NULL);
 	}
-}
-
-static int send_all(int fd, const char *buf, size_t len, uint64_t deadline)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-		int r;
-
-		if (n >= 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 /* Reads up to and without the first newline: *RET_LEN bytes in *RET
@@ -158,7 +110,7 @@ static int recv_line(int fd, uint64_t deadline, char **ret, size_t *ret_len)
 			free(buf);
 			return r;
 		}
-		r = wait_fd(fd, POLLIN, deadline);
+		r = fd_wait(fd, POLLIN, deadline);
 		if (r < 0) {
 			free(buf);
 			return r;
@@ -214,7 +166,7 @@ int initctl_call(const char *path, json_t *request, int timeout_ms, json_t **ret
 			     timeout_ms);
 	if (r < 0)
 		return failf(why, why_size, r, "%s %s: %s", who, path, strerror(-r));
-	r = send_all(fd, line, len + 1, deadline);
+	r = send_all_until(fd, line, len + 1, deadline);
 	if (r == -ETIMEDOUT)
 		return failf(why, why_size, r, "%s %s: the request was not taken within %d ms", who,
 			     path, timeout_ms);

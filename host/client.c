@@ -89,39 +89,6 @@ static uint64_t deadline_after(int timeout_ms)
 	return now_mono_ns() + (uint64_t)timeout_or_default(timeout_ms) * 1000000u;
 }
 
-/* Milliseconds left until DEADLINE, rounded up so that poll(2) does not wake
- * a hair early and spin; 0 once it has passed. */
-static int ms_left(uint64_t deadline)
-{
-	uint64_t now = now_mono_ns();
-
-	if (now >= deadline)
-		return 0;
-	return (int)((deadline - now + 999999u) / 1000000u);
-}
-
-/* Waits until FD is ready for EVENTS or DEADLINE passes: 0 or -ETIMEDOUT.
- * POLLHUP and POLLERR count as ready: the read or write that follows tells. */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		int left = ms_left(deadline);
-		int n;
-
-		if (left == 0)
-			return -ETIMEDOUT;
-		n = poll(&p, 1, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n > 0)
-			return 0;
-	}
-}
-
 /* Closing a unix socket with unread bytes makes the peer's next read fail
  * with ECONNRESET, and qemu-ga 7.2 exits on that (in unix-listen mode it
  * then serves no one). So read what is there first; when an answer is still
@@ -144,7 +111,7 @@ static void drain_close(int fd, bool waiting)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN && waiting && wait_fd(fd, POLLIN, deadline) == 0)
+		if (n < 0 && errno == EAGAIN && waiting && fd_wait(fd, POLLIN, deadline) == 0)
 			continue;
 		break;
 	}
@@ -267,7 +234,7 @@ static int connect_unix(const char *path, uint64_t deadline, const char *name,
 	if (fd < 0)
 		return fail(err, -errno, "socket for %s: %m", name);
 	for (;;) {
-		int left = ms_left(deadline);
+		int left = ms_until(deadline);
 		struct timeval tv = { .tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000 };
 
 		if (left == 0) {
@@ -318,7 +285,7 @@ static int connect_vsock(uint32_t cid, uint32_t port, uint64_t deadline, const c
 		r = fail(err, -errno, "connect %s: %m", name);
 		goto fail;
 	}
-	r = wait_fd(fd, POLLOUT, deadline);
+	r = fd_wait(fd, POLLOUT, deadline);
 	if (r < 0) {
 		fail(err, r, "connect %s: %s", name, r == -ETIMEDOUT ? "timed out" : strerror(-r));
 		goto fail;
@@ -337,30 +304,6 @@ fail:
 	return r;
 }
 
-static int send_all(int fd, const char *p, size_t len, uint64_t deadline)
-{
-	while (len > 0) {
-		/* MSG_NOSIGNAL: a peer that went away is -EPIPE, not SIGPIPE. */
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			int r;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			r = wait_fd(fd, POLLOUT, deadline);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Firecracker, Cloud Hypervisor and vhost-user vsock backends put a unix
  * socket in front of the guest's vsock ports: the host writes "CONNECT
  * <port>\n" and the backend answers "OK <host port>\n" once the guest
@@ -375,7 +318,7 @@ static int hvsock_handshake(int fd, uint32_t port, uint64_t deadline, const char
 	int r, n;
 
 	n = snprintf(line, sizeof(line), "CONNECT %" PRIu32 "\n", port);
-	r = send_all(fd, line, (size_t)n, deadline);
+	r = send_all_until(fd, line, (size_t)n, deadline);
 	if (r < 0)
 		return fail(err, r, "%s: send CONNECT: %s", name,
 			    r == -ETIMEDOUT ? "timed out" : strerror(-r));
@@ -393,7 +336,7 @@ static int hvsock_handshake(int fd, uint32_t port, uint64_t deadline, const char
 				continue;
 			if (errno != EAGAIN)
 				return fail(err, -errno, "%s: read the CONNECT answer: %m", name);
-			r = wait_fd(fd, POLLIN, deadline);
+			r = fd_wait(fd, POLLIN, deadline);
 			if (r < 0)
 				return fail(err, r, "%s: no answer to CONNECT %" PRIu32 ": %s",
 					    name, port,
@@ -649,7 +592,7 @@ static int read_more(struct client *c, uint64_t deadline, struct client_error *e
 	 * rather than spend a recv(2) on EAGAIN (a third of the system calls
 	 * of a sequential call). */
 	if (c->just_sent) {
-		int r = wait_fd(c->fd, POLLIN, deadline);
+		int r = fd_wait(c->fd, POLLIN, deadline);
 
 		c->just_sent = false;
 		if (r < 0)
@@ -674,7 +617,7 @@ static int read_more(struct client *c, uint64_t deadline, struct client_error *e
 			continue;
 		if (errno != EAGAIN)
 			return fail(err, -errno, "read from %s: %m", c->name);
-		r = wait_fd(c->fd, POLLIN, deadline);
+		r = fd_wait(c->fd, POLLIN, deadline);
 		if (r < 0)
 			return wait_failed(c, r, err);
 	}
@@ -705,7 +648,7 @@ static int out_append(struct client *c, const char *s, size_t len)
 
 static int flush_until(struct client *c, uint64_t deadline, struct client_error *err)
 {
-	int r = send_all(c->fd, c->out, c->out_len, deadline);
+	int r = send_all_until(c->fd, c->out, c->out_len, deadline);
 
 	c->just_sent = c->out_len > 0;
 	/* Whatever happened, the buffer is not resent: a partial request on

@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -203,4 +205,53 @@ void mountinfo_unescape(char *s)
 		}
 	}
 	*out = '\0';
+}
+
+int ms_until(uint64_t deadline)
+{
+	uint64_t now = now_mono_ns();
+
+	return now >= deadline ? 0 : (int)((deadline - now + 999999u) / 1000000u);
+}
+
+int fd_wait(int fd, short events, uint64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int left = ms_until(deadline), n;
+
+		if (left == 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n > 0)
+			return 0;
+	}
+}
+
+int send_all_until(int fd, const void *buf, size_t len, uint64_t deadline)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		int r;
+
+		if (n >= 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		r = fd_wait(fd, POLLOUT, deadline);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }

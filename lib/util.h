@@ -42,6 +42,15 @@ int parse_bool(const char *s, bool *ret);
 
 /* Monotonic and boot-time clocks in nanoseconds. */
 uint64_t now_mono_ns(void);
+/* Milliseconds from now to DEADLINE (CLOCK_MONOTONIC ns), rounded up; 0
+ * once it has passed. For poll(2)'s time-out. */
+int ms_until(uint64_t deadline);
+/* Waits until FD is ready for EVENTS or DEADLINE passes: 0, -ETIMEDOUT or
+ * -errno. POLLHUP and POLLERR count as ready: the I/O that follows tells. */
+int fd_wait(int fd, short events, uint64_t deadline);
+/* Sends all of LEN bytes on the non-blocking socket FD before DEADLINE
+ * (MSG_NOSIGNAL: a peer that went away is -EPIPE, not SIGPIPE). */
+int send_all_until(int fd, const void *buf, size_t len, uint64_t deadline);
 uint64_t now_boot_ns(void);
 
 int mkdir_p(const char *path, unsigned mode);
