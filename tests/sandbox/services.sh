@@ -147,6 +147,20 @@ answers() { ask "$1" | grep -q "$2"; }
 check "an unknown service is an error" answers '{"op":"restart","name":"nope"}' 'no service named'
 check "not JSON is an error" answers 'hello' '"error":"not JSON'
 check "an unknown op is an error" answers '{"op":"dance"}' 'unknown op'
+# the connection limit: 8 held open, a ninth is refused
+held=()
+for i in 1 2 3 4 5 6 7 8; do
+	sleep 30 | socat - "UNIX-CONNECT:$SOCK" >/dev/null 2>&1 &
+	held+=($!)
+done
+sleep 0.5
+# (read only: init answers the ninth before it could send anything)
+ninth() { socat -t 5 -u "UNIX-CONNECT:$SOCK" - | grep -q 'too many connections'; }
+check "a ninth connection is refused while 8 are open" ninth
+kill "${held[@]}" 2>/dev/null
+pkill -f "socat - UNIX-CONNECT:$SOCK" 2>/dev/null
+wait "${held[@]}" 2>/dev/null
+check "with them closed, a connection is served again" wait_for 5 answers '{"op":"services"}' '"services"'
 ev=$(ask '{"op":"events","after":0}')
 has_event() { jq -e --arg s "$1" --arg t "$2" '.events | map(select(.service == $s and .type == $t)) | length > 0' <<<"$ev" >/dev/null; }
 check "events: a's ready" has_event a ready
