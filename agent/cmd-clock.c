@@ -29,13 +29,12 @@
 #include "command.h"
 #include "log.h"
 #include "util.h"
+#include "walltime.h"
 
 #ifndef PORTHOLE_BUILD_EPOCH
 #define PORTHOLE_BUILD_EPOCH 1700000000LL
 #endif
 
-#define NSEC_PER_SEC 1000000000LL
-#define TIME_END_NS INT64_MAX /* 2262-04-11 */
 #define EVENTS_MAX 256
 #define WAITERS_MAX 64
 #define WAIT_MAX_MS 60000
@@ -105,7 +104,7 @@ static int64_t now_ns(clockid_t id)
 int clock_adjust_check(int64_t now, int64_t offset, enum clock_mode mode, int64_t threshold,
 		       int64_t build_ns, enum clock_mode *ret_applied, char *why, size_t size)
 {
-	int64_t mag;
+	int64_t mag, result;
 
 	if (offset < -CLOCK_OFFSET_MAX_NS || offset > CLOCK_OFFSET_MAX_NS) {
 		snprintf(why, size, "an offset of %lld ns is more than a century: refused",
@@ -113,18 +112,11 @@ int clock_adjust_check(int64_t now, int64_t offset, enum clock_mode mode, int64_
 		return -EINVAL;
 	}
 	mag = offset < 0 ? -offset : offset;
-	if (offset > 0 && now > TIME_END_NS - offset) {
-		snprintf(why, size, "the result would be past 2262, where nanosecond time ends");
+	/* a sum past 2262 is past 2069 too */
+	if (__builtin_add_overflow(now, offset, &result))
+		result = INT64_MAX;
+	if (walltime_check(result, build_ns, why, size) < 0)
 		return -EINVAL;
-	}
-	if (now + offset < build_ns) {
-		snprintf(why, size,
-			 "the result (%lld s since the epoch) would be before this image was built "
-			 "(%lld): refused",
-			 (long long)((now + offset) / NSEC_PER_SEC),
-			 (long long)(build_ns / NSEC_PER_SEC));
-		return -EINVAL;
-	}
 	if (mode == CLOCK_AUTO)
 		mode = mag > threshold ? CLOCK_STEP : CLOCK_SLEW;
 	if (mode == CLOCK_SLEW && mag > CLOCK_SLEW_MAX_NS) {
@@ -210,7 +202,7 @@ static int add_service_events(json_t *res, int64_t after)
 	    cmd_json_set(res, "service_next", json_integer(next)) < 0)
 		return -ENOMEM;
 	if (!clk.svc.events)
-		return cmd_json_set(res, "service_error", cmd_json_string(clk.svc.error));
+		return cmd_json_set(res, "service_error", utf8_json_string(clk.svc.error));
 	return 0;
 }
 
@@ -242,7 +234,9 @@ static void waiter_done(struct waiter *w)
 	if (w->timer > 0 && clk.a)
 		loop_cancel(clk.a->loop, w->timer);
 	w->timer = 0;
-	if (w->services)
+	/* stopping: what is known is the answer (init, stopping everything,
+	 * need not answer in time) */
+	if (w->services && clk.a)
 		service_refresh(clk.svc.a);
 	cmd_async_finish(p, events_after(w->since, w->services, w->service_after), NULL);
 }
@@ -623,9 +617,16 @@ int clock_watch_start(struct agent *a)
 
 void clock_watch_stop(struct agent *a)
 {
+	/* a long poll is answered with what there is, not dropped: the
+	 * transport flushes it before closing */
+	clk.a = NULL;
 	for (size_t i = 0; i < WAITERS_MAX; i++)
-		if (clk.waiters[i].pending)
+		if (clk.waiters[i].pending) {
+			if (clk.waiters[i].timer > 0)
+				loop_cancel(a->loop, clk.waiters[i].timer);
+			clk.waiters[i].timer = 0;
 			waiter_done(&clk.waiters[i]);
+		}
 	loop_cancel(a->loop, clk.suspend_timer);
 	loop_cancel(a->loop, clk.ptp_timer);
 	if (clk.svc.poll_timer)

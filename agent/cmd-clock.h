@@ -20,9 +20,8 @@ enum clock_mode {
 
 /* Decides how OFFSET_NS is applied at NOW_NS: MODE, or for auto a step above
  * THRESHOLD_NS and a slew below. Refuses (-EINVAL, WHY filled) an offset
- * beyond a century, a result before BUILD_NS (the image's build time: a clock
- * cannot be right before the software that runs on it existed) or after
- * 2262 (where 64-bit nanoseconds end), and a slew over 0.5 s. */
+ * beyond a century, a result that walltime_check refuses (before BUILD_NS,
+ * the image's build time, or after 2069), and a slew over 0.5 s. */
 int clock_adjust_check(int64_t now_ns, int64_t offset_ns, enum clock_mode mode,
 		       int64_t threshold_ns, int64_t build_ns, enum clock_mode *ret_applied,
 		       char *why, size_t why_size);

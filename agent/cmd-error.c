@@ -1,9 +1,12 @@
-/* cmd_fail and cmd_fail_errno: how handlers fill a qemu-ga style error. */
+/* cmd_fail and cmd_fail_errno: how handlers fill a qemu-ga style error. The
+ * text is cut on a UTF-8 character boundary when it does not fit, so the
+ * reply that carries it can always be built. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "command.h"
+#include "utf8.h"
 
 int cmd_fail(struct cmd_error *err, const char *fmt, ...)
 {
@@ -11,7 +14,7 @@ int cmd_fail(struct cmd_error *err, const char *fmt, ...)
 
 	err->class = "GenericError";
 	va_start(ap, fmt);
-	vsnprintf(err->desc, sizeof(err->desc), fmt, ap);
+	utf8_vformat(err->desc, sizeof(err->desc), fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -23,10 +26,9 @@ int cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
 
 	err->class = "GenericError";
 	va_start(ap, fmt);
-	vsnprintf(err->desc, sizeof(err->desc), fmt, ap);
+	n = utf8_vformat(err->desc, sizeof(err->desc), fmt, ap);
 	va_end(ap);
-	n = strlen(err->desc);
-	snprintf(err->desc + n, sizeof(err->desc) - n, ": %s",
-		 strerror(errnum < 0 ? -errnum : errnum));
+	utf8_format(err->desc + n, sizeof(err->desc) - n, ": %s",
+		    strerror(errnum < 0 ? -errnum : errnum));
 	return -1;
 }

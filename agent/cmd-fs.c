@@ -228,8 +228,8 @@ static json_t *disk_json(const char *syspath)
 		      (int)t[2]);
 	if (!d)
 		return NULL;
-	if ((serial[0] && cmd_json_set(d, "serial", cmd_json_string(serial)) < 0) ||
-	    (devname[0] && cmd_json_set(d, "dev", cmd_json_string(devname)) < 0)) {
+	if ((serial[0] && cmd_json_set(d, "serial", utf8_json_string(serial)) < 0) ||
+	    (devname[0] && cmd_json_set(d, "dev", utf8_json_string(devname)) < 0)) {
 		json_decref(d);
 		return NULL;
 	}
@@ -292,9 +292,9 @@ static json_t *fs_json(const struct mount *m)
 	/* without sysfs (a container), the device's name from the mount table */
 	name = strrchr(syspath ? syspath : m->source, '/');
 	name = name ? name + 1 : m->source;
-	if (cmd_json_set(o, "name", cmd_json_string(name)) < 0 ||
-	    cmd_json_set(o, "mountpoint", cmd_json_string(m->dir)) < 0 ||
-	    cmd_json_set(o, "type", cmd_json_string(m->type)) < 0)
+	if (cmd_json_set(o, "name", utf8_json_string(name)) < 0 ||
+	    cmd_json_set(o, "mountpoint", utf8_json_string(m->dir)) < 0 ||
+	    cmd_json_set(o, "type", utf8_json_string(m->type)) < 0)
 		goto oom;
 	if (statvfs(m->dir, &sv) == 0) {
 		unsigned long long used = (unsigned long long)(sv.f_blocks - sv.f_bfree);
@@ -356,7 +356,7 @@ static json_t *trim_one(const struct mount *m, unsigned long long minimum)
 
 	if (fd < 0) {
 		snprintf(msg, sizeof(msg), "failed to open: %s", strerror(errno));
-		return json_pack("{s:o,s:s}", "path", cmd_json_string(m->dir), "error", msg);
+		return json_pack("{s:o,s:s}", "path", utf8_json_string(m->dir), "error", msg);
 	}
 	if (ioctl(fd, FITRIM, &range) < 0) {
 		/* EOPNOTSUPP: the file system cannot; ENOTTY: it has no FITRIM
@@ -365,11 +365,11 @@ static json_t *trim_one(const struct mount *m, unsigned long long minimum)
 			snprintf(msg, sizeof(msg), "trim not supported");
 		else
 			snprintf(msg, sizeof(msg), "failed to trim: %s", strerror(errno));
-		return json_pack("{s:o,s:s}", "path", cmd_json_string(m->dir), "error", msg);
+		return json_pack("{s:o,s:s}", "path", utf8_json_string(m->dir), "error", msg);
 	}
 	/* the kernel returns the bytes trimmed in len and the minimum it used
 	 * (raised to the device's discard granularity) in minlen */
-	return json_pack("{s:o,s:I,s:I}", "path", cmd_json_string(m->dir), "trimmed",
+	return json_pack("{s:o,s:I,s:I}", "path", utf8_json_string(m->dir), "trimmed",
 			 (json_int_t)range.len, "minimum", (json_int_t)range.minlen);
 }
 
@@ -441,10 +441,11 @@ static int porthole_trim(struct agent *a, json_t *args, json_t **result, struct 
 		r = trim_path(path, &n);
 		if (r == 0) {
 			total += n;
-			o = json_pack("{s:s,s:I}", "path", path, "trimmed_bytes", (json_int_t)n);
+			o = json_pack("{s:o,s:I}", "path", utf8_json_string(path), "trimmed_bytes",
+				      (json_int_t)n);
 		} else {
 			/* EOPNOTSUPP, ENOTTY: no discard there (tmpfs, vfat, a CD) */
-			o = json_pack("{s:s,s:s}", "path", path, "error",
+			o = json_pack("{s:o,s:s}", "path", utf8_json_string(path), "error",
 				      r == -EOPNOTSUPP || r == -ENOTTY ? "trim not supported"
 								       : strerror(-r));
 		}

@@ -21,6 +21,7 @@
 #include "cmd-services.h"
 #include "initctl.h"
 #include "command.h"
+#include "transport.h"
 #include "util.h"
 
 #ifndef PORTHOLE_VERSION
@@ -31,7 +32,7 @@
 /* Thresholds of "degraded": what leaves the VM about to fail (the OOM
  * killer, ENOSPC in dockerd) rather than merely busy. */
 #define MEMORY_AVAILABLE_MIN_PCT 5.0
-#define DISK_USED_MAX_PCT 95.0
+#define DISK_USED_MAX_PCT 95
 /* the container engine, whose readiness porthole-health reports */
 #define ENGINE_SERVICE "dockerd"
 
@@ -124,17 +125,27 @@ static bool is_mount_point(const char *path)
 	return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino;
 }
 
-/* One entry of "disks"; REASONS gets a line when the file system is nearly
- * full. "used" over "used + available", as df(1) counts Use%: the space
- * reserved for root is not available to dockerd either. */
+int health_disk_used_percent(unsigned long long used, unsigned long long avail)
+{
+	/* df(1)'s Use%: used over used + available (the blocks reserved for
+	 * root are not available to dockerd either), rounded up, so that a
+	 * disk with a block in use is not 0% and a full one is 100% */
+	if (used + avail == 0)
+		return 0;
+	return (int)((used * 100 + used + avail - 1) / (used + avail));
+}
+
+/* One entry of "disks", with the one figure of use (used_percent) that the
+ * reason and every client show; REASONS gets a line when it is nearly full. */
 static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check_mount)
 {
 	json_t *d = json_object();
 	struct statvfs sv;
 	unsigned long long total, used, avail;
+	int pct;
 
 	if (!d || cmd_json_append(disks, d) < 0 ||
-	    cmd_json_set(d, "path", cmd_json_string(path)) < 0)
+	    cmd_json_set(d, "path", utf8_json_string(path)) < 0)
 		return -ENOMEM;
 	/* No data disk is a way to run (a throw-away VM), not a fault: said,
 	 * but the status stays ok (docs/protocol.md, porthole-health). */
@@ -149,17 +160,19 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 	total = (unsigned long long)sv.f_blocks * sv.f_frsize;
 	used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	pct = health_disk_used_percent(used, avail);
 	if (cmd_json_set(d, "mounted", json_true()) < 0 ||
 	    cmd_json_set(d, "total_bytes", json_integer((json_int_t)total)) < 0 ||
 	    cmd_json_set(d, "used_bytes", json_integer((json_int_t)used)) < 0 ||
-	    cmd_json_set(d, "available_bytes", json_integer((json_int_t)avail)) < 0)
+	    cmd_json_set(d, "available_bytes", json_integer((json_int_t)avail)) < 0 ||
+	    cmd_json_set(d, "used_percent", json_integer(pct)) < 0)
 		return -ENOMEM;
-	if (used + avail > 0 && 100.0 * (double)used / (double)(used + avail) > DISK_USED_MAX_PCT) {
+	if (pct > DISK_USED_MAX_PCT) {
 		char why[PATH_MAX + 64];
 
-		snprintf(why, sizeof(why), "disk %s: %.1f%% used, %llu MiB available", path,
-			 100.0 * (double)used / (double)(used + avail), avail >> 20);
-		return cmd_json_append(reasons, cmd_json_string(why));
+		snprintf(why, sizeof(why), "disk %s: %d%% used, %llu MiB available", path, pct,
+			 avail >> 20);
+		return cmd_json_append(reasons, utf8_json_string(why));
 	}
 	return 0;
 }
@@ -211,7 +224,7 @@ static int add_boot_id(json_t *res)
 	if (read_file("/proc/sys/kernel/random/boot_id", 64, &text, &len) < 0)
 		return 0;
 	text[strcspn(text, "\n")] = '\0';
-	return cmd_json_set(res, "boot_id", cmd_json_string(text));
+	return cmd_json_set(res, "boot_id", utf8_json_string(text));
 }
 
 const char *health_status_name(enum health_status s)
@@ -278,7 +291,7 @@ int health_judge_services(json_t *services, json_t *reasons, json_t **ret_engine
 		service_problem(svc, problem, sizeof(problem));
 		if (*problem) {
 			snprintf(why, sizeof(why), "service %s: %s", name, problem);
-			if (cmd_json_append(reasons, cmd_json_string(why)) < 0)
+			if (cmd_json_append(reasons, utf8_json_string(why)) < 0)
 				goto oom;
 			st = HEALTH_DEGRADED;
 		}
@@ -295,7 +308,7 @@ int health_judge_services(json_t *services, json_t *reasons, json_t **ret_engine
 			if (!ready && !json_is_integer(ready_ms) && !*problem) {
 				snprintf(why, sizeof(why), "engine: %s is not ready yet (%s)", name,
 					 json_string_value(json_object_get(svc, "state")));
-				if (cmd_json_append(reasons, cmd_json_string(why)) < 0)
+				if (cmd_json_append(reasons, utf8_json_string(why)) < 0)
 					goto oom;
 				if (st == HEALTH_OK)
 					st = HEALTH_STARTING;
@@ -328,7 +341,7 @@ static int add_services(struct agent *a, json_t *res, json_t *reasons, enum heal
 		return cmd_json_set(res, "services",
 				    json_pack("[{s:s,s:s,s:i}]", "name", "porthole-agent", "state",
 					      "running", "pid", (int)getpid())) < 0 ||
-				       cmd_json_set(res, "services_error", cmd_json_string(note)) <
+				       cmd_json_set(res, "services_error", utf8_json_string(note)) <
 					       0
 			       ? -ENOMEM
 			       : 0;
@@ -390,9 +403,11 @@ static int health(struct agent *a, json_t *args, json_t **result, struct cmd_err
 		st = HEALTH_DEGRADED;
 	if (add_services(a, res, reasons, &st) < 0 ||
 	    cmd_json_set(res, "agent",
-			 json_pack("{s:s,s:i,s:I}", "version", PORTHOLE_VERSION, "protocol",
-				   AGENT_VERSION_PROTOCOL, "uptime_ns",
-				   (json_int_t)(now - a->start_mono_ns))) < 0)
+			 json_pack("{s:s,s:i,s:I,s:{s:i,s:i,s:I}}", "version", PORTHOLE_VERSION,
+				   "protocol", AGENT_VERSION_PROTOCOL, "uptime_ns",
+				   (json_int_t)(now - a->start_mono_ns), "clients", "open",
+				   (int)transport_clients(), "max", (int)a->cfg.max_clients,
+				   "refused", (json_int_t)transport_refused())) < 0)
 		goto oom;
 	if (cmd_json_set(res, "status", json_string(health_status_name(st))) < 0)
 		goto oom;

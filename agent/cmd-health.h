@@ -17,3 +17,7 @@ enum health_status {
 int health_judge_services(json_t *services, json_t *reasons, json_t **ret_engine);
 
 const char *health_status_name(enum health_status s);
+
+/* A disk's use in percent as df(1) shows it: used over used + available,
+ * rounded up. The only place the figure is computed. */
+int health_disk_used_percent(unsigned long long used, unsigned long long avail);

@@ -44,7 +44,7 @@ static json_t *split_words(const char *v)
 		return NULL;
 	snprintf(buf, sizeof(buf), "%s", v);
 	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		if (cmd_json_append(a, cmd_json_string(w)) < 0) {
+		if (cmd_json_append(a, utf8_json_string(w)) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -80,7 +80,7 @@ static void state_entry(void *user, const char *key, const char *value, const ch
 		 strcmp(key, "search") == 0 || strcmp(key, "address") == 0)
 		v = split_words(value);
 	else
-		v = cmd_json_string(value);
+		v = utf8_json_string(value);
 	cmd_json_set(sec, key, v);
 }
 
@@ -135,7 +135,7 @@ static json_t *iface_json(const struct net_iface *f, json_t *state)
 		return NULL;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", h[0], h[1], h[2], h[3], h[4],
 		 h[5]);
-	if (cmd_json_set(o, "name", cmd_json_string(f->name)) < 0 ||
+	if (cmd_json_set(o, "name", utf8_json_string(f->name)) < 0 ||
 	    cmd_json_set(o, "index", json_integer(f->index)) < 0 ||
 	    cmd_json_set(o, "mac", json_string(mac)) < 0 ||
 	    cmd_json_set(o, "state", json_string(f->flags & IFF_UP ? "up" : "down")) < 0 ||
@@ -170,9 +170,9 @@ static json_t *dns_json(json_t *state)
 	if (read_file(RESOLV_CONF_PATH, DNSCONF_TEXT_MAX, &text, NULL) == 0)
 		dnsconf_parse(text, &d);
 	for (size_t i = 0; i < d.n_servers; i++)
-		cmd_json_append(servers, cmd_json_string(d.servers[i]));
+		cmd_json_append(servers, utf8_json_string(d.servers[i]));
 	for (size_t i = 0; i < d.n_search; i++)
-		cmd_json_append(search, cmd_json_string(d.search[i]));
+		cmd_json_append(search, utf8_json_string(d.search[i]));
 	if (cmd_json_set(o, "servers", servers) < 0 || cmd_json_set(o, "search", search) < 0 ||
 	    (src && cmd_json_set(o, "source", json_incref(src)) < 0)) {
 		json_decref(o);
@@ -235,24 +235,20 @@ static int take_list(json_t *v, const char *what, struct dnsconf *d, bool server
 				json_array_size(v), max);
 	json_array_foreach(v, i, e)
 	{
-		const char *s = json_string_value(e);
+		const char *s = json_string_value(e); /* a string: the dispatcher checked */
 		int r;
 
-		if (!s)
-			return cmd_fail(err,
-					"Invalid parameter type for '%s[%zu]', expected: string",
-					what, i);
 		r = servers ? dnsconf_add_server(d, s) : dnsconf_add_search(d, s);
 		if (r < 0 && servers)
 			return cmd_fail(err,
-					"Invalid name server '%.100s' in 'servers': not an "
+					"Invalid name server '%.*s' in 'servers': not an "
 					"IPv4 or IPv6 address",
-					s);
+					utf8_prefix(s, 100), s);
 		if (r < 0)
 			return cmd_fail(err,
-					"Invalid search domain '%.100s' in 'search': not a "
+					"Invalid search domain '%.*s' in 'search': not a "
 					"domain name",
-					s);
+					utf8_prefix(s, 100), s);
 	}
 	return 0;
 }
@@ -290,7 +286,7 @@ const struct command cmd_netcfg_table[] = {
 	{ "porthole-network", network, { { 0 } }, 0 },
 	{ "porthole-dns-set",
 	  dns_set,
-	  { { "servers", ARG_ARRAY, true }, { "search", ARG_ARRAY, false } },
+	  { { "servers", ARG_STRING_ARRAY, true }, { "search", ARG_STRING_ARRAY, false } },
 	  0 },
 	{ 0 },
 };

@@ -366,7 +366,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 		goto oom;
 	if (tb[RTA_OIF])
 		f = net_dump_find(d, (int)mnl_attr_get_u32(tb[RTA_OIF]));
-	if (f && cmd_json_set(o, "interface", cmd_json_string(f->name)) < 0)
+	if (f && cmd_json_set(o, "interface", utf8_json_string(f->name)) < 0)
 		goto oom;
 	if (tb[RTA_PREFSRC] &&
 	    cmd_json_set(o, "source", route_addr(tb[RTA_PREFSRC], rtm->rtm_family, alen, -1)) < 0)
@@ -524,7 +524,7 @@ static json_t *iface_json(const struct net_iface *f)
 		return NULL;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", h[0], h[1], h[2], h[3], h[4],
 		 h[5]);
-	if (cmd_json_set(o, "name", cmd_json_string(f->name)) < 0 ||
+	if (cmd_json_set(o, "name", utf8_json_string(f->name)) < 0 ||
 	    cmd_json_set(o, "hardware-address", json_string(mac)) < 0)
 		goto oom;
 	/* qemu-ga lists addresses and reads statistics only for interfaces

@@ -331,7 +331,7 @@ int services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char 
 		 * but text written to /dev/kmsg by a process need not be UTF-8 */
 		if (cmd_json_append(arr, json_pack("{s:f,s:s,s:i,s:o}", "time", l->time, "stream",
 						   "kernel", "level", l->level, "text",
-						   cmd_json_stringn(l->text, l->len))) < 0) {
+						   utf8_json_stringn(l->text, l->len))) < 0) {
 			json_decref(arr);
 			arr = NULL;
 		}

@@ -144,7 +144,9 @@ static int unmount_share(struct agent *a, json_t *args, json_t **result, struct 
 		return cmd_fail_errno(err, -errno, "unmount %s", clean);
 	}
 	log_info("unmounted %s (%s %s)%s", clean, source, type, lazy ? ", lazily" : "");
-	*result = json_pack("{s:s,s:s,s:s}", "target", clean, "tag", source, "type", type);
+	/* read back from mountinfo: need not be UTF-8 */
+	*result = json_pack("{s:o,s:o,s:o}", "target", utf8_json_string(clean), "tag",
+			    utf8_json_string(source), "type", utf8_json_string(type));
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
@@ -315,8 +317,10 @@ static int list_mounts(struct agent *a, json_t *args, json_t **result, struct cm
 	deadline.tv_nsec %= 1000000000L;
 	for (size_t i = 0; i < n; i++) {
 		struct share_entry *e = &list[i];
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "tag", e->tag, "type", e->type, "target",
-				      e->target, "options", e->options);
+		json_t *o = json_pack("{s:o,s:o,s:o,s:o}", "tag", utf8_json_string(e->tag), "type",
+				      utf8_json_string(e->type), "target",
+				      utf8_json_string(e->target), "options",
+				      utf8_json_string(e->options));
 		const char *health = "stale";
 
 		if (probes[i] && probe_wait(probes[i], &deadline)) {
@@ -336,7 +340,7 @@ static int list_mounts(struct agent *a, json_t *args, json_t **result, struct cm
 				o = NULL;
 			if (probes[i]->error && o)
 				cmd_json_set(o, "error",
-					     cmd_json_string(strerror(probes[i]->error)));
+					     utf8_json_string(strerror(probes[i]->error)));
 		}
 		if (o)
 			cmd_json_set(o, "health", json_string(health));

@@ -112,7 +112,7 @@ static int add_os_release(json_t *res, const char *text)
 		/* a value that does not unquote is left out, as qemu-ga does */
 		if (shell_unquote(found, found_end, value, sizeof(value)) < 0)
 			continue;
-		if (cmd_json_set(res, os_release_keys[k].member, cmd_json_string(value)) < 0)
+		if (cmd_json_set(res, os_release_keys[k].member, utf8_json_string(value)) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -128,9 +128,9 @@ static int get_osinfo(struct agent *a, json_t *args, json_t **result, struct cmd
 	if (!res)
 		return oom(err);
 	if (uname(&u) == 0 &&
-	    (cmd_json_set(res, "kernel-release", cmd_json_string(u.release)) < 0 ||
-	     cmd_json_set(res, "kernel-version", cmd_json_string(u.version)) < 0 ||
-	     cmd_json_set(res, "machine", cmd_json_string(u.machine)) < 0))
+	    (cmd_json_set(res, "kernel-release", utf8_json_string(u.release)) < 0 ||
+	     cmd_json_set(res, "kernel-version", utf8_json_string(u.version)) < 0 ||
+	     cmd_json_set(res, "machine", utf8_json_string(u.machine)) < 0))
 		goto oom;
 	/* os-release(5): /etc first, /usr/lib as the fallback; with neither,
 	 * the os-release members are absent (the schema makes them optional) */
@@ -157,7 +157,7 @@ static int get_host_name(struct agent *a, json_t *args, json_t **result, struct 
 		snprintf(name, sizeof(name), "localhost");
 	name[sizeof(name) - 1] = '\0';
 	*result = json_object();
-	if (!*result || cmd_json_set(*result, "host-name", cmd_json_string(name)) < 0) {
+	if (!*result || cmd_json_set(*result, "host-name", utf8_json_string(name)) < 0) {
 		json_decref(*result);
 		*result = NULL;
 		return oom(err);
@@ -182,7 +182,7 @@ static int get_timezone(struct agent *a, json_t *args, json_t **result, struct c
 	if (!res)
 		return oom(err);
 	if ((tm.tm_zone && tm.tm_zone[0] &&
-	     cmd_json_set(res, "zone", cmd_json_string(tm.tm_zone)) < 0) ||
+	     cmd_json_set(res, "zone", utf8_json_string(tm.tm_zone)) < 0) ||
 	    cmd_json_set(res, "offset", json_integer(tm.tm_gmtoff)) < 0) {
 		json_decref(res);
 		return oom(err);
@@ -204,8 +204,8 @@ static int get_load(struct agent *a, json_t *args, json_t **result, struct cmd_e
 	if (r < 0)
 		return cmd_fail_errno(err, r, "cannot query load average: read /proc/loadavg");
 	if (sscanf(text, "%lf %lf %lf", &l1, &l5, &l15) != 3)
-		return cmd_fail(err, "cannot query load average: /proc/loadavg reads '%.40s'",
-				text);
+		return cmd_fail(err, "cannot query load average: /proc/loadavg reads '%.*s'",
+				utf8_prefix(text, 40), text);
 	*result = json_pack("{s:f,s:f,s:f}", "load1m", l1, "load5m", l5, "load15m", l15);
 	return *result ? 0 : oom(err);
 }
@@ -230,7 +230,7 @@ static int get_users(struct agent *a, json_t *args, json_t **result, struct cmd_
 
 		if (ut->ut_type != USER_PROCESS || len == 0)
 			continue;
-		name = cmd_json_stringn(ut->ut_user, len);
+		name = utf8_json_stringn(ut->ut_user, len);
 		if (!name)
 			goto oom;
 		json_array_foreach(users, i, user)

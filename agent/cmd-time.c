@@ -11,12 +11,14 @@
 #include "hwclock.h"
 #include "log.h"
 #include "util.h"
+#include "walltime.h"
+
+#ifndef PORTHOLE_BUILD_EPOCH
+#define PORTHOLE_BUILD_EPOCH 1700000000LL
+#endif
 
 #define RTC_DEV HWCLOCK_DEV
-#define NSEC_PER_SEC 1000000000LL
-/* qemu-ga refuses a time outside the years 1970 to 2069; so do we:
- * 2070-01-01T00:00:00Z is (100 * 365 + 25 leap days) * 86400 s. */
-#define TIME_MAX_NS (3155760000LL * NSEC_PER_SEC)
+#define BUILD_NS (PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC)
 
 static int get_time(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
@@ -34,7 +36,18 @@ static int get_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
  * clock, which is what the host asked for, is set. */
 int cmd_time_rtc_write(struct cmd_error *err)
 {
-	int r = hwclock_write(RTC_DEV);
+	struct timespec now;
+	char why[160];
+	int r;
+
+	/* the system clock may have been set by someone else: the RTC gets
+	 * only what walltime_check accepts */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (walltime_check((int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec, BUILD_NS, why,
+			   sizeof(why)) < 0)
+		return cmd_fail(err, "the hardware clock was not written: the system clock's %s",
+				why);
+	r = hwclock_write(RTC_DEV);
 
 	if (r == -ENOENT) {
 		log_warn("guest-set-time: no %s, the hardware clock was not set", RTC_DEV);
@@ -48,7 +61,7 @@ int cmd_time_rtc_write(struct cmd_error *err)
 /* Reads the RTC into nanoseconds since the epoch (hwclock -s). */
 static int rtc_read(int64_t *ret_ns, struct cmd_error *err)
 {
-	char why[64] = "";
+	char why[64] = "", why2[160];
 	int64_t s;
 	int r = hwclock_read(RTC_DEV, &s, why, sizeof(why));
 
@@ -56,6 +69,8 @@ static int rtc_read(int64_t *ret_ns, struct cmd_error *err)
 		return cmd_fail(err, "the RTC %s holds an invalid time (%s)", RTC_DEV, why);
 	if (r < 0)
 		return cmd_fail_errno(err, -r, "no time given and cannot read the RTC %s", RTC_DEV);
+	if (walltime_check(s * NSEC_PER_SEC, BUILD_NS, why2, sizeof(why2)) < 0)
+		return cmd_fail(err, "the RTC %s holds a time not set: %s", RTC_DEV, why2);
 	*ret_ns = s * NSEC_PER_SEC;
 	return 0;
 }
@@ -79,14 +94,13 @@ static int set_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
 
 	(void)a;
 	*result = NULL;
-	if (jt && !json_is_null(jt)) {
+	if (jt) {
+		char why[160];
+
 		ns = json_integer_value(jt);
-		if (ns < 0 || ns >= TIME_MAX_NS)
-			return cmd_fail(
-				err,
-				"Invalid time %lld: nanoseconds since 1970-01-01 UTC, for a "
-				"date from 1970 to 2069",
-				(long long)ns);
+		if (walltime_check(ns, BUILD_NS, why, sizeof(why)) < 0)
+			return cmd_fail(err, "Invalid time %lld (nanoseconds since the epoch): %s",
+					(long long)ns, why);
 		if (set_clock(ns, err) < 0)
 			return -1;
 		log_info("guest-set-time: clock set to %lld.%09lld", (long long)(ns / NSEC_PER_SEC),

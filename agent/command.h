@@ -25,7 +25,8 @@ int cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
 /* A handler: ARGS is the request's "arguments" object (never NULL: an empty
  * object when the request had none), already checked against the command's
  * argument table (every required member present, every member of its type,
- * no unknown member). On success it returns 0 and sets *RESULT to a new
+ * never null, no unknown member). No string holds a NUL: the parser refuses
+ * "\u0000" (jansson without JSON_ALLOW_NUL). On success it returns 0 and sets *RESULT to a new
  * reference (NULL means {}); on failure it returns -1 with ERR filled; it
  * returns 1 when it took the reply over with cmd_async_take. */
 typedef int (*cmd_handler)(struct agent *a, json_t *args, json_t **result, struct cmd_error *err);
@@ -37,7 +38,8 @@ enum arg_type {
 	ARG_BOOL,
 	ARG_ARRAY,
 	ARG_OBJECT,
-	ARG_ANY,
+	ARG_STRING_ARRAY, /* an array whose every element is a string */
+	ARG_ANY, /* any value but null */
 };
 
 struct arg_spec {

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "transport.h"
+#include "utf8.h"
 #include "util.h"
 
 #define COMMANDS_MAX 64
@@ -90,6 +91,7 @@ static const char *type_name(enum arg_type t)
 	static const char *const names[] = {
 		[ARG_INT] = "integer",	[ARG_NUMBER] = "number", [ARG_STRING] = "string",
 		[ARG_BOOL] = "boolean", [ARG_ARRAY] = "array",	 [ARG_OBJECT] = "object",
+		[ARG_STRING_ARRAY] = "array",
 		[ARG_ANY] = "any",
 	};
 
@@ -108,6 +110,7 @@ static bool type_ok(enum arg_type t, const json_t *v)
 	case ARG_BOOL:
 		return json_is_boolean(v);
 	case ARG_ARRAY:
+	case ARG_STRING_ARRAY:
 		return json_is_array(v);
 	case ARG_OBJECT:
 		return json_is_object(v);
@@ -127,14 +130,29 @@ static int check_args(const struct command *cmd, json_t *args, struct cmd_error 
 		const struct arg_spec *spec = &cmd->args[i];
 
 		v = json_object_get(args, spec->name);
-		if (!v || json_is_null(v)) {
+		if (!v) {
 			if (spec->required)
 				return cmd_fail(err, "Parameter '%s' is missing", spec->name);
 			continue;
 		}
-		if (!type_ok(spec->type, v))
+		/* A null is a value of no declared type, as QEMU's input visitor
+		 * sees it: so no handler ever meets one. */
+		if (json_is_null(v) || !type_ok(spec->type, v))
 			return cmd_fail(err, "Invalid parameter type for '%s', expected: %s",
 					spec->name, type_name(spec->type));
+		if (spec->type == ARG_STRING_ARRAY) {
+			size_t j;
+			json_t *e;
+
+			json_array_foreach(v, j, e)
+			{
+				if (!json_is_string(e))
+					return cmd_fail(err,
+							"Invalid parameter type for '%s[%zu]', "
+							"expected: string",
+							spec->name, j);
+			}
+		}
 	}
 	json_object_foreach(args, key, v)
 	{
@@ -175,24 +193,41 @@ static int render(json_t *reply, bool delimited, struct reply *out)
 	json_decref(reply);
 	out->data = buf;
 	out->len = len + delimited + 1;
-	return 1;
+	return DISPATCH_REPLY;
 }
 
-/* qemu-ga puts the id first in an error and last in a success. */
+/* The reply of last resort, when not even an error reply can be built (out
+ * of memory): the client still gets an answer, if without its id. */
+static int fallback_reply(struct reply *out)
+{
+	static const char text[] = "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+				   "\"the agent could not build its reply: out of memory\"}}\n";
+
+	out->data = strdup(text);
+	if (!out->data)
+		return -ENOMEM;
+	out->len = sizeof(text) - 1;
+	return DISPATCH_REPLY;
+}
+
+/* qemu-ga puts the id first in an error and last in a success. DESC need
+ * not be valid UTF-8 (it may quote input or the system): it is made so. */
 static int error_reply(const char *class, const char *desc, json_t *id, struct reply *out)
 {
 	json_t *reply = json_object(),
-	       *error = json_pack("{s:s,s:s}", "class", class, "desc", desc);
+	       *error = json_pack("{s:s,s:o}", "class", class, "desc", utf8_json_string(desc));
 
 	if (!reply || !error) {
 		json_decref(reply);
 		json_decref(error);
-		return -ENOMEM;
+		return fallback_reply(out);
 	}
 	if (id)
 		json_object_set(reply, "id", id);
 	json_object_set_new(reply, "error", error);
-	return render(reply, false, out);
+	if (render(reply, false, out) < 0)
+		return fallback_reply(out);
+	return DISPATCH_REPLY;
 }
 
 int dispatch_error(const char *class, const char *desc, struct reply *out)
@@ -259,6 +294,25 @@ struct cmd_async *cmd_async_take(void)
 	return p;
 }
 
+/* {"return": RESULT (stolen; NULL means {}), "id": ID}, or an error reply
+ * when it cannot be built. */
+static int success_reply(json_t *result, json_t *id, bool delimited, struct reply *out)
+{
+	json_t *reply = json_object();
+
+	if (!reply || json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
+		json_decref(reply);
+		return error_reply("GenericError", "the reply could not be built: out of memory",
+				   id, out);
+	}
+	if (id)
+		json_object_set(reply, "id", id);
+	if (render(reply, delimited, out) < 0)
+		return error_reply("GenericError", "the reply could not be built: out of memory",
+				   id, out);
+	return DISPATCH_REPLY;
+}
+
 void cmd_async_finish(struct cmd_async *p, json_t *result, const struct cmd_error *err)
 {
 	struct reply out = { 0 };
@@ -268,20 +322,10 @@ void cmd_async_finish(struct cmd_async *p, json_t *result, const struct cmd_erro
 		json_decref(result);
 		r = error_reply(err->class ? err->class : "GenericError", err->desc, p->id, &out);
 	} else {
-		json_t *reply = json_object();
-
-		if (!reply ||
-		    json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
-			json_decref(reply);
-			r = -ENOMEM;
-		} else {
-			if (p->id)
-				json_object_set(reply, "id", p->id);
-			r = render(reply, p->delimited, &out);
-		}
+		r = success_reply(result, p->id, p->delimited, &out);
 	}
 	/* the connection is released even when there is nothing to send */
-	transport_deliver(p->origin, r > 0 ? &out : NULL);
+	transport_deliver(p->origin, r == DISPATCH_REPLY ? &out : NULL);
 	free(out.data);
 	json_decref(p->id);
 	free(p);
@@ -298,7 +342,7 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 	struct cmd_error err = { 0 };
 	const struct dispatch_entry *e;
 	json_error_t jerr;
-	json_t *req, *args = NULL, *id, *result = NULL, *reply;
+	json_t *req, *args = NULL, *id, *result = NULL;
 	const char *name = NULL;
 	int r;
 
@@ -306,6 +350,7 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 	if (!req) {
 		char desc[300];
 
+		/* jansson's text may quote the input, cut: error_reply mends it */
 		snprintf(desc, sizeof(desc), "JSON parse error, %s", jerr.text);
 		return error_reply("GenericError", desc, NULL, out);
 	}
@@ -314,22 +359,21 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 		goto fail;
 	e = dispatch_find(name);
 	if (!e) {
+		cmd_fail(&err, "The command %s has not been found", name);
 		err.class = "CommandNotFound";
-		snprintf(err.desc, sizeof(err.desc), "The command %s has not been found", name);
 		goto fail;
 	}
 	if (!e->enabled) {
+		cmd_fail(&err, "Command %s has been disabled", name);
 		err.class = "CommandNotFound";
-		snprintf(err.desc, sizeof(err.desc), "Command %s has been disabled", name);
 		goto fail;
 	}
 	if (!args) {
 		args = json_object();
-		if (!args) {
-			json_decref(req);
-			return -ENOMEM;
+		if (!args || json_object_set_new(req, "arguments", args) < 0) {
+			cmd_fail(&err, "out of memory");
+			goto fail;
 		}
-		json_object_set_new(req, "arguments", args);
 	}
 	if (check_args(e->cmd, args, &err) < 0)
 		goto fail;
@@ -339,30 +383,26 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 	current.delimited = e->cmd->flags & CMD_SYNC_DELIMITED;
 	current.taken = false;
 	r = e->cmd->handler(a, args, &result, &err);
+	current.origin = 0;
 	if (r > 0) {
-		json_decref(req);
-		if (current.taken)
-			return 2;
+		if (current.taken) {
+			json_decref(req);
+			return DISPATCH_LATER;
+		}
 		log_error("%s: answered later without taking the reply", name);
-		return -EINVAL;
+		cmd_fail(&err, "%s: internal error: no reply", name);
+		goto fail;
 	}
 	if (r < 0)
 		goto fail;
 	if (e->cmd->flags & CMD_NO_REPLY_ON_SUCCESS) {
 		json_decref(result);
 		json_decref(req);
-		return 0;
+		return DISPATCH_NONE;
 	}
-	reply = json_object();
-	if (!reply || json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
-		json_decref(reply);
-		json_decref(req);
-		return -ENOMEM;
-	}
-	if (id)
-		json_object_set(reply, "id", id);
+	r = success_reply(result, id, e->cmd->flags & CMD_SYNC_DELIMITED, out);
 	json_decref(req);
-	return render(reply, e->cmd->flags & CMD_SYNC_DELIMITED, out);
+	return r;
 
 fail:
 	r = error_reply(err.class ? err.class : "GenericError", err.desc, id, out);

@@ -29,9 +29,16 @@ struct reply {
 	size_t len;
 };
 
-/* Handles one complete value from the stream. Returns 1 with *OUT filled,
- * 0 when there is nothing to send (guest-shutdown), 2 when the reply comes
- * later (an asynchronous command: see transport_deliver), -ENOMEM. */
+/* What became of a request. */
+enum dispatch_result {
+	DISPATCH_NONE = 0, /* nothing to send: guest-shutdown's success */
+	DISPATCH_REPLY = 1, /* *OUT holds the reply (an error reply included) */
+	DISPATCH_LATER = 2, /* an asynchronous command answers later (transport_deliver) */
+};
+
+/* Handles one complete value from the stream. Returns a dispatch_result;
+ * every failure, out of memory included, is an error reply to send, and
+ * -ENOMEM only when not even the static one could be copied. */
 int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *out);
 /* The same, for a request from connection ORIGIN (transport.c's id), which
  * an asynchronous command's late reply goes to. */

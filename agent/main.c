@@ -162,43 +162,6 @@ static void on_term(struct loop *l, int fd, uint32_t events, void *data)
 	loop_quit(l);
 }
 
-/* guest-shutdown: init does the shutdown, and the agent is one of the
- * processes it stops. Only porthole-init is asked: an agent run by hand on a
- * workstation must not send SIGINT to systemd, which would reboot it. */
-/* Through init's control socket first (docs/control.md: the agent asks,
- * init owns the shutdown); by signal when the socket does not answer. */
-static void ask_init_to_shut_down(const struct agent *a, int sig)
-{
-	_cleanup_free_ char *comm = NULL;
-	const char *kind = sig == SIGINT ? "reboot" : sig == SIGUSR1 ? "halt" : "poweroff";
-	char why[INITCTL_WHY_MAX];
-	json_t *reply = NULL;
-
-	if (a->cfg.init_socket[0]) {
-		json_t *req = json_pack("{s:s, s:s}", "op", "shutdown", "kind", kind);
-		int r = req ? initctl_call(a->cfg.init_socket, req, INITCTL_TIMEOUT_MS, &reply, why,
-					   sizeof(why))
-			    : -ENOMEM;
-
-		json_decref(req);
-		json_decref(reply);
-		if (r == 0) {
-			log_info("guest-shutdown: asked init for %s", kind);
-			return;
-		}
-		log_warn("guest-shutdown: %s; signalling init instead", why);
-	}
-	if (read_file("/proc/1/comm", 64, &comm, NULL) < 0 ||
-	    strcmp(comm, "porthole-init\n") != 0) {
-		log_warn("guest-shutdown: PID 1 is not porthole-init (%s): not signalled",
-			 comm ? strtok(comm, "\n") : "unknown");
-		return;
-	}
-	log_info("guest-shutdown: asking init (signal %d)", sig);
-	if (kill(1, sig) < 0)
-		log_error_errno(-errno, "signal init");
-}
-
 int main(int argc, char **argv)
 {
 	struct agent a = { 0 };
@@ -240,8 +203,6 @@ int main(int argc, char **argv)
 	fs_trim_start(&a);
 	log_info("porthole-agent %s ready", PORTHOLE_VERSION);
 	r = loop_run(a.loop);
-	if (a.shutdown_requested)
-		ask_init_to_shut_down(&a, a.shutdown_signal);
 	clock_watch_stop(&a);
 	transport_stop(&a);
 	cmd_exec_free(&a);

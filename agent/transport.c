@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #define READ_CHUNK 16384
 #define SWEEP_MS 5000
+#define STOP_FLUSH_MS 1000
 
 enum conn_kind {
 	CONN_UNIX,
@@ -45,6 +47,7 @@ struct conn {
 	uint64_t last_active_ns;
 	bool want_out; /* EPOLLOUT is armed */
 	bool awaiting; /* an asynchronous command owes a reply: read nothing more */
+	bool resume_pending; /* a conn_resume is scheduled: one is enough */
 	uint64_t id; /* for transport_deliver; never reused */
 	struct conn *next;
 };
@@ -59,6 +62,7 @@ struct listener {
 static char read_buf[READ_CHUNK];
 static struct conn *conns;
 static unsigned n_clients;
+static uint64_t n_refused;
 static uint64_t next_conn_id;
 static struct listener listeners[2];
 static size_t n_listeners;
@@ -69,13 +73,11 @@ unsigned transport_clients(void)
 	return n_clients;
 }
 
-bool transport_flushed(void)
+uint64_t transport_refused(void)
 {
-	for (struct conn *c = conns; c; c = c->next)
-		if (c->out_len > c->out_off)
-			return false;
-	return true;
+	return n_refused;
 }
+
 
 static void conn_close(struct conn *c, const char *why)
 {
@@ -196,7 +198,7 @@ static bool on_item(void *user, const struct stream_item *item)
 	switch (item->event) {
 	case STREAM_VALUE:
 		r = dispatch_value_from(c->a, c->id, item->data, item->len, &reply);
-		if (r == 2) {
+		if (r == DISPATCH_LATER) {
 			c->awaiting = true;
 			return false;
 		}
@@ -219,7 +221,7 @@ static bool on_item(void *user, const struct stream_item *item)
 		r = dispatch_error("GenericError", desc, &reply);
 		break;
 	}
-	if (r > 0) {
+	if (r == DISPATCH_REPLY) {
 		if (conn_queue(c, reply.data, reply.len) < 0)
 			log_warn("%s: reply of %zu bytes dropped: client not reading", c->name,
 				 reply.len);
@@ -227,8 +229,6 @@ static bool on_item(void *user, const struct stream_item *item)
 	} else if (r < 0) {
 		log_error_errno(r, "%s: reply", c->name);
 	}
-	if (c->a->shutdown_requested)
-		return false;
 	return !conn_backlogged(c);
 }
 
@@ -288,6 +288,7 @@ static void conn_resume(struct loop *l, void *data)
 
 	for (struct conn *c = conns; c; c = c->next)
 		if (c->id == id) {
+			c->resume_pending = false;
 			conn_event(l, c->fd, 0, c);
 			return;
 		}
@@ -295,7 +296,12 @@ static void conn_resume(struct loop *l, void *data)
 
 static void conn_resume_later(struct conn *c)
 {
-	loop_timer(c->a->loop, 0, conn_resume, (void *)(uintptr_t)c->id);
+	if (c->resume_pending)
+		return;
+	/* a timer table full (it holds 1024) is not lost work: the next event
+	 * on the connection goes on with it */
+	if (loop_timer(c->a->loop, 0, conn_resume, (void *)(uintptr_t)c->id) > 0)
+		c->resume_pending = true;
 }
 
 static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
@@ -365,8 +371,11 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
 		conn_close(c, "hung up");
 		return;
 	}
-	if (c->a->shutdown_requested && transport_flushed())
-		loop_quit(c->a->loop);
+	/* Input kept while the output was full, and the output drained in the
+	 * same turn: no event will come for it (the client may have nothing
+	 * more to send), so go on with it on the next turn. */
+	if (c->in && !c->awaiting && !conn_backlogged(c))
+		conn_resume_later(c);
 	conn_arm(c);
 }
 
@@ -392,6 +401,59 @@ static struct conn *conn_new(struct agent *a, int fd, enum conn_kind kind, const
 	if (kind != CONN_SERIAL)
 		n_clients++;
 	return c;
+}
+
+/* Connections whose peer has closed both ways (POLLHUP) but whose end of
+ * stream the loop has not read yet: a burst of short clients leaves them,
+ * and they must not hold places a live client needs. A peer that only
+ * shut down its sending side still reads its replies, and stays. */
+static void reap_gone(void)
+{
+	struct pollfd pfd[64];
+	struct conn *batch[64], *c = conns;
+
+	while (c) {
+		size_t n = 0;
+		int r;
+
+		for (; c && n < ARRAY_SIZE(pfd); c = c->next) {
+			if (c->kind == CONN_SERIAL)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+			batch[n++] = c;
+		}
+		/* C, the next one, is not in this batch: closing those is safe */
+		r = poll(pfd, n, 0);
+		for (size_t i = 0; r > 0 && i < n; i++)
+			if (pfd[i].revents & (POLLHUP | POLLERR))
+				conn_close(batch[i], "peer gone");
+	}
+}
+
+/* Over the limit: the client is told why before the close, with an error
+ * reply it can show, and the refusal is counted (porthole-health) and
+ * logged, at most once a minute, with the count so far. */
+static void refuse(struct agent *a, int fd, const char *name)
+{
+	static uint64_t last_log_ns;
+	char msg[192];
+	int n;
+
+	n_refused++;
+	n = snprintf(msg, sizeof(msg),
+		     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"too many "
+		     "clients: %u connections are open (agent.max_clients), try again "
+		     "later\"}}\n",
+		     a->cfg.max_clients);
+	if (n > 0 && (size_t)n < sizeof(msg))
+		(void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+	if (last_log_ns && now_mono_ns() - last_log_ns < 60 * NSEC_PER_SEC)
+		return;
+	log_warn("%s: refused, %u clients already (agent.max_clients); %llu refused since "
+		 "the agent started",
+		 name, n_clients, (unsigned long long)n_refused);
+	last_log_ns = now_mono_ns();
 }
 
 static bool vsock_cid_allowed(const struct agent_config *cfg, uint32_t cid)
@@ -450,10 +512,10 @@ static void on_accept(struct loop *l, int lfd, uint32_t events, void *data)
 			}
 			snprintf(name, sizeof(name), "unix pid %d", (int)cred.pid);
 		}
+		if (n_clients >= a->cfg.max_clients)
+			reap_gone();
 		if (n_clients >= a->cfg.max_clients) {
-			/* closed at once: the client learns now, not after a time-out */
-			log_debug("%s: refused, %u clients already", name, n_clients);
-			close(fd);
+			refuse(a, fd, name);
 			continue;
 		}
 		if (!conn_new(a, fd, kind, name)) {
@@ -595,9 +657,24 @@ int transport_start(struct agent *a)
 	return opened ? 0 : -ENODEV;
 }
 
+/* What is owed goes out before the connections close (a reply queued
+ * behind guest-shutdown, a long poll answered at stop), for at most
+ * STOP_FLUSH_MS in all: a client that does not read is not waited for. */
+static void flush_all(void)
+{
+	uint64_t deadline = now_mono_ns() + STOP_FLUSH_MS * NSEC_PER_MSEC;
+
+	for (struct conn *c = conns; c; c = c->next) {
+		while (c->out_len > c->out_off && conn_flush(c) == 0 && c->out_len > c->out_off)
+			if (fd_wait(c->fd, POLLOUT, deadline) < 0)
+				break;
+	}
+}
+
 void transport_stop(struct agent *a)
 {
 	loop_cancel(a->loop, sweep_timer);
+	flush_all();
 	while (conns)
 		conn_close(conns, "agent stopping");
 	for (size_t i = 0; i < n_listeners; i++) {

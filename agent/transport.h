@@ -4,18 +4,20 @@
  * client never holds up another. */
 #pragma once
 
+#include <stdint.h>
+
 #include "agent.h"
 
 /* Opens the listeners and ports the configuration asks for. A transport that
  * cannot be opened is logged; -ENODEV when none could be. */
 int transport_start(struct agent *a);
 
-/* Connections open now (for tests and health). */
+/* Connections open now, and those refused over agent.max_clients since
+ * the agent started (porthole-health). */
 unsigned transport_clients(void);
+uint64_t transport_refused(void);
 
-/* True when no reply waits to be written (guest-shutdown waits for it). */
-bool transport_flushed(void);
-
+/* Sends what is owed (for a second at most), then closes everything. */
 void transport_stop(struct agent *a);
 
 struct reply;

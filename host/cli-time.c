@@ -18,7 +18,6 @@
 
 #define SAMPLES_DEFAULT 8
 #define SAMPLES_MAX 64
-#define NSEC_PER_SEC 1000000000LL
 
 static int64_t clock_ns(clockid_t id)
 {

@@ -930,18 +930,81 @@ int client_call_json(struct client *c, const char *name, json_t *args, int timeo
 			return r;
 		if (got == id)
 			break;
-		json_decref(reply);
 		/* A late reply to an earlier call that timed out. */
-		if (got >= c->first_id && got < id)
+		if (got >= c->first_id && got < id) {
+			json_decref(reply);
 			continue;
-		if (got == 0)
+		}
+		if (got == 0) {
+			/* an error the agent sends to no request: the refusal of
+			 * a client over its limit says why */
+			r = client_reply_result(reply, NULL, err);
+			json_decref(reply);
+			if (r < 0)
+				return r;
 			return fail(err, -EPROTO, "%s on %s: a reply without an id", name, c->name);
+		}
+		json_decref(reply);
 		return fail(err, -EPROTO, "%s on %s: a reply to id %" PRIu64 ", expected %" PRIu64,
 			    name, c->name, got, id);
 	}
 	r = client_reply_result(reply, &result, err);
 	if (r == 0)
 		*ret_result = json_incref(result);
+	json_decref(reply);
+	return r;
+}
+
+/* qemu-ga's commands with success-response false (its qapi schema). */
+bool client_command_silent(const char *name)
+{
+	static const char *const silent[] = { "guest-shutdown", "guest-suspend-disk",
+					      "guest-suspend-ram", "guest-suspend-hybrid" };
+
+	for (size_t i = 0; i < sizeof(silent) / sizeof(silent[0]); i++)
+		if (strcmp(name, silent[i]) == 0)
+			return true;
+	return false;
+}
+
+int client_call_silent(struct client *c, const char *name, json_t *args, int timeout_ms,
+		       bool *ret_closed, struct client_error *err)
+{
+	uint64_t deadline = deadline_after(timeout_ms), id_cmd, id_sync, got;
+	json_t *sync_args, *reply = NULL;
+	int r;
+
+	*ret_closed = false;
+	/* the sync's id is one that the next request would have: unique here */
+	sync_args = json_pack("{s:I}", "id", (json_int_t)(c->next_id + 1));
+	if (!sync_args)
+		return fail(err, -ENOMEM, "out of memory");
+	r = client_queue(c, name, args, &id_cmd, err);
+	if (r >= 0)
+		r = client_queue(c, "guest-sync", sync_args, &id_sync, err);
+	json_decref(sync_args);
+	if (r >= 0)
+		r = flush_until(c, deadline, err);
+	if (r < 0)
+		return r;
+	for (;;) {
+		r = recv_until(c, deadline, &reply, &got, err);
+		if (r == -EPIPE) {
+			/* the agent went down with the guest before the sync's turn */
+			*ret_closed = true;
+			return 0;
+		}
+		if (r == -ETIMEDOUT)
+			return fail(err, r, "%s on %s: neither an answer nor a close within %.1f s",
+				    name, c->name, timeout_or_default(timeout_ms) / 1000.0);
+		if (r < 0)
+			return r;
+		if (got == id_cmd || got == id_sync)
+			break;
+		json_decref(reply);
+	}
+	/* the command's own reply is its error; the sync's says it was taken */
+	r = client_reply_result(reply, NULL, err);
 	json_decref(reply);
 	return r;
 }

@@ -136,6 +136,16 @@ int client_call(struct client *c, const char *name, const char *args_json, int t
 int client_call_json(struct client *c, const char *name, json_t *args, int timeout_ms,
 		     json_t **ret_result, struct client_error *err);
 
+/* Whether NAME answers nothing when it succeeds (qemu-ga's success-response
+ * false: guest-shutdown, guest-suspend-*). */
+bool client_command_silent(const char *name);
+/* Calls such a command: sends it with a guest-sync right behind. The sync's
+ * reply, or the agent closing the connection (*RET_CLOSED set), means it was
+ * accepted: 0. Its error reply means it was refused: that error. Waits at
+ * most TIMEOUT_MS for either. */
+int client_call_silent(struct client *c, const char *name, json_t *args, int timeout_ms,
+		       bool *ret_closed, struct client_error *err);
+
 /* The parts of a call, for pipelining and for commands that answer nothing
  * on success (guest-shutdown). client_queue() adds a request to the output
  * buffer with the next id; client_flush() writes the buffer out within

@@ -146,17 +146,16 @@ static void print_health(json_t *h)
 			const char *path = json_string_value(json_object_get(m, "path"));
 			json_t *total = json_object_get(m, "total_bytes");
 			json_t *used = json_object_get(m, "used_bytes");
-			json_t *free_b = json_object_get(m, "available_bytes");
+			json_t *used_pct = json_object_get(m, "used_percent");
 			char p[300], s[32], u[32], pct[16] = "-";
-			double tot = json_number_value(total), us;
+			double tot = json_number_value(total), us = used ? json_number_value(used) : -1;
 
 			if (!path)
 				path = json_string_value(json_object_get(m, "mountpoint"));
-			us = used     ? json_number_value(used)
-			     : free_b ? tot - json_number_value(free_b)
-				      : -1;
-			if (tot > 0 && us >= 0)
-				snprintf(pct, sizeof(pct), "%.0f%%", 100 * us / tot);
+			/* the agent's figure, the one its reasons quote */
+			if (json_is_integer(used_pct))
+				snprintf(pct, sizeof(pct), "%lld%%",
+					 (long long)json_integer_value(used_pct));
 			if (json_is_false(json_object_get(m, "mounted")))
 				snprintf(pct, sizeof(pct), "not mounted");
 			snprintf(p, sizeof(p), "  %s", path ? path : "?");
@@ -527,8 +526,8 @@ static int cmd_shutdown(struct cli *cli, int argc, char **argv)
 	};
 	const char *mode = "powerdown";
 	struct client_error err;
-	uint64_t deadline, id_shut, id_sync, got;
-	json_t *args, *sync_args, *reply = NULL;
+	bool closed;
+	json_t *args;
 	int c, r;
 
 	optind = 1;
@@ -547,42 +546,19 @@ static int cmd_shutdown(struct cli *cli, int argc, char **argv)
 	r = cli_connect(cli);
 	if (r != EXIT_OK)
 		return r;
-	/* guest-shutdown answers nothing when it succeeds (qemu-ga's
-	 * success-response: false), only an error when it fails. A guest-sync
-	 * sent right behind it tells the two apart: its reply coming first
-	 * means the shutdown was accepted. */
+	/* guest-shutdown answers nothing when it succeeds: the library tells
+	 * acceptance (a sync's reply, or a close) from refusal (its error) */
 	args = json_pack("{s:s}", "mode", mode);
-	sync_args = json_pack("{s:I}", "id", (json_int_t)(now_mono_ns() & 0x7fffffff));
-	r = client_queue(cli->c, "guest-shutdown", args, &id_shut, &err);
-	if (r >= 0)
-		r = client_queue(cli->c, "guest-sync", sync_args, &id_sync, &err);
+	r = args ? client_call_silent(cli->c, "guest-shutdown", args, cli->timeout_ms, &closed,
+				      &err)
+		 : -ENOMEM;
 	json_decref(args);
-	json_decref(sync_args);
-	if (r >= 0)
-		r = client_flush(cli->c, cli->timeout_ms, &err);
 	if (r < 0)
 		return report(r, &err);
-	deadline = now_mono_ns() + (uint64_t)cli->timeout_ms * 1000000u;
-	for (;;) {
-		int left = (int)((deadline - now_mono_ns()) / 1000000u);
-
-		r = client_recv(cli->c, left > 0 ? left : 1, &reply, &got, &err);
-		if (r == -EPIPE) {
-			/* The agent went down with the guest before answering. */
-			if (!cli->json)
-				printf("%s requested (the agent closed the connection)\n", mode);
-			return EXIT_OK;
-		}
-		if (r < 0)
-			return report(r, &err);
-		if (got == id_shut || got == id_sync)
-			break;
-		json_decref(reply);
+	if (!cli->json && closed) {
+		printf("%s requested (the agent closed the connection)\n", mode);
+		return EXIT_OK;
 	}
-	r = client_reply_result(reply, NULL, &err);
-	json_decref(reply);
-	if (r < 0)
-		return report(r, &err);
 	if (!cli->json)
 		printf("%s requested\n", mode);
 	else
@@ -607,6 +583,24 @@ static int cmd_call(struct cli *cli, int argc, char **argv)
 			json_decref(args);
 			return usage_error(argv[0], "ARGS-JSON must be a JSON object");
 		}
+	}
+	if (client_command_silent(argv[1])) {
+		/* nothing comes back on success: {} once it is known to be taken */
+		struct client_error err;
+		bool closed;
+
+		r = cli_connect(cli);
+		if (r == EXIT_OK) {
+			int e = client_call_silent(cli->c, argv[1], args, cli->timeout_ms, &closed,
+						   &err);
+
+			if (e < 0)
+				r = report(e, &err);
+		}
+		json_decref(args);
+		if (r == EXIT_OK)
+			puts("{}");
+		return r;
 	}
 	r = cli_call(cli, argv[1], args, &result);
 	json_decref(args);

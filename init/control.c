@@ -19,6 +19,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "svclog.h"
+#include "utf8.h"
 #include "util.h"
 
 struct conn {
@@ -99,9 +100,9 @@ static json_t *error_reply(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	utf8_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:s}", "error", msg);
+	return json_pack("{s:o}", "error", utf8_json_string(msg));
 }
 
 static json_t *names(const char (*list)[SERVICE_NAME_MAX], size_t n)
@@ -109,7 +110,7 @@ static json_t *names(const char (*list)[SERVICE_NAME_MAX], size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(list[i]));
+		json_array_append_new(a, utf8_json_string(list[i]));
 	return a;
 }
 
@@ -129,8 +130,10 @@ static json_t *service_json(const struct services *ss, const struct service *sv)
 		exit = WIFEXITED(sv->exit_status)
 			       ? json_pack("{s:i}", "status", WEXITSTATUS(sv->exit_status))
 			       : json_pack("{s:i}", "signal", WTERMSIG(sv->exit_status));
-	o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:i, s:o, s:b, s:o}", "name", sv->spec.name,
-		      "description", sv->spec.description, "state", service_state_name(sv->state),
+	/* a service file's text need not be UTF-8 */
+	o = json_pack("{s:o, s:o, s:s, s:o, s:I, s:i, s:o, s:b, s:o}", "name",
+		      utf8_json_string(sv->spec.name), "description",
+		      utf8_json_string(sv->spec.description), "state", service_state_name(sv->state),
 		      "pid", sv->pid > 0 ? json_integer(sv->pid) : json_null(), "since",
 		      (json_int_t)sv->since, "restarts", sv->restarts, "last_exit", exit, "ready",
 		      sv->state == SVC_RUNNING, "ready_ms",
@@ -165,7 +168,8 @@ static const char *name_arg(json_t *req, json_t **err)
 		return NULL;
 	}
 	if (!services_find(ctl.ss, json_string_value(v))) {
-		*err = error_reply("no service named \"%.64s\"", json_string_value(v));
+		*err = error_reply("no service named \"%.*s\"",
+				   utf8_prefix(json_string_value(v), 64), json_string_value(v));
 		return NULL;
 	}
 	return json_string_value(v);
@@ -190,9 +194,9 @@ static json_t *op_restart(json_t *req)
 static void add_line(const struct svclog_line *line, void *user)
 {
 	json_array_append_new(user,
-			      json_pack("{s:f, s:s, s:s%}", "time", line->time_us / 1e6, "stream",
+			      json_pack("{s:f, s:s, s:o}", "time", line->time_us / 1e6, "stream",
 					line->stream == SVCLOG_STDOUT ? "stdout" : "stderr", "text",
-					line->text, line->len));
+					utf8_json_stringn(line->text, line->len)));
 }
 
 static json_t *op_logs(json_t *req)
@@ -243,10 +247,10 @@ static json_t *op_events(json_t *req)
 	for (uint64_t seq = first; seq <= ss->next_seq; seq++) {
 		const struct service_event *e = &ss->events[(seq - 1) % SERVICE_EVENTS_MAX];
 
-		json_array_append_new(a, json_pack("{s:I, s:f, s:s, s:s, s:s}", "seq",
+		json_array_append_new(a, json_pack("{s:I, s:f, s:o, s:s, s:o}", "seq",
 						   (json_int_t)e->seq, "time", e->time_us / 1e6,
-						   "service", e->service, "type", e->type, "detail",
-						   e->detail));
+						   "service", utf8_json_string(e->service), "type",
+						   e->type, "detail", utf8_json_string(e->detail)));
 	}
 	return json_pack("{s:o, s:I}", "events", a, "next", (json_int_t)ss->next_seq);
 }
@@ -264,8 +268,8 @@ static json_t *op_shutdown(json_t *req)
 	else if (strcmp(kind, "halt") == 0)
 		ctl.sup->requested = SHUTDOWN_HALT;
 	else
-		return error_reply("\"kind\" must be poweroff, reboot or halt, not \"%.32s\"",
-				   kind);
+		return error_reply("\"kind\" must be poweroff, reboot or halt, not \"%.*s\"",
+				   utf8_prefix(kind, 32), kind);
 	log_info("control: %s requested", kind);
 	return json_pack("{s:b}", "ok", true);
 }
@@ -296,9 +300,9 @@ static json_t *handle(const char *line)
 	else if (strcmp(op, "shutdown") == 0)
 		reply = op_shutdown(req);
 	else
-		reply = error_reply("unknown op \"%.32s\": services, restart, logs, events or "
+		reply = error_reply("unknown op \"%.*s\": services, restart, logs, events or "
 				    "shutdown",
-				    op);
+				    utf8_prefix(op, 32), op);
 	json_decref(req);
 	return reply;
 }
@@ -331,10 +335,15 @@ static void flush_out(struct conn *c)
 
 static void reply(struct conn *c, json_t *r)
 {
-	char *text = json_dumps(r, JSON_COMPACT);
+	/* a reply that could not be built (out of memory) is still answered */
+	static const char fallback[] = "{\"error\":\"init could not build its reply: out of "
+				       "memory\"}";
+	char *text = r ? json_dumps(r, JSON_COMPACT) : NULL;
 	size_t len;
 
 	json_decref(r);
+	if (!text)
+		text = strdup(fallback);
 	if (!text) {
 		conn_close(c);
 		return;

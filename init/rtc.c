@@ -10,11 +10,16 @@
 #include "hwclock.h"
 #include "log.h"
 #include "util.h"
+#include "walltime.h"
+
+#ifndef PORTHOLE_BUILD_EPOCH
+#define PORTHOLE_BUILD_EPOCH 1700000000LL
+#endif
 
 int rtc_set_system_clock(const char *dev)
 {
 	struct timespec now, set;
-	char why[64] = "";
+	char why[64] = "", why2[160];
 	int64_t t;
 	int r = hwclock_read(dev, &t, why, sizeof(why));
 
@@ -25,6 +30,9 @@ int rtc_set_system_clock(const char *dev)
 				      why);
 	if (r < 0)
 		return log_warn_errno(r, "read %s, clock not set", dev);
+	if (walltime_check(t * NSEC_PER_SEC, PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC, why2,
+			   sizeof(why2)) < 0)
+		return log_warn_errno(-ERANGE, "%s: %s, clock not set", dev, why2);
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (llabs((long long)(now.tv_sec - t)) <= 1)
 		return 0;

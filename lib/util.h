@@ -10,6 +10,13 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Time units: one set for every program. */
+#define NSEC_PER_SEC 1000000000LL
+#define NSEC_PER_MSEC 1000000LL
+#define NSEC_PER_USEC 1000LL
+#define USEC_PER_SEC 1000000LL
+#define MSEC_PER_SEC 1000LL
+
 static inline void closep(int *fd)
 {
 	if (*fd >= 0)

@@ -64,6 +64,32 @@ for cmd in guest-info guest-get-time guest-get-osinfo guest-get-host-name guest-
 done
 check "guest-set-time: a time before 1970 is refused" eval "! $CLI call guest-set-time '{\"time\": -5}' 2>/dev/null"
 check "guest-shutdown: a bad mode is refused" eval "! $CLI call guest-shutdown '{\"mode\": \"sideways\"}' 2>/dev/null"
+# hostile and careless arguments: a null, a text cut inside a character
+out=$($CLI call guest-shutdown '{"mode": null}' 2>&1)
+check "a null argument is a type error ($out)" grep -q "Invalid parameter type for 'mode', expected: string" <<<"$out"
+out=$($CLI call porthole-time-adjust '{"offset_ns": 0, "mode": null}' 2>&1)
+check "a null argument is a type error, every command" grep -q "Invalid parameter type for 'mode'" <<<"$out"
+check "the agent survived them" kill -0 "$agent_pid"
+out=$($CLI call "$(python3 -c 'print("\u20ac" * 200)')" 2>&1)
+check "an error text cut to fit is still sent (200 euro signs)" grep -q "CommandNotFound" <<<"$out"
+out=$($CLI dns set "a$(python3 -c 'print("\u00e9" * 300)')" 2>&1)
+check "a quoted argument cut to fit is still sent" grep -q "Invalid name server" <<<"$out"
+check "...and cut between characters" eval '! grep -q $'"'"'\xef\xbf\xbd'"'"' <<<"$out"'
+# 200 requests in one write: 200 replies, whatever fills the output meanwhile
+n=$(timeout 30 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+s.sendall(b"".join(b"{\"execute\":\"guest-info\",\"id\":%d}" % i for i in range(200)))
+buf = b""
+try:
+    while buf.count(b"\n") < 200:
+        d = s.recv(65536)
+        if not d: break
+        buf += d
+except socket.timeout:
+    pass
+print(buf.count(b"\n"))' "$sock")
+check "200 pipelined requests in one write: 200 replies (got $n)" test "$n" = 200
 out=$($CLI exec /bin/sh -c 'echo out; echo err >&2; exit 3' 2>&1)
 rc=$?
 check "guest-exec: output captured and exit status passed on" eval '[ $rc = 3 ] && grep -q out <<<"$out" && grep -q err <<<"$out"'
@@ -149,14 +175,32 @@ def ping(s):
 a, b = conn(), conn()
 print("a", ping(a) == b"{\"return\": {}}\n", "b", ping(b) == b"{\"return\": {}}\n")
 c = conn()
-print("third closed", c.recv(1) == b"")
+said = b""
+while True:
+    d = c.recv(4096)
+    if not d: break
+    said += d
+print("third told", b"too many clients" in said, "and closed")
 a.close(); time.sleep(0.3)
 d = conn()
 print("after one left", ping(d) == b"{\"return\": {}}\n")' "$dir/few.sock")
 echo "# $limit" | tr '\n' ' '; echo
 check "max_clients 2: two clients served" grep -q "a True b True" <<<"$limit"
-check "max_clients 2: the third is closed at once" grep -q "third closed True" <<<"$limit"
+check "max_clients 2: the third is told why and closed" grep -q "third told True and closed" <<<"$limit"
 check "max_clients 2: a freed place is taken again" grep -q "after one left True" <<<"$limit"
+# 500 clients that send and close without waiting: those gone do not hold
+# places against the next live client
+burst=$(timeout 60 python3 -c '
+import socket, sys
+for i in range(500):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+    s.sendall(b"{\"execute\":\"guest-ping\"}"); s.close()
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(5)
+s.sendall(b"{\"execute\":\"guest-ping\"}")
+print("after the burst", s.recv(100) == b"{\"return\": {}}\n")' "$dir/few.sock" 2>&1)
+check "max_clients 2: after 500 short clients a live one is served ($burst)" \
+	grep -q "after the burst True" <<<"$burst"
+check "max_clients 2: the refusal is logged" grep -q "refused, 2 clients already" "$dir/few.log"
 kill $few_pid; wait $few_pid 2>/dev/null
 
 # --- guest-shutdown: no reply; the agent asks init and stops. Here PID 1 is

@@ -65,6 +65,9 @@ static void test_refusals(void **state)
 	assert_int_equal(clock_adjust_check(INT64_MAX - S, 2 * S, CLOCK_STEP, 0, BUILT, &m, why,
 					    sizeof(why)),
 			 -EINVAL);
+	/* past 2069: what guest-set-time refuses, whatever the path */
+	assert_int_equal(check(99LL * 365 * 86400 * S, CLOCK_STEP, &m, why), -EINVAL);
+	assert_non_null(strstr(why, "after 2069"));
 	/* too much to slew */
 	assert_int_equal(check(600 * MS, CLOCK_SLEW, &m, why), -EINVAL);
 	assert_non_null(strstr(why, "step it"));

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <stdbool.h>
+
 #include "agent.h"
 #include "dispatch.h"
 #include "log.h"
@@ -237,6 +240,139 @@ static void test_guest_info_shape(void **state)
 	free(r.data);
 }
 
+
+/* A value of type T. */
+static const char *placeholder(enum arg_type t)
+{
+	switch (t) {
+	case ARG_STRING:
+		return "\"x\"";
+	case ARG_BOOL:
+		return "true";
+	case ARG_ARRAY:
+	case ARG_STRING_ARRAY:
+		return "[]";
+	case ARG_OBJECT:
+		return "{}";
+	default:
+		return "0";
+	}
+}
+
+/* The promise of the argument table: no handler ever sees a value of a type
+ * it did not declare, null included. For every argument of every command,
+ * null and every value of another type draw the type error, and the handler
+ * is never reached (so nothing here can act on this machine). */
+static void test_no_handler_sees_an_undeclared_type(void **state)
+{
+	static const struct {
+		const char *json;
+		enum arg_type fits[3]; /* the types it is a value of; ARG_ANY ends */
+	} values[] = {
+		{ "null", { ARG_ANY } },
+		{ "0", { ARG_INT, ARG_NUMBER, ARG_ANY } },
+		{ "-9223372036854775808", { ARG_INT, ARG_NUMBER, ARG_ANY } },
+		{ "1.5", { ARG_NUMBER, ARG_ANY } },
+		{ "\"x\"", { ARG_STRING, ARG_ANY } },
+		{ "true", { ARG_BOOL, ARG_ANY } },
+		{ "[]", { ARG_ARRAY, ARG_STRING_ARRAY, ARG_ANY } },
+		{ "{}", { ARG_OBJECT, ARG_ANY } },
+	};
+	const struct dispatch_entry *e;
+	size_t n, checked = 0;
+	struct agent a = { 0 };
+
+	(void)state;
+	options_defaults(&a.cfg);
+	a.cfg.exec_enabled = true;
+	dispatch_init(&a);
+	e = dispatch_commands(&n);
+	for (size_t c = 0; c < n; c++) {
+		const struct command *cmd = e[c].cmd;
+
+		for (size_t i = 0; i < CMD_ARGS_MAX && cmd->args[i].name; i++) {
+			const struct arg_spec *spec = &cmd->args[i];
+
+			for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+				char req[512], want[256], *got;
+				bool fits = false;
+
+				for (size_t f = 0; f < 3; f++) {
+					fits |= values[v].fits[f] == spec->type;
+					if (values[v].fits[f] == ARG_ANY)
+						break;
+				}
+				/* null fits no declared type, ARG_ANY included */
+				if (fits && strcmp(values[v].json, "null") != 0)
+					continue;
+				/* the required ones before it present, as they must be */
+				snprintf(req, sizeof(req), "{\"execute\":\"%s\",\"arguments\":{",
+					 cmd->name);
+				for (size_t k = 0; k < i; k++)
+					if (cmd->args[k].required)
+						snprintf(req + strlen(req), sizeof(req) - strlen(req),
+							 "\"%s\":%s,", cmd->args[k].name,
+							 placeholder(cmd->args[k].type));
+				snprintf(req + strlen(req), sizeof(req) - strlen(req), "\"%s\":%s}}",
+					 spec->name, values[v].json);
+				snprintf(want, sizeof(want), "Invalid parameter type for '%s'",
+					 spec->name);
+				got = call(req);
+				if (!strstr(got, want))
+					fail_msg("%s: expected \"%s\", got %s", req, want, got);
+				free(got);
+				checked++;
+			}
+		}
+	}
+	assert_true(checked > 50);
+	/* an array of strings: each element is checked */
+	expect("{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/echo\",\"arg\":[\"a\","
+	       "2]}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+	       "'arg[1]', expected: string\"}}\n");
+	expect("{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/echo\",\"env\":[null]}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+	       "'env[0]', expected: string\"}}\n");
+	expect("{\"execute\":\"porthole-dns-set\",\"arguments\":{\"servers\":[\"10.0.0.1\",{}]}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
+	       "'servers[1]', expected: string\"}}\n");
+	/* no string carries a NUL to a handler: the parser refuses it */
+	expect("{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/e\\u0000cho\"}}",
+	       "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, \\\\u0000 "
+	       "is not allowed without JSON_ALLOW_NUL near '\\\"/bin/e\\\\u0000cho\\\"'\"}}\n");
+	dispatch_init(&agent);
+}
+
+/* An error text cut to fit is cut between characters, and whatever a text
+ * holds, the reply is built and sent: a command name of 200 euro signs
+ * (600 bytes) makes a description longer than its 512-byte buffer. */
+static void test_error_text_cut_on_a_character(void **state)
+{
+	char req[1024] = "{\"execute\":\"", *got;
+	json_t *j;
+	const char *desc;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		strcat(req, "\xe2\x82\xac");
+	strcat(req, "\",\"id\":3}");
+	got = call(req);
+	j = json_loads(got, 0, NULL);
+	if (!j)
+		fail_msg("not a JSON reply: %s", got);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "class")),
+			    "CommandNotFound");
+	assert_int_equal(json_integer_value(json_object_get(j, "id")), 3);
+	desc = json_string_value(json_object_get(json_object_get(j, "error"), "desc"));
+	assert_non_null(desc);
+	/* the longest whole-character prefix of "The command €€€..." in 511 bytes */
+	assert_int_equal(strlen(desc), strlen("The command ") + 3 * ((511 - 12) / 3));
+	assert_null(strstr(desc, "\xef\xbf\xbd"));
+	json_decref(j);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +382,8 @@ int main(void)
 		cmocka_unit_test(test_blocked_and_disabled),
 		cmocka_unit_test(test_bad_list_changes_nothing),
 		cmocka_unit_test(test_guest_info_shape),
+		cmocka_unit_test(test_no_handler_sees_an_undeclared_type),
+		cmocka_unit_test(test_error_text_cut_on_a_character),
 	};
 
 	log_set_level(LOG_LEVEL_EMERG);
