@@ -365,7 +365,7 @@ static void spawn_fds_close(struct spawn_fds *f)
  * CLONE_VFORK), which a fork + exec does not give without a pipe of its own.
  * The child starts a session of its own, with no signal blocked (the agent
  * blocks SIGCHLD for its signalfd) and every signal at its default (the
- * agent ignores SIGPIPE); no descriptor but 0, 1, 2 survives. Stdin is
+ * agent ignores SIGPIPE), umask 022; no descriptor but 0, 1, 2 survives. Stdin is
  * /dev/null without input-data, as with qemu-ga; an output not captured goes
  * to /dev/null. */
 static int spawn(const char *file, const char *const *argv, const char *const *envp, bool input,
@@ -374,6 +374,7 @@ static int spawn(const char *file, const char *const *argv, const char *const *e
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, all;
+	mode_t old_mask;
 	bool cap_out = capture == CAPTURE_STDOUT || capture == CAPTURE_SEPARATED ||
 		       capture == CAPTURE_MERGED;
 	bool cap_err = capture == CAPTURE_STDERR || capture == CAPTURE_SEPARATED;
@@ -406,7 +407,12 @@ static int spawn(const char *file, const char *const *argv, const char *const *e
 	else
 		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* the agent's own umask (077) is for what it creates; a command run for
+	 * the host gets the usual 022, as under qemu-ga. posix_spawn has no
+	 * attribute for it; the agent is one thread, so set and restore. */
+	old_mask = umask(022);
 	r = -posix_spawn(ret_pid, file, &fa, &attr, (char *const *)argv, (char *const *)envp);
+	umask(old_mask);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	return r;

@@ -19,6 +19,7 @@
 #include "initctl.h"
 #include "kmsg.h"
 #include "util.h"
+#include "walltime.h"
 
 /* init's names are shorter (SERVICE_NAME_MAX); this keeps a request within
  * init's line limit whatever the host sends */
@@ -359,8 +360,11 @@ static int logs(struct agent *a, json_t *args, json_t **result, struct cmd_error
 		return -1;
 	if (lines < 1 || lines > SERVICES_LOG_LINES_MAX)
 		return cmd_fail(err, "Parameter 'lines' must be 1 to %d", SERVICES_LOG_LINES_MAX);
-	if (since < 0)
-		return cmd_fail(err, "Parameter 'since' must not be negative");
+	if (!(since >= 0) || since > WALLTIME_QUERY_MAX_S)
+		return cmd_fail(err,
+				"Parameter 'since' must be seconds since the epoch, from 0 to %lld "
+				"(9999-12-31)",
+				WALLTIME_QUERY_MAX_S);
 	if (strcmp(name, KERNEL_SERVICE) == 0) {
 		_cleanup_close_ int fd = open(KMSG_PATH, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 

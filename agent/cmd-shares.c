@@ -125,7 +125,7 @@ static int unmount_share(struct agent *a, json_t *args, json_t **result, struct 
 	r = read_file("/proc/self/mountinfo", MOUNTINFO_MAX, &mountinfo, NULL);
 	if (r < 0)
 		return cmd_fail_errno(err, r, "read /proc/self/mountinfo");
-	if (!share_mount_at(mountinfo, clean, type, sizeof(type), source, sizeof(source)))
+	if (!share_mount_at(mountinfo, clean, type, sizeof(type), source, sizeof(source), NULL))
 		return cmd_fail(err, "%s: nothing is mounted there", clean);
 	if (strcmp(type, "virtiofs") != 0 && strcmp(type, "9p") != 0)
 		return cmd_fail(err, "%s: %s (%s) is not a share", clean, source, type);

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "util.h"
+#include "walltime.h"
 
 #define LOG_LINES_DEFAULT 100
 #define LOG_LINES_MAX 10000
@@ -138,7 +139,7 @@ int parse_since(const char *s, double now, double *ret)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
+	if (errno || end == s || !isfinite(v) || v < 0 || v > WALLTIME_QUERY_MAX_S)
 		return -EINVAL;
 	if (*end == '\0') {
 		*ret = v;

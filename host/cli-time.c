@@ -177,10 +177,15 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 
 		switch (c) {
 		case 'n':
-			o->samples = (int)strtol(optarg, &end, 10);
-			if (*end || o->samples < 1 || o->samples > SAMPLES_MAX)
+		{
+			/* in range as a long before it is an int */
+			long n = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || n < 1 || n > SAMPLES_MAX)
 				return usage_error(cmd, "--samples: 1 to %d, not %s", SAMPLES_MAX,
 						   optarg);
+			o->samples = (int)n;
+		}
 			break;
 		case 'm':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "step") &&
@@ -201,8 +206,11 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 					cmd, "--interval: seconds (at least 0.1), not %s", optarg);
 			break;
 		case 'c':
+			if (!count)
+				return usage_error(cmd, "unknown option");
+			errno = 0;
 			*count = strtol(optarg, &end, 10);
-			if (!count || *end || *count < 1)
+			if (errno || end == optarg || *end || *count < 1)
 				return usage_error(cmd, "--count: a positive number, not %s",
 						   optarg);
 			break;

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "client.h"
 #include "util.h"
+#include "walltime.h"
 
 struct command {
 	const char *name;
@@ -282,7 +283,9 @@ static void print_users(json_t *result)
 		json_t *login = json_object_get(u, "login-time");
 		char when[64] = "-";
 
-		if (json_is_number(login))
+		/* the guest's figure: in range before it is converted */
+		if (json_is_number(login) && json_number_value(login) >= 0 &&
+		    json_number_value(login) <= WALLTIME_QUERY_MAX_S)
 			time_str((int64_t)(json_number_value(login) * 1e9), false, when,
 				 sizeof(when));
 		table_add(&t, json_string_value(json_object_get(u, "user")), when,

@@ -21,6 +21,7 @@
 #include "svclog.h"
 #include "utf8.h"
 #include "util.h"
+#include "walltime.h"
 
 struct conn {
 	int fd; /* -1: free */
@@ -219,8 +220,12 @@ static json_t *op_logs(json_t *req)
 	}
 	v = json_object_get(req, "since");
 	if (v) {
-		if (!json_is_number(v) || json_number_value(v) < 0)
-			return error_reply("\"since\" must be seconds since the epoch (a number)");
+		/* checked before it is turned into microseconds */
+		if (!json_is_number(v) || !(json_number_value(v) >= 0) ||
+		    json_number_value(v) > WALLTIME_QUERY_MAX_S)
+			return error_reply("\"since\" must be seconds since the epoch, from 0 to "
+					   "%lld (9999-12-31)",
+					   WALLTIME_QUERY_MAX_S);
 		since = json_number_value(v);
 	}
 	lines = json_array();

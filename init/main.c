@@ -367,6 +367,8 @@ int main(int argc, char **argv)
 		/* /dev/kmsg rate-limits writers to 10 lines per 5 s unless told not to */
 		write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
 		log_set_target(LOG_TARGET_KMSG);
+		/* a failure is logged; shares are then refused below /, saying why */
+		rootfs_secure();
 	}
 	{
 		/* A sandbox's /proc/cmdline is the host's: not ours to read. */

@@ -18,6 +18,23 @@
 #define NEWROOT "/.porthole-root"
 #define MOVED_ENV "PORTHOLE_ROOT_MOVED"
 
+int rootfs_secure(void)
+{
+	struct stat st;
+
+	if (stat("/", &st) < 0)
+		return log_error_errno(-errno, "stat /");
+	if (st.st_uid == 0 && st.st_gid == 0 && (st.st_mode & 07777) == 0755)
+		return 0;
+	if (chown("/", 0, 0) < 0 || chmod("/", 0755) < 0)
+		return log_error_errno(-errno, "make / root's and 0755 (was %u:%u %04o)",
+				       (unsigned)st.st_uid, (unsigned)st.st_gid,
+				       (unsigned)(st.st_mode & 07777));
+	log_info("/ made root's and 0755 (was %u:%u %04o)", (unsigned)st.st_uid,
+		 (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 bool rootfs_needs_move(void)
 {
 	struct statfs sf;

@@ -13,3 +13,8 @@ bool rootfs_needs_move(void);
  * re-executes ARGV: the same files, on a mount pivot_root(2) accepts.
  * Returns only on failure, with the old root still in use. */
 int rootfs_bind_over_self(char *const argv[]);
+
+/* Makes / owned by root and mode 0755: the kernel's initial rootfs is a
+ * tmpfs whose root is 1777, and a cpio archive without a "." entry leaves it
+ * so, which let any user make /Users or /host before the agent did. */
+int rootfs_secure(void);

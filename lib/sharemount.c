@@ -279,13 +279,38 @@ static int open_below(int dirfd, const char *name)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/* Walks REL (clean, relative, may be "") down from DIRFD; BASE is the path
- * of DIRFD for messages. */
+/* A directory a share may be mounted below: owned by root and writable by
+ * no one else. Otherwise another user could have made the next directory
+ * (nobody creating /Users in a world-writable /) or could swap it for a
+ * link or a directory of theirs between our checks and the mount. */
+static int dir_trusted(int fd, const char *path, char *why, size_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return fail(why, size, -errno, "%s: %s", path, strerror(errno));
+	if (st.st_uid != 0)
+		return fail(why, size, -EPERM,
+			    "%s is owned by uid %u, not root: shares are mounted only below "
+			    "directories that only root can change",
+			    path, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail(why, size, -EPERM,
+			    "%s is writable by %s (mode %04o): shares are mounted only below "
+			    "directories that only root can change",
+			    path, st.st_mode & S_IWOTH ? "everyone" : "its group",
+			    (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* Walks REL (clean, relative, may be "") down from DIRFD, each directory it
+ * passes through trusted (dir_trusted); BASE is the path of DIRFD for
+ * messages. */
 static int walk(int dirfd, const char *base, const char *rel, bool create, int *ret_fd, char *why,
 		size_t size)
 {
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-	char name[SHARE_PATH_MAX], so_far[SHARE_PATH_MAX];
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), r;
+	char name[SHARE_PATH_MAX], so_far[SHARE_PATH_MAX], parent[SHARE_PATH_MAX];
 
 	if (fd < 0)
 		return fail(why, size, -errno, "%s: %s", base, strerror(errno));
@@ -298,27 +323,43 @@ static int walk(int dirfd, const char *base, const char *rel, bool create, int *
 		name[len] = '\0';
 		p += len;
 		p += strspn(p, "/");
+		memcpy(parent, so_far, sizeof(parent));
 		if (strcmp(so_far, "/") != 0 && strlen(so_far) + 1 < sizeof(so_far))
 			strcat(so_far, "/");
 		if (strlen(so_far) + len < sizeof(so_far))
 			strcat(so_far, name);
+		r = dir_trusted(fd, parent, why, size);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
 		nfd = open_below(fd, name);
 		if (nfd == -ENOENT && create) {
-			if (mkdirat(fd, name, 0755) < 0 && errno != EEXIST) {
-				int r = -errno;
-
+			/* 0755 whatever the umask (the agent's is 077): users and
+			 * containers that are not root must reach a share. The
+			 * parent is trusted, so NAME cannot be swapped meanwhile. */
+			if ((mkdirat(fd, name, 0755) < 0 && errno != EEXIST) ||
+			    fchmodat(fd, name, 0755, 0) < 0) {
+				r = -errno;
 				close(fd);
 				return fail(why, size, r, "create %s: %s", so_far, strerror(-r));
 			}
 			nfd = open_below(fd, name);
 		}
 		if (nfd < 0) {
-			close(fd);
-			if (nfd == -ELOOP || nfd == -EXDEV)
+			struct stat st;
+
+			/* a link also fails with EACCES where fs.protected_symlinks
+			 * stops it before RESOLVE_NO_SYMLINKS does */
+			if (nfd == -ELOOP || nfd == -EXDEV ||
+			    (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))) {
+				close(fd);
 				return fail(why, size, -ELOOP,
 					    "%s is a symbolic link: shares are not mounted through "
 					    "one",
 					    so_far);
+			}
+			close(fd);
 			return fail(why, size, nfd, "%s: %s", so_far, strerror(-nfd));
 		}
 		close(fd);
@@ -379,16 +420,17 @@ int share_resolve(const char (*roots)[SHARE_PATH_MAX], size_t n_roots, const cha
 }
 
 /* The next line of mountinfo at *CURSOR, copied into BUF (lines that do not
- * fit are skipped): its mount point (unescaped), type and source (unescaped).
+ * fit are skipped): its mount point (unescaped), type, source (unescaped) and
+ * the mount's own options (OPTS may be NULL).
  * proc(5): ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE
  * SOURCE SUPER-OPTIONS. */
 static bool mountinfo_next(const char **cursor, char *buf, size_t size, char **mnt, char **type,
-			   char **src)
+			   char **src, char **opts)
 {
 	while (*cursor && **cursor) {
 		const char *line = *cursor, *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char *f[5], *save = NULL, *sep;
+		char *f[6], *save = NULL, *sep;
 		int n = 0;
 
 		*cursor = end ? end + 1 : NULL;
@@ -400,16 +442,18 @@ static bool mountinfo_next(const char **cursor, char *buf, size_t size, char **m
 		if (!sep)
 			continue;
 		*sep = '\0';
-		for (char *t = strtok_r(buf, " ", &save); t && n < 5;
+		for (char *t = strtok_r(buf, " ", &save); t && n < 6;
 		     t = strtok_r(NULL, " ", &save))
 			f[n++] = t;
 		*type = strtok_r(sep + 3, " ", &save);
 		*src = *type ? strtok_r(NULL, " ", &save) : NULL;
-		if (n < 5 || !*src)
+		if (n < 6 || !*src)
 			continue;
 		mountinfo_unescape(f[4]);
 		mountinfo_unescape(*src);
 		*mnt = f[4];
+		if (opts)
+			*opts = f[5];
 		return true;
 	}
 	return false;
@@ -423,7 +467,7 @@ static bool share_find_tag(const char *mountinfo, const char *fstype, const char
 	char buf[4096], *mnt, *type, *src;
 	bool found = false;
 
-	while (mountinfo_next(&cursor, buf, sizeof(buf), &mnt, &type, &src))
+	while (mountinfo_next(&cursor, buf, sizeof(buf), &mnt, &type, &src, NULL))
 		if (strcmp(type, fstype) == 0 && strcmp(src, tag) == 0) {
 			snprintf(path, size, "%s", mnt);
 			found = true;
@@ -432,19 +476,39 @@ static bool share_find_tag(const char *mountinfo, const char *fstype, const char
 }
 
 bool share_mount_at(const char *mountinfo, const char *path, char *type, size_t type_size,
-		    char *source, size_t source_size)
+		    char *source, size_t source_size, bool *ret_readonly)
 {
 	const char *cursor = mountinfo;
-	char buf[4096], *mnt, *t, *src;
+	char buf[4096], *mnt, *t, *src, *opts;
 	bool found = false;
 
-	while (mountinfo_next(&cursor, buf, sizeof(buf), &mnt, &t, &src))
+	while (mountinfo_next(&cursor, buf, sizeof(buf), &mnt, &t, &src, &opts))
 		if (strcmp(mnt, path) == 0) {
 			snprintf(type, type_size, "%s", t);
 			snprintf(source, source_size, "%s", src);
+			/* the mount's own options come first: "ro," or "rw," */
+			if (ret_readonly)
+				*ret_readonly = strncmp(opts, "ro", 2) == 0 &&
+						(opts[2] == ',' || opts[2] == '\0');
 			found = true;
 		}
 	return found;
+}
+
+/* A share already where it was asked for: the same answer when it is as
+ * asked, a refusal that says why when it is read-only and read-write was
+ * asked for, or the other way round (a remount would change it under those
+ * who use it). */
+static int already_there(const struct share_request *req, bool readonly, bool *already,
+			 char *why, size_t size)
+{
+	if (readonly != req->readonly)
+		return fail(why, size, -EBUSY,
+			    "'%s' is already mounted on %s %s; unmount it first to mount it %s",
+			    req->tag, req->target, readonly ? "read-only" : "read-write",
+			    req->readonly ? "read-only" : "read-write");
+	*already = true;
+	return 0;
 }
 
 /* fsconfig(2) FSCONFIG_SET_STRING of "key=value" or the flag "key". */
@@ -592,7 +656,7 @@ int share_mount(const char *sysfs, const char (*roots)[SHARE_PATH_MAX], size_t n
 	_cleanup_free_ char *mountinfo = NULL;
 	_cleanup_close_ int fd = -1, mfd = -1;
 	size_t n_vfs, n_p9, n_hidden;
-	bool in_vfs, in_p9;
+	bool in_vfs, in_p9, ro;
 	int r;
 
 	*already = false;
@@ -652,11 +716,10 @@ int share_mount(const char *sysfs, const char (*roots)[SHARE_PATH_MAX], size_t n
 		 * p9_virtio_create: "no channels available"): say where it is */
 		char where[SHARE_PATH_MAX] = "";
 
-		if (share_mount_at(mountinfo, clean, type, sizeof(type), source, sizeof(source)) &&
-		    strcmp(type, "9p") == 0 && strcmp(source, req->tag) == 0) {
-			*already = true;
-			return 0;
-		}
+		if (share_mount_at(mountinfo, clean, type, sizeof(type), source, sizeof(source),
+				   &ro) &&
+		    strcmp(type, "9p") == 0 && strcmp(source, req->tag) == 0)
+			return already_there(req, ro, already, why, size);
 		share_find_tag(mountinfo, "9p", req->tag, where, sizeof(where));
 		return fail(why, size, -EBUSY,
 			    "9p share '%s' is already mounted%s%s: virtio-9p serves one mount per "
@@ -673,12 +736,9 @@ int share_mount(const char *sysfs, const char (*roots)[SHARE_PATH_MAX], size_t n
 	r = share_resolve(roots, n_roots, clean, true, &fd, why, size);
 	if (r < 0)
 		return r;
-	if (share_mount_at(mountinfo, clean, type, sizeof(type), source, sizeof(source))) {
-		if (strcmp(type, share_type_name(req->type)) == 0 &&
-		    strcmp(source, req->tag) == 0) {
-			*already = true;
-			return 0;
-		}
+	if (share_mount_at(mountinfo, clean, type, sizeof(type), source, sizeof(source), &ro)) {
+		if (strcmp(type, share_type_name(req->type)) == 0 && strcmp(source, req->tag) == 0)
+			return already_there(req, ro, already, why, size);
 		return fail(why, size, -EBUSY, "target %s is busy: %s (%s) is mounted there", clean,
 			    source, type);
 	}

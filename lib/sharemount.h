@@ -59,16 +59,20 @@ int share_path_clean(const char *target, char *out, size_t size);
 
 /* Opens TARGET (cleaned) as an O_PATH directory fd, walking down from the
  * root of ROOTS it is under, one component at a time with openat2(2)'s
- * RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH, creating missing directories (0755)
- * when CREATE. Errors: -EXDEV not under a root, -ELOOP a symlink on the way,
- * -ENOTDIR, -ENOENT (not CREATE); WHY says which and where. */
+ * RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH, creating missing directories (0755,
+ * whatever the umask) when CREATE. Every directory above the target, / too,
+ * must be owned by root and writable by no one else. Errors: -EXDEV not under
+ * a root, -ELOOP a symlink on the way, -EPERM a directory above it that
+ * another user owns or may write, -ENOTDIR, -ENOENT (not CREATE); WHY says
+ * which and where. */
 int share_resolve(const char (*roots)[SHARE_PATH_MAX], size_t n_roots, const char *target,
 		  bool create, int *ret_fd, char *why, size_t size);
 
 /* The mount at exactly PATH in MOUNTINFO (the text of /proc/self/mountinfo):
- * its type and source; the last one mounted there wins. False when none. */
+ * its type and source, and whether it is read-only (RET_READONLY may be
+ * NULL); the last one mounted there wins. False when none. */
 bool share_mount_at(const char *mountinfo, const char *path, char *type, size_t type_size,
-		    char *source, size_t source_size);
+		    char *source, size_t source_size, bool *ret_readonly);
 
 /* The mount of REQ (its type resolved, not SHARE_AUTO), not attached
  * anywhere yet: fsopen(2), fsconfig(2) (the tag as source), fsmount(2). */

@@ -154,16 +154,23 @@ int mkdir_p(const char *path, unsigned mode)
 	if (len == 0 || len >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
 			continue;
+		char c = *p;
+
 		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		/* what it creates gets MODE whatever the umask (the agent's is 077) */
+		if (mkdir(buf, mode) == 0) {
+			if (chmod(buf, mode) < 0)
+				return -errno;
+		} else if (errno != EEXIST) {
 			return -errno;
-		*p = '/';
+		}
+		*p = c;
+		if (!c)
+			break;
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 

@@ -9,6 +9,9 @@
 /* 2070-01-01T00:00:00Z, (100 * 365 + 25 leap days) * 86400 s: qemu-ga
  * refuses a time from then on, and an RTC's two-digit year ends there. */
 #define WALLTIME_END_S 3155760000LL
+/* 9999-12-31T23:59:59Z: the latest time a query may name ("logs since"),
+ * far inside what int64 microseconds and nanoseconds can hold. */
+#define WALLTIME_QUERY_MAX_S 253402300799LL
 
 /* 0 when NS (nanoseconds since the epoch) is a time porthole may set: not
  * before BUILD_NS (the image's build: a clock cannot be right before the

@@ -203,6 +203,30 @@ check "max_clients 2: after 500 short clients a live one is served ($burst)" \
 check "max_clients 2: the refusal is logged" grep -q "refused, 2 clients already" "$dir/few.log"
 kill $few_pid; wait $few_pid 2>/dev/null
 
+# --- a long poll owed when the agent is stopped is answered, not dropped
+"$AGENT" --unix "$dir/poll.sock" --no-vsock --no-serial --config /dev/null --cmdline "" \
+	2>"$dir/poll.log" &
+poll_pid=$!
+wait_for 10 test -S "$dir/poll.sock"
+timeout 30 python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(20)
+s.sendall(b"{\"execute\":\"porthole-events\",\"arguments\":{\"since\":1000,\"timeout_ms\":60000},\"id\":7}")
+time.sleep(0.5)
+open(sys.argv[2], "w").write("waiting")
+buf = b""
+while True:
+    d = s.recv(4096)
+    if not d: break
+    buf += d
+print(buf.decode(errors="replace"))' "$dir/poll.sock" "$dir/poll.ready" >"$dir/poll.out" 2>&1 &
+poller=$!
+wait_for 10 test -e "$dir/poll.ready"
+kill -TERM $poll_pid; wait $poll_pid 2>/dev/null
+wait $poller
+check "a long poll owed at stop is answered before the close ($(head -c 80 "$dir/poll.out"))" \
+	grep -q '"events": \[\].*"id": 7' "$dir/poll.out"
+
 # --- guest-shutdown: no reply; the agent asks init and stops. Here PID 1 is
 # not porthole-init, so nothing is signalled (this host keeps running).
 got=$($RAW "$sock" send '{"execute":"guest-shutdown"}' --quiet-ms 1000)

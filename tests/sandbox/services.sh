@@ -147,6 +147,16 @@ answers() { ask "$1" | grep -q "$2"; }
 check "an unknown service is an error" answers '{"op":"restart","name":"nope"}' 'no service named'
 check "not JSON is an error" answers 'hello' '"error":"not JSON'
 check "an unknown op is an error" answers '{"op":"dance"}' 'unknown op'
+# client-given numbers are range-checked before any conversion: a since past
+# what microseconds hold was undefined behaviour and returned every line
+check "logs: since far in the future is refused" \
+	answers '{"op":"logs","name":"g","since":9.3e12}' 'from 0 to 253402300799'
+logs=$(ask '{"op":"logs","name":"g","since":253402300799}')
+check "logs: since at the last second allowed returns nothing" test "$(jq '.lines | length' <<<"$logs")" = 0
+# an error quoting a name cut between characters is still an answer
+long="a$(python3 -c 'print("\u00e9" * 40)')"
+check "a quoted name cut to fit is still answered" \
+	answers "{\"op\":\"restart\",\"name\":\"$long\"}" 'no service named'
 # the connection limit: 8 held open, a ninth is refused
 held=()
 for i in 1 2 3 4 5 6 7 8; do

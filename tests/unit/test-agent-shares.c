@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,44 @@
 #include "util.h"
 
 static char tmp[256];
+/* Why the tree cannot be one share_resolve trusts; "" when it is. */
+static char untrusted[256];
+
+/* share_resolve walks only through directories that root owns and no one
+ * else may write, / included: /tmp (1777) is not one. The tree goes where
+ * such a chain leads, when this machine has one and the test runs as root. */
+static const char *trusted_base(void)
+{
+	static const char *const candidates[] = { "/run", "/var/lib", "/root" };
+
+	if (geteuid() != 0) {
+		snprintf(untrusted, sizeof(untrusted), "not root: the tree cannot be root's");
+		return "/tmp";
+	}
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		char p[256];
+		struct stat st;
+		bool ok = true;
+
+		snprintf(p, sizeof(p), "%s", candidates[i]);
+		for (char *slash = p + strlen(p); ok; slash = strrchr(p, '/')) {
+			*slash = '\0';
+			ok = stat(p[0] ? p : "/", &st) == 0 && st.st_uid == 0 &&
+			     !(st.st_mode & (S_IWGRP | S_IWOTH));
+			if (!p[0])
+				break;
+		}
+		if (ok && access(candidates[i], W_OK) == 0 &&
+		    stat(candidates[i], &st) == 0 && st.st_uid == 0 &&
+		    !(st.st_mode & (S_IWGRP | S_IWOTH))) {
+			untrusted[0] = '\0';
+			return candidates[i];
+		}
+	}
+	snprintf(untrusted, sizeof(untrusted),
+		 "none of /run, /var/lib, /root is reached through root-only directories here");
+	return "/tmp";
+}
 
 static void path_in(char *buf, size_t size, const char *rel)
 {
@@ -60,7 +99,7 @@ static bool exists(const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmp, sizeof(tmp), "/tmp/test-agent-shares.XXXXXX");
+	snprintf(tmp, sizeof(tmp), "%s/test-agent-shares.XXXXXX", trusted_base());
 	assert_non_null(mkdtemp(tmp));
 	return 0;
 }
@@ -162,6 +201,10 @@ static void test_resolve(void **state)
 	struct stat st;
 
 	(void)state;
+	if (untrusted[0]) {
+		print_message("# SKIP %s\n", untrusted);
+		skip();
+	}
 	make_dir("r");
 	make_dir("out");
 	path_in(roots[0], sizeof(roots[0]), "r");
@@ -239,22 +282,110 @@ static void test_resolve(void **state)
 			 -ELOOP);
 }
 
+
+/* Every directory above a target must be root's and writable by no one else
+ * (a world-writable / once let nobody make /Users and have a share mounted
+ * in a directory nobody owned); directories it creates are 0755 whatever
+ * the umask (the agent's is 077). */
+static void test_resolve_trusts_only_root_dirs(void **state)
+{
+	char roots[1][SHARE_PATH_MAX], target[400], why[SHARE_WHY_MAX], p[400];
+	struct stat st;
+	mode_t old;
+	int fd = -1;
+
+	(void)state;
+	if (untrusted[0]) {
+		print_message("# SKIP %s\n", untrusted);
+		skip();
+	}
+	make_dir("r");
+	path_in(roots[0], sizeof(roots[0]), "r");
+
+	/* made 0755 under umask 077 */
+	old = umask(077);
+	snprintf(target, sizeof(target), "%s/made/deeper", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 1, target, true, &fd,
+				       why, sizeof(why)),
+			 0);
+	umask(old);
+	close(fd);
+	path_in(p, sizeof(p), "r/made");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	path_in(p, sizeof(p), "r/made/deeper");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+
+	/* a directory on the way that another user owns */
+	make_dir("r/theirs");
+	path_in(p, sizeof(p), "r/theirs");
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	snprintf(target, sizeof(target), "%s/theirs/x", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 1, target, true, &fd,
+				       why, sizeof(why)),
+			 -EPERM);
+	assert_non_null(strstr(why, "/r/theirs is owned by uid 65534, not root"));
+	assert_false(exists("r/theirs/x"));
+	/* ...its own mount point may be theirs: it is not a way through */
+	snprintf(target, sizeof(target), "%s/theirs", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 1, target, true, &fd,
+				       why, sizeof(why)),
+			 0);
+	close(fd);
+
+	/* world-writable, sticky or not, and group-writable */
+	make_dir("r/open");
+	path_in(p, sizeof(p), "r/open");
+	for (size_t i = 0; i < 3; i++) {
+		static const mode_t modes[] = { 01777, 0777, 0775 };
+		static const char *const says[] = { "writable by everyone (mode 1777)",
+						    "writable by everyone (mode 0777)",
+						    "writable by its group (mode 0775)" };
+
+		assert_int_equal(chmod(p, modes[i]), 0);
+		snprintf(target, sizeof(target), "%s/open/x", roots[0]);
+		assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 1, target,
+					       true, &fd, why, sizeof(why)),
+				 -EPERM);
+		if (!strstr(why, says[i]))
+			fail_msg("mode %o: '%s' does not say '%s'", modes[i], why, says[i]);
+	}
+	assert_false(exists("r/open/x"));
+	/* the root itself, writable by everyone: nothing below it */
+	assert_int_equal(chmod(roots[0], 01777), 0);
+	snprintf(target, sizeof(target), "%s/made", roots[0]);
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 1, target, false,
+				       &fd, why, sizeof(why)),
+			 -EPERM);
+	assert_int_equal(chmod(roots[0], 0755), 0);
+}
+
 static void test_mount_at(void **state)
 {
 	static const char mi[] = "22 1 0:21 / / rw shared:1 - tmpfs tmpfs rw\n"
 				 "30 22 0:40 / /mnt/src rw,nosuid,nodev - 9p src rw,trans=virtio\n"
 				 "31 22 0:41 / /mnt/my\\040dir rw - virtiofs home rw\n"
-				 "32 30 0:42 / /mnt/src rw - virtiofs other rw\n";
+				 "32 30 0:42 / /mnt/src ro,nosuid - virtiofs other rw\n"
+				 "33 22 0:43 / /mnt/rover rw - virtiofs x ro\n";
 	char type[32], source[64];
+	bool ro = true;
 
 	(void)state;
-	assert_true(share_mount_at(mi, "/mnt/my dir", type, sizeof(type), source, sizeof(source)));
+	assert_true(share_mount_at(mi, "/mnt/my dir", type, sizeof(type), source, sizeof(source),
+				   &ro));
 	assert_string_equal(type, "virtiofs");
 	assert_string_equal(source, "home");
+	assert_false(ro);
 	/* the last mount on a path is the one seen there */
-	assert_true(share_mount_at(mi, "/mnt/src", type, sizeof(type), source, sizeof(source)));
+	assert_true(share_mount_at(mi, "/mnt/src", type, sizeof(type), source, sizeof(source), &ro));
 	assert_string_equal(source, "other");
-	assert_false(share_mount_at(mi, "/mnt", type, sizeof(type), source, sizeof(source)));
+	/* read-only is the mount's own option, not the super block's */
+	assert_true(ro);
+	assert_true(share_mount_at(mi, "/mnt/rover", type, sizeof(type), source, sizeof(source),
+				   &ro));
+	assert_false(ro);
+	assert_false(share_mount_at(mi, "/mnt", type, sizeof(type), source, sizeof(source), NULL));
 }
 
 /* ---- the commands: argument errors, before anything is loaded ---- */
@@ -328,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_spec_and_options),
 		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_trusts_only_root_dirs, setup, teardown),
 		cmocka_unit_test(test_mount_at),
 		cmocka_unit_test(test_commands),
 	};

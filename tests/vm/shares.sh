@@ -69,6 +69,18 @@ for t in p9 vfs; do
 	check "$type: a read-only mount reads" grep -q "from the host over" <<<"$out"
 	check "$type: a read-only mount refuses writes" grep -q "status=1" <<<"$out"
 	check "$type: and nothing reached the host" test ! -e "$HOST/$t/refused"
+	# asked again: what is, not what was asked; a change is refused with why
+	out=$($C --json mount $t /home/ro-$t --ro 2>&1)
+	check "$type: read-only again: already, and read-only ($out)" \
+		grep -q '"readonly":true,"already":true' <<<"$out"
+	out=$($C mount $t /home/ro-$t 2>&1)
+	check "$type: read-write over the read-only mount is refused, saying why ($out)" \
+		grep -q "'$t' is already mounted on /home/ro-$t read-only; unmount it first to mount it read-write" <<<"$out"
+	out=$(vm "grep ' /home/ro-$t ' /proc/self/mountinfo | cut -d' ' -f6")
+	check "$type: ...and it stays read-only ($out)" grep -q "^ro," <<<"$out"
+	# made by the agent (umask 077) yet reachable by users and containers
+	out=$(vm "stat -c %a /mnt/$t /home/ro-$t /home" | xargs)
+	check "$type: the directories made for shares are 0755 ($out)" test "$out" = "755 755 755"
 	out=$($C umount /home/ro-$t 2>&1)
 	check "$type: unmount the read-only one" grep -q "unmounted /home/ro-$t" <<<"$out"
 done
@@ -89,6 +101,13 @@ out=$($C mount p9 /mnt/escape/x 2>&1)
 check "a symlink out of the roots is refused ($out)" grep -q "/mnt/escape is a symbolic link" <<<"$out"
 out=$(vm 'ls -A /tmp/elsewhere | wc -l; grep -c " 9p " /proc/self/mountinfo')
 check "a symlink: nothing created or mounted beyond it ($(xargs <<<"$out"))" test "$(xargs <<<"$out")" = "0 1"
+# a directory on the way that is not root's: refused, saying whose
+vm 'mkdir -p /mnt/theirs && chown 65534 /mnt/theirs && chmod 0755 /mnt/theirs' >/dev/null
+out=$($C mount p9 /mnt/theirs/x 2>&1)
+check "a target below a directory that is not root's is refused ($out)" \
+	grep -q "/mnt/theirs is owned by uid 65534, not root" <<<"$out"
+out=$(vm 'test -e /mnt/theirs/x && echo exists || echo absent')
+check "...and nothing is made there" grep -q absent <<<"$out"
 out=$($C mount p9 /mnt/wrong --type virtiofs 2>&1)
 check "a tag of the other type: the error says so ($out)" grep -q "tag 'p9' is a 9p share, not virtiofs" <<<"$out"
 out=$($C umount /mnt 2>&1)

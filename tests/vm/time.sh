@@ -2,7 +2,8 @@
 # Time: a guest booted with its RTC years off is brought within milliseconds
 # of the host by one `porthole time sync`; a small offset is slewed (the
 # kernel works it off), a large one stepped; absurd offsets are refused and
-# change nothing; a jump made by someone else in the guest shows as an event.
+# change nothing; a jump made by someone else in the guest shows as an event;
+# a halt asked over a port is reported as taken.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-vm.sh"
 vm_require
@@ -84,4 +85,18 @@ if grep -q 'on kvm' "$VM_DIR/run-vm.out"; then
 else
 	skip "ptp_kvm keeps the clock without the host" "KVM only: this VM runs under TCG, which has no ptp_kvm"
 fi
-vm_stop >/dev/null 2>&1
+
+# A halt over a port: QEMU keeps a halted guest, and the port's socket open,
+# so only the guest-sync behind guest-shutdown can tell the CLI it was taken
+out=$($C shutdown --halt 2>&1)
+rc=$?
+check "shutdown --halt on a port: the CLI reports success ($out)" \
+	eval '[ $rc = 0 ] && grep -q "halt requested" <<<"$out"'
+if wait_for 120 eval 'grep -aq "shutdown: halt after" "$VM_DIR/console.log"'; then
+	ok "shutdown --halt: init halted in order"
+else
+	not_ok "shutdown --halt: init halted in order"
+fi
+# a halted guest does not answer the power button: power it off hard
+"$REPO/scripts/stop-vm" --dir "$VM_DIR" --timeout 2 >/dev/null 2>&1
+VM_DIR=
