@@ -258,8 +258,7 @@ static void string_list(json_t *list, const char **out, size_t first)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(list, i, v)
-		out[first + i] = json_string_value(v);
+	json_array_foreach(list, i, v) out[first + i] = json_string_value(v);
 	out[first + i] = NULL;
 }
 

@@ -317,10 +317,10 @@ static int list_mounts(struct agent *a, json_t *args, json_t **result, struct cm
 	deadline.tv_nsec %= 1000000000L;
 	for (size_t i = 0; i < n; i++) {
 		struct share_entry *e = &list[i];
-		json_t *o = json_pack("{s:o,s:o,s:o,s:o}", "tag", utf8_json_string(e->tag), "type",
-				      utf8_json_string(e->type), "target",
-				      utf8_json_string(e->target), "options",
-				      utf8_json_string(e->options));
+		json_t *o =
+			json_pack("{s:o,s:o,s:o,s:o}", "tag", utf8_json_string(e->tag), "type",
+				  utf8_json_string(e->type), "target", utf8_json_string(e->target),
+				  "options", utf8_json_string(e->options));
 		const char *health = "stale";
 
 		if (probes[i] && probe_wait(probes[i], &deadline)) {

@@ -89,10 +89,9 @@ const struct dispatch_entry *dispatch_find(const char *name)
 static const char *type_name(enum arg_type t)
 {
 	static const char *const names[] = {
-		[ARG_INT] = "integer",	[ARG_NUMBER] = "number", [ARG_STRING] = "string",
-		[ARG_BOOL] = "boolean", [ARG_ARRAY] = "array",	 [ARG_OBJECT] = "object",
-		[ARG_STRING_ARRAY] = "array",
-		[ARG_ANY] = "any",
+		[ARG_INT] = "integer",	      [ARG_NUMBER] = "number", [ARG_STRING] = "string",
+		[ARG_BOOL] = "boolean",	      [ARG_ARRAY] = "array",   [ARG_OBJECT] = "object",
+		[ARG_STRING_ARRAY] = "array", [ARG_ANY] = "any",
 	};
 
 	return names[t];

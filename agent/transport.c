@@ -78,7 +78,6 @@ uint64_t transport_refused(void)
 	return n_refused;
 }
 
-
 static void conn_close(struct conn *c, const char *why)
 {
 	struct conn **pp;

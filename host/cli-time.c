@@ -176,8 +176,7 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 		char *end;
 
 		switch (c) {
-		case 'n':
-		{
+		case 'n': {
 			/* in range as a long before it is an int */
 			long n = strtol(optarg, &end, 10);
 
@@ -185,8 +184,7 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 				return usage_error(cmd, "--samples: 1 to %d, not %s", SAMPLES_MAX,
 						   optarg);
 			o->samples = (int)n;
-		}
-			break;
+		} break;
 		case 'm':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "step") &&
 			    strcmp(optarg, "slew"))

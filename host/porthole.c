@@ -149,7 +149,8 @@ static void print_health(json_t *h)
 			json_t *used = json_object_get(m, "used_bytes");
 			json_t *used_pct = json_object_get(m, "used_percent");
 			char p[300], s[32], u[32], pct[16] = "-";
-			double tot = json_number_value(total), us = used ? json_number_value(used) : -1;
+			double tot = json_number_value(total),
+			       us = used ? json_number_value(used) : -1;
 
 			if (!path)
 				path = json_string_value(json_object_get(m, "mountpoint"));

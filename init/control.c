@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +45,22 @@ static struct {
 static void conn_close(struct conn *c);
 
 /* Closes connections idle for CONTROL_IDLE_S; true when any is left open. */
+/* Closes the connections idle too long, and those whose peer has hung up
+ * (POLLHUP) but whose end the loop has not read yet: a burst of short
+ * clients must not hold the places a live one needs. */
 static bool sweep(uint64_t now)
 {
 	bool open = false;
 
 	for (int i = 0; i < CONTROL_CONNS_MAX; i++) {
 		struct conn *c = &ctl.conns[i];
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 
 		if (c->fd >= 0 && now - c->last_ns > CONTROL_IDLE_S * 1000000000ull) {
 			log_debug("control: closing a connection idle for %d s", CONTROL_IDLE_S);
+			conn_close(c);
+		} else if (c->fd >= 0 && poll(&pfd, 1, 0) > 0 &&
+			   (pfd.revents & (POLLHUP | POLLERR))) {
 			conn_close(c);
 		}
 		open |= c->fd >= 0;
@@ -134,8 +142,9 @@ static json_t *service_json(const struct services *ss, const struct service *sv)
 	/* a service file's text need not be UTF-8 */
 	o = json_pack("{s:o, s:o, s:s, s:o, s:I, s:i, s:o, s:b, s:o}", "name",
 		      utf8_json_string(sv->spec.name), "description",
-		      utf8_json_string(sv->spec.description), "state", service_state_name(sv->state),
-		      "pid", sv->pid > 0 ? json_integer(sv->pid) : json_null(), "since",
+		      utf8_json_string(sv->spec.description), "state",
+		      service_state_name(sv->state), "pid",
+		      sv->pid > 0 ? json_integer(sv->pid) : json_null(), "since",
 		      (json_int_t)sv->since, "restarts", sv->restarts, "last_exit", exit, "ready",
 		      sv->state == SVC_RUNNING, "ready_ms",
 		      sv->ever_ready ? json_integer((json_int_t)sv->ready_ms) : json_null());

@@ -352,7 +352,8 @@ static int walk(int dirfd, const char *base, const char *rel, bool create, int *
 			/* a link also fails with EACCES where fs.protected_symlinks
 			 * stops it before RESOLVE_NO_SYMLINKS does */
 			if (nfd == -ELOOP || nfd == -EXDEV ||
-			    (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))) {
+			    (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			     S_ISLNK(st.st_mode))) {
 				close(fd);
 				return fail(why, size, -ELOOP,
 					    "%s is a symbolic link: shares are not mounted through "
@@ -499,8 +500,8 @@ bool share_mount_at(const char *mountinfo, const char *path, char *type, size_t 
  * asked, a refusal that says why when it is read-only and read-write was
  * asked for, or the other way round (a remount would change it under those
  * who use it). */
-static int already_there(const struct share_request *req, bool readonly, bool *already,
-			 char *why, size_t size)
+static int already_there(const struct share_request *req, bool readonly, bool *already, char *why,
+			 size_t size)
 {
 	if (readonly != req->readonly)
 		return fail(why, size, -EBUSY,

@@ -2,6 +2,7 @@
  * stream splitter, jansson, the envelope and argument checks. Only commands
  * without side effects on the machine are enabled (an allow list), so that
  * the fuzzer never sets the clock or trims a disk. */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,23 @@ static bool on_item(void *user, const struct stream_item *item)
 
 	(void)user;
 	if (item->event == STREAM_VALUE) {
-		if (dispatch_value(&agent, item->data, item->len, &r) > 0) {
-			/* every reply is one line ending in a newline */
+		/* none of the allowed commands answers later or not at all:
+		 * every value gets its reply, an error included */
+		if (dispatch_value(&agent, item->data, item->len, &r) != DISPATCH_REPLY)
+			abort();
+		{
+			size_t skip = r.len > 0 && (unsigned char)r.data[0] == 0xFF;
+			json_t *j;
+
+			/* every reply is one line ending in a newline, and JSON that
+			 * a client can parse (text cut or quoted from the input
+			 * included) */
 			if (r.len == 0 || r.data[r.len - 1] != '\n')
 				abort();
+			j = json_loadb(r.data + skip, r.len - skip - 1, 0, NULL);
+			if (!j)
+				abort();
+			json_decref(j);
 			free(r.data);
 		}
 	}

@@ -633,7 +633,7 @@ static void test_json_string_utf8(void **state)
 	assert_string_equal(json_string_value(s), "/mnt/caf\xef\xbf\xbd");
 	json_decref(s);
 	s = utf8_json_string("a\xc0\xaf"
-			    "b");
+			     "b");
 	assert_string_equal(json_string_value(s), "a\xef\xbf\xbd\xef\xbf\xbd"
 						  "b");
 	json_decref(s);
@@ -992,10 +992,10 @@ static void test_health(void **state)
 	/* one figure of use, the one the reasons quote: df's */
 	v = json_array_get(disks, 0);
 	assert_int_equal(json_integer_value(json_object_get(v, "used_percent")),
-			 health_disk_used_percent(
-				 (unsigned long long)json_integer_value(json_object_get(v, "used_bytes")),
-				 (unsigned long long)json_integer_value(
-					 json_object_get(v, "available_bytes"))));
+			 health_disk_used_percent((unsigned long long)json_integer_value(
+							  json_object_get(v, "used_bytes")),
+						  (unsigned long long)json_integer_value(
+							  json_object_get(v, "available_bytes"))));
 	json_decref(r);
 
 	/* df's Use%: used over used + available, rounded up */

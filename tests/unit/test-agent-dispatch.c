@@ -240,7 +240,6 @@ static void test_guest_info_shape(void **state)
 	free(r.data);
 }
 
-
 /* A value of type T. */
 static const char *placeholder(enum arg_type t)
 {
@@ -310,11 +309,12 @@ static void test_no_handler_sees_an_undeclared_type(void **state)
 					 cmd->name);
 				for (size_t k = 0; k < i; k++)
 					if (cmd->args[k].required)
-						snprintf(req + strlen(req), sizeof(req) - strlen(req),
-							 "\"%s\":%s,", cmd->args[k].name,
+						snprintf(req + strlen(req),
+							 sizeof(req) - strlen(req), "\"%s\":%s,",
+							 cmd->args[k].name,
 							 placeholder(cmd->args[k].type));
-				snprintf(req + strlen(req), sizeof(req) - strlen(req), "\"%s\":%s}}",
-					 spec->name, values[v].json);
+				snprintf(req + strlen(req), sizeof(req) - strlen(req),
+					 "\"%s\":%s}}", spec->name, values[v].json);
 				snprintf(want, sizeof(want), "Invalid parameter type for '%s'",
 					 spec->name);
 				got = call(req);
@@ -361,8 +361,9 @@ static void test_error_text_cut_on_a_character(void **state)
 	j = json_loads(got, 0, NULL);
 	if (!j)
 		fail_msg("not a JSON reply: %s", got);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "class")),
-			    "CommandNotFound");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(j, "error"), "class")),
+		"CommandNotFound");
 	assert_int_equal(json_integer_value(json_object_get(j, "id")), 3);
 	desc = json_string_value(json_object_get(json_object_get(j, "error"), "desc"));
 	assert_non_null(desc);

@@ -697,7 +697,13 @@ static void test_commands(void **state)
 	call_fails("porthole-logs", "{\"service\": \"web\", \"lines\": 10001}",
 		   "Parameter 'lines' must be 1 to 10000");
 	call_fails("porthole-logs", "{\"service\": \"web\", \"since\": -1}",
-		   "Parameter 'since' must not be negative");
+		   "Parameter 'since' must be seconds since the epoch, from 0 to 253402300799 "
+		   "(9999-12-31)");
+	/* far in the future: refused before it is converted (it once returned
+	 * every line, past what int64 microseconds hold) */
+	call_fails("porthole-logs", "{\"service\": \"web\", \"since\": 9.3e12}",
+		   "Parameter 'since' must be seconds since the epoch, from 0 to 253402300799 "
+		   "(9999-12-31)");
 	fake_stop();
 
 	/* init not there: said, with the socket's path */

@@ -51,9 +51,8 @@ static const char *trusted_base(void)
 			if (!p[0])
 				break;
 		}
-		if (ok && access(candidates[i], W_OK) == 0 &&
-		    stat(candidates[i], &st) == 0 && st.st_uid == 0 &&
-		    !(st.st_mode & (S_IWGRP | S_IWOTH))) {
+		if (ok && access(candidates[i], W_OK) == 0 && stat(candidates[i], &st) == 0 &&
+		    st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH))) {
 			untrusted[0] = '\0';
 			return candidates[i];
 		}
@@ -282,7 +281,6 @@ static void test_resolve(void **state)
 			 -ELOOP);
 }
 
-
 /* Every directory above a target must be root's and writable by no one else
  * (a world-writable / once let nobody make /Users and have a share mounted
  * in a directory nobody owned); directories it creates are 0755 whatever
@@ -355,8 +353,8 @@ static void test_resolve_trusts_only_root_dirs(void **state)
 	/* the root itself, writable by everyone: nothing below it */
 	assert_int_equal(chmod(roots[0], 01777), 0);
 	snprintf(target, sizeof(target), "%s/made", roots[0]);
-	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 1, target, false,
-				       &fd, why, sizeof(why)),
+	assert_int_equal(share_resolve((const char(*)[SHARE_PATH_MAX])roots, 1, target, false, &fd,
+				       why, sizeof(why)),
 			 -EPERM);
 	assert_int_equal(chmod(roots[0], 0755), 0);
 }
@@ -372,18 +370,19 @@ static void test_mount_at(void **state)
 	bool ro = true;
 
 	(void)state;
-	assert_true(share_mount_at(mi, "/mnt/my dir", type, sizeof(type), source, sizeof(source),
-				   &ro));
+	assert_true(
+		share_mount_at(mi, "/mnt/my dir", type, sizeof(type), source, sizeof(source), &ro));
 	assert_string_equal(type, "virtiofs");
 	assert_string_equal(source, "home");
 	assert_false(ro);
 	/* the last mount on a path is the one seen there */
-	assert_true(share_mount_at(mi, "/mnt/src", type, sizeof(type), source, sizeof(source), &ro));
+	assert_true(
+		share_mount_at(mi, "/mnt/src", type, sizeof(type), source, sizeof(source), &ro));
 	assert_string_equal(source, "other");
 	/* read-only is the mount's own option, not the super block's */
 	assert_true(ro);
-	assert_true(share_mount_at(mi, "/mnt/rover", type, sizeof(type), source, sizeof(source),
-				   &ro));
+	assert_true(
+		share_mount_at(mi, "/mnt/rover", type, sizeof(type), source, sizeof(source), &ro));
 	assert_false(ro);
 	assert_false(share_mount_at(mi, "/mnt", type, sizeof(type), source, sizeof(source), NULL));
 }
@@ -459,7 +458,8 @@ int main(void)
 		cmocka_unit_test(test_spec_and_options),
 		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_trusts_only_root_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_trusts_only_root_dirs, setup,
+						teardown),
 		cmocka_unit_test(test_mount_at),
 		cmocka_unit_test(test_commands),
 	};

@@ -17,24 +17,24 @@ static void test_seq_len(void **state)
 		size_t len;
 	} cases[] = {
 		{ "a", 1 },
-		{ "\xc3\xa9", 2 },	   /* é */
-		{ "\xe2\x82\xac", 3 },	   /* € */
+		{ "\xc3\xa9", 2 }, /* é */
+		{ "\xe2\x82\xac", 3 }, /* € */
 		{ "\xf0\x9f\x98\x80", 4 }, /* U+1F600 */
-		{ "\xc3", 0 },		   /* cut */
-		{ "\xe2\x82", 0 },	   /* cut */
-		{ "\xc0\xaf", 0 },	   /* overlong '/' */
-		{ "\xe0\x80\xaf", 0 },	   /* overlong */
-		{ "\xed\xa0\x80", 0 },	   /* a surrogate */
+		{ "\xc3", 0 }, /* cut */
+		{ "\xe2\x82", 0 }, /* cut */
+		{ "\xc0\xaf", 0 }, /* overlong '/' */
+		{ "\xe0\x80\xaf", 0 }, /* overlong */
+		{ "\xed\xa0\x80", 0 }, /* a surrogate */
 		{ "\xf4\x90\x80\x80", 0 }, /* past U+10FFFF */
-		{ "\x80", 0 },		   /* a continuation byte alone */
+		{ "\x80", 0 }, /* a continuation byte alone */
 		{ "\xff", 0 },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_int_equal(utf8_seq_len((const unsigned char *)cases[i].s,
-					      strlen(cases[i].s)),
-				 cases[i].len);
+		assert_int_equal(
+			utf8_seq_len((const unsigned char *)cases[i].s, strlen(cases[i].s)),
+			cases[i].len);
 }
 
 static void test_cut(void **state)
@@ -71,7 +71,8 @@ static void test_format_cuts_on_a_boundary(void **state)
 
 static void test_prefix(void **state)
 {
-	const char *s = "a\xe2\x82\xac" "b";
+	const char *s = "a\xe2\x82\xac"
+			"b";
 
 	(void)state;
 	assert_int_equal(utf8_prefix(s, 1), 1);
@@ -91,13 +92,16 @@ static void test_json_string_mends(void **state)
 	assert_string_equal(json_string_value(j), "ok \xc3\xa9");
 	json_decref(j);
 	/* jansson refuses these bytes; each becomes U+FFFD */
-	j = utf8_json_string("a\xff" "b\xe2\x82");
+	j = utf8_json_string("a\xff"
+			     "b\xe2\x82");
 	assert_non_null(j);
-	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd"
+						  "b\xef\xbf\xbd\xef\xbf\xbd");
 	json_decref(j);
 	/* a NUL inside a counted string */
 	j = utf8_json_stringn("a\0b", 3);
-	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd" "b");
+	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd"
+						  "b");
 	json_decref(j);
 }
 
