@@ -8,6 +8,9 @@ prints exactly what comes back, so tests can check framing, resync and errors.
   rawclient.py SOCKET flood MEGABYTES
       sends MEGABYTES of malformed input ({"execute":"aaaa... never closed) then
       0xFF and a guest-sync-delimited, prints the reply to that
+  rawclient.py SOCKET pipeline N
+      0xFF then N guest-info requests (ids 0 to N-1) in one write; prints how
+      many of them were answered within 10 s
   rawclient.py SOCKET clients N
       N clients in turn, three kinds mixed: connect and send nothing; send half a
       request and vanish; send requests and never read the replies. Keeps at most
@@ -71,6 +74,22 @@ def cmd_flood(path, megabytes):
     print(repr(buf[buf.rfind(b"\xff"):]))
 
 
+def cmd_pipeline(path, n):
+    s = connect(path)
+    s.sendall(b"\xff" + b"".join(b'{"execute":"guest-info","id":%d}' % i for i in range(n)))
+    s.settimeout(10)
+    buf = b""
+    try:
+        while buf.count(b"\n") < n + 1:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+    except socket.timeout:
+        pass
+    print(sum(1 for i in range(n) if b'"id": %d}' % i in buf))
+
+
 def cmd_clients(path, n):
     open_socks = []
     refused = 0
@@ -102,6 +121,8 @@ def main(argv):
         cmd_send(path, argv[2], quiet)
     elif verb == "flood":
         cmd_flood(path, int(argv[2]))
+    elif verb == "pipeline":
+        cmd_pipeline(path, int(argv[2]))
     elif verb == "clients":
         cmd_clients(path, int(argv[2]))
     else:

@@ -620,28 +620,6 @@ static void test_base64_lenient_and_bad(void **state)
 	}
 }
 
-static void test_json_string_utf8(void **state)
-{
-	json_t *s;
-
-	(void)state;
-	s = utf8_json_string("caf\xc3\xa9");
-	assert_string_equal(json_string_value(s), "caf\xc3\xa9");
-	json_decref(s);
-	/* a Latin-1 file name, an overlong '/', a surrogate: each bad byte is U+FFFD */
-	s = utf8_json_string("/mnt/caf\xe9");
-	assert_string_equal(json_string_value(s), "/mnt/caf\xef\xbf\xbd");
-	json_decref(s);
-	s = utf8_json_string("a\xc0\xaf"
-			     "b");
-	assert_string_equal(json_string_value(s), "a\xef\xbf\xbd\xef\xbf\xbd"
-						  "b");
-	json_decref(s);
-	s = utf8_json_string("\xed\xa0\x80");
-	assert_int_equal(json_string_length(s), 9);
-	json_decref(s);
-}
-
 /* ---- exec, through the loop ---- */
 
 static void quit_cb(struct loop *l, void *data)
@@ -1059,7 +1037,6 @@ int main(void)
 		cmocka_unit_test(test_base64_vectors),
 		cmocka_unit_test(test_base64_round_trip),
 		cmocka_unit_test(test_base64_lenient_and_bad),
-		cmocka_unit_test(test_json_string_utf8),
 		cmocka_unit_test(test_exec_flags),
 		cmocka_unit_test_setup_teardown(test_exec_echo, exec_setup, exec_teardown),
 		cmocka_unit_test_setup_teardown(test_exec_streams, exec_setup, exec_teardown),

@@ -98,6 +98,18 @@ static void test_json_string_mends(void **state)
 	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd"
 						  "b\xef\xbf\xbd\xef\xbf\xbd");
 	json_decref(j);
+	/* a Latin-1 file name, an overlong '/', a surrogate */
+	j = utf8_json_string("/mnt/caf\xe9");
+	assert_string_equal(json_string_value(j), "/mnt/caf\xef\xbf\xbd");
+	json_decref(j);
+	j = utf8_json_string("a\xc0\xaf"
+			     "b");
+	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd\xef\xbf\xbd"
+						  "b");
+	json_decref(j);
+	j = utf8_json_string("\xed\xa0\x80");
+	assert_int_equal(json_string_length(j), 9);
+	json_decref(j);
 	/* a NUL inside a counted string */
 	j = utf8_json_stringn("a\0b", 3);
 	assert_string_equal(json_string_value(j), "a\xef\xbf\xbd"
