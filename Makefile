@@ -14,7 +14,7 @@ BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wsign-compare -Werror
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -Ilib -Iinit -Iagent -Ihost \
+CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 	-DPORTHOLE_VERSION='"$(VERSION)"' -DPORTHOLE_BUILD_EPOCH=$(BUILD_EPOCH)LL -MMD -MP
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -25,6 +25,8 @@ HOST_PKGS := jansson inih
 ALL_PKGS := inih libmnl libkmod jansson libcap
 
 LIB_SRCS := $(wildcard lib/*.c)
+# lib/rtnl.c links libmnl, which the host programs do not need
+LIB_SRCS_HOST := $(filter-out lib/rtnl.c,$(LIB_SRCS))
 INIT_SRCS := $(wildcard init/*.c)
 INIT_LIB_SRCS := $(filter-out init/main.c,$(INIT_SRCS))
 # agent/main.c is the daemon; the rest is what tests link.
@@ -36,6 +38,17 @@ HOST_MAINS := host/porthole.c host/loadgen.c
 HOST_LIB_SRCS := $(filter-out $(HOST_MAINS),$(wildcard host/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+# Each program sees its own folder and lib/, nothing else, so that the
+# layering (lib knows no program; init, agent and host share only lib) is
+# the compiler's to enforce. -iquote: only "x.h" looks there, so that a
+# module's header (init/spawn.h) never stands for a system one (<spawn.h>).
+# Tests and fuzzers see the program they test: test-agent-*, test-host-*,
+# fuzz-agent-* theirs, the rest init's (which lib's tests do not use).
+prog_of = $(strip $(if $(filter init/% agent/% host/%,$(1)),$(firstword $(subst /, ,$(1))),\
+	$(if $(filter tests/unit/test-agent-% tests/fuzz/fuzz-agent-%,$(1)),agent,\
+	$(if $(filter tests/unit/test-host-%,$(1)),host,$(if $(filter tests/%,$(1)),init)))))
+incs = -iquote lib $(addprefix -iquote ,$(call prog_of,$(1)))
 sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 
 BINS := $(BUILD)/bin/porthole-init
@@ -78,12 +91,12 @@ all: $(BINS)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(shell pkg-config --cflags $(ALL_PKGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(call incs,$<) $(shell pkg-config --cflags $(ALL_PKGS)) -c -o $@ $<
 
 $(BUILD)/obj-san/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) "  CC/SAN  $<"
-	$(Q)$(CC) $(CFLAGS) $(SAN) $(shell pkg-config --cflags $(ALL_PKGS) cmocka) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(call incs,$<) $(shell pkg-config --cflags $(ALL_PKGS) cmocka) -c -o $@ $<
 
 $(BUILD)/bin/porthole-init: $(call obj,$(INIT_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
@@ -95,12 +108,12 @@ $(BUILD)/bin/porthole-agent: $(call obj,$(AGENT_SRCS) $(LIB_SRCS))
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS))
 
-$(BUILD)/bin/porthole: $(call obj,host/porthole.c $(HOST_LIB_SRCS) $(LIB_SRCS))
+$(BUILD)/bin/porthole: $(call obj,host/porthole.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
 
-$(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(HOST_LIB_SRCS) $(LIB_SRCS))
+$(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
@@ -125,7 +138,7 @@ $(call utest,$(AGENT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $
 	$(say) "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS) cmocka)
 
-$(call utest,$(HOST_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS))
+$(call utest,$(HOST_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) cmocka)
@@ -136,16 +149,16 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -Iinit -Iagent -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/fuzz-agent-%: tests/fuzz/fuzz-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs $(AGENT_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(AGENT_PKGS))
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $^ $(shell pkg-config --cflags --libs $(INIT_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(INIT_PKGS))
 
 deps:
 	@scripts/deps

@@ -14,30 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include "agent.h"
 #include "cmd-json.h"
 #include "cmd-network.h"
 #include "command.h"
 #include "log.h"
+#include "rtnl.h"
 #include "util.h"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
 
 /* Docker puts a veth per container in the VM's namespace: room for many,
  * with a reply that stays well under the transport's output bound. */
 #define NET_IFACES_MAX 1024
 #define NET_ADDRS_MAX 4096
-/* A dump is answered in messages of up to 32 KiB when the reader offers as
- * much (netlink_recvmsg sizes the next skb from the last read). */
-#define NET_DUMP_BUF 32768
-#define NET_RECV_TIMEOUT_S 2
-/* NLM_F_DUMP_INTR: the tables changed during the dump; start again */
-#define NET_DUMP_TRIES 3
 /* The counters read from struct rtnl_link_stats64, which has grown over
  * kernel versions: everything up to rx_missed_errors (16 u64) has been there
  * since 2.6.35. */
@@ -210,74 +199,6 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int ack_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct net_dump *d = data;
-
-	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-		snprintf(d->ext_msg, sizeof(d->ext_msg), "%s", mnl_attr_get_str(attr));
-	return MNL_CB_OK;
-}
-
-/* NLMSG_ERROR: libmnl's own handling, plus the extended ack's message. With
- * NLM_F_ACK_TLVS the attributes follow the echoed request: its header alone
- * when NLM_F_CAPPED, the whole request otherwise. */
-static int error_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t off = sizeof(*e);
-
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (e->error == 0)
-		return MNL_CB_STOP;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && e->msg.nlmsg_len > sizeof(e->msg))
-			off += e->msg.nlmsg_len - sizeof(e->msg);
-		if (off <= mnl_nlmsg_get_payload_len(nlh))
-			mnl_attr_parse(nlh, (unsigned)off, ack_attr_cb, data);
-	}
-	errno = e->error < 0 ? -e->error : e->error;
-	return MNL_CB_ERROR;
-}
-
-/* NLMSG_DONE carries the dump's own result (an int): a dump that failed
- * part way says so here, which libmnl's default handler does not look at. */
-static int done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	int status;
-
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(status)) {
-		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
-		if (status < 0) {
-			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
-				mnl_attr_parse(nlh, sizeof(status), ack_attr_cb, data);
-			errno = -status;
-			return MNL_CB_ERROR;
-		}
-	}
-	return MNL_CB_STOP;
-}
-
-static int noop_cb(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh, (void)data;
-	return MNL_CB_OK;
-}
-
-/* Every control type must have an entry: mnl_cb_run2 does nothing for a
- * NULL one below the array's length. (Not const: libmnl 1.0.4's prototype
- * takes a plain pointer.) */
-static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
-	[NLMSG_NOOP] = noop_cb,
-	[NLMSG_ERROR] = error_cb,
-	[NLMSG_DONE] = done_cb,
-	[NLMSG_OVERRUN] = noop_cb,
-};
-
 static int route_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
@@ -400,18 +321,15 @@ const struct net_iface *net_dump_find(const struct net_dump *d, int index)
 	return NULL;
 }
 
-/* Runs one dump of TYPE (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE) for all families.
- * Returns 0, or -errno: the kernel's error, -EINTR when the dump was
- * interrupted by a change, -ENOMEM from a callback. */
-static int dump(struct mnl_socket *nl, uint16_t type, mnl_cb_t cb, struct net_dump *d, char *buf)
+/* Runs one dump of TYPE (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE) for all
+ * families: rtnl_dump's result, with the kernel's text in WHY. A callback
+ * that fails sets d->error. */
+static int dump(struct rtnl *r, uint16_t type, mnl_cb_t cb, struct net_dump *d, char *why,
+		size_t why_size)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	unsigned seq = (unsigned)time(NULL) ^ type, portid = mnl_socket_get_portid(nl);
-	int r;
+	struct nlmsghdr *nlh = rtnl_msg(r, type, 0);
+	int e;
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
 	if (type == RTM_GETLINK) {
 		struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
@@ -425,22 +343,8 @@ static int dump(struct mnl_socket *nl, uint16_t type, mnl_cb_t cb, struct net_du
 
 		rtm->rtm_family = AF_UNSPEC;
 	}
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, NET_DUMP_BUF);
-
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		/* mnl_cb_run2 checks each message's length, sequence and port,
-		 * turns NLM_F_DUMP_INTR into EINTR, and hands the control
-		 * messages to ctl_cbs */
-		errno = 0;
-		r = mnl_cb_run2(buf, (size_t)n, seq, portid, cb, d, ctl_cbs, ARRAY_SIZE(ctl_cbs));
-	} while (r == MNL_CB_OK);
-	if (r == MNL_CB_ERROR)
-		return d->error ? d->error : errno ? -errno : -EPROTO;
-	return 0;
+	e = rtnl_dump(r, nlh, cb, d, why, why_size);
+	return e < 0 && d->error ? d->error : e;
 }
 
 static void dump_clear(struct net_dump *d)
@@ -453,57 +357,43 @@ static void dump_clear(struct net_dump *d)
 	d->routes = NULL;
 	d->truncated = false;
 	d->error = 0;
-	d->ext_msg[0] = '\0';
 }
 
 int net_dump_run(struct net_dump *d, bool routes, struct cmd_error *err)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	struct timeval tv = { .tv_sec = NET_RECV_TIMEOUT_S };
-	_cleanup_free_ char *buf = malloc(NET_DUMP_BUF);
-	int one = 1, r = 0;
+	char why[256] = "";
+	struct rtnl r;
+	int e = rtnl_open(&r);
 
-	if (!nl)
-		return cmd_fail_errno(err, errno, "open a netlink socket");
-	if (!buf) {
-		r = cmd_fail(err, "out of memory");
-		goto out;
-	}
-	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	/* the kernel answers a dump at once; the time-out only bounds the
-	 * wait should it ever not */
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		r = cmd_fail_errno(err, errno, "bind a netlink socket");
-		goto out;
-	}
+	if (e < 0)
+		return cmd_fail_errno(err, e, "open a netlink socket");
+	/* three dumps that change may interrupt: all of them again, then */
 	for (int tries = 1;; tries++) {
 		const char *what = "RTM_GETLINK";
 
-		r = dump(nl, RTM_GETLINK, link_cb, d, buf);
-		if (r == 0) {
+		e = dump(&r, RTM_GETLINK, link_cb, d, why, sizeof(why));
+		if (e == 0) {
 			what = "RTM_GETADDR";
-			r = dump(nl, RTM_GETADDR, addr_cb, d, buf);
+			e = dump(&r, RTM_GETADDR, addr_cb, d, why, sizeof(why));
 		}
-		if (r == 0 && routes) {
+		if (e == 0 && routes) {
 			what = "RTM_GETROUTE";
 			d->routes = json_array();
-			r = d->routes ? dump(nl, RTM_GETROUTE, route_cb, d, buf) : -ENOMEM;
+			e = d->routes ? dump(&r, RTM_GETROUTE, route_cb, d, why, sizeof(why))
+				      : -ENOMEM;
 		}
-		if (r == -EINTR && tries < NET_DUMP_TRIES) {
+		if (e == -EINTR && tries < RTNL_DUMP_TRIES) {
 			dump_clear(d);
 			continue;
 		}
-		if (r < 0 && d->ext_msg[0])
-			r = cmd_fail(err, "netlink %s dump: %s (%s)", what, strerror(-r),
-				     d->ext_msg);
-		else if (r < 0)
-			r = cmd_fail_errno(err, r, "netlink %s dump", what);
+		if (e < 0 && why[0])
+			e = cmd_fail(err, "netlink %s dump: %s (%s)", what, strerror(-e), why);
+		else if (e < 0)
+			e = cmd_fail_errno(err, e, "netlink %s dump", what);
 		break;
 	}
-out:
-	mnl_socket_close(nl);
-	return r;
+	rtnl_close(&r);
+	return e;
 }
 
 void net_dump_free(struct net_dump *d)

@@ -28,7 +28,6 @@ struct net_dump {
 	json_t *routes; /* with routes: [{destination, gateway, interface...}] */
 	bool truncated;
 	int error; /* a callback's -errno (out of memory) */
-	char ext_msg[128]; /* the kernel's extended ack message, if any */
 };
 
 /* Dumps links and addresses, and with ROUTES the main table's routes.

@@ -90,7 +90,7 @@ static int parse_log(struct init_config *c, const char *v, const char **expected
 static int parse_hostname(struct init_config *c, const char *v, const char **expected)
 {
 	*expected = "a host name of letters, digits and '-', at most 64 characters";
-	if (!config_hostname_valid(v))
+	if (!dnsconf_hostname_valid(v))
 		return -EINVAL;
 	snprintf(c->hostname, sizeof(c->hostname), "%s", v);
 	return 0;
@@ -205,22 +205,13 @@ void config_defaults(struct init_config *c)
 	c->rlimit_nofile = 1048576;
 	c->root_tmpfs = true;
 	c->agent = true;
-	netconfig_defaults(&c->net);
+	net_config_defaults(&c->net);
 	storage_defaults(&c->storage);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		snprintf(c->origin[i], sizeof(c->origin[i]), "default");
 }
 
-bool config_hostname_valid(const char *s)
-{
-	size_t len = strlen(s);
-
-	/* a domain name (dnsconf.c's rules) without '_' or a final dot */
-	return len > 0 && len <= CONFIG_NAME_MAX && !strchr(s, '_') && s[len - 1] != '.' &&
-	       dnsconf_domain_valid(s);
-}
-
-/* net.* keys: the network's table (netconfig.c). Returns false when KEY is
+/* net.* keys: the network's table (net-config.c). Returns false when KEY is
  * not one. */
 static bool net_set(struct init_config *c, const char *key, const char *value, bool append,
 		    const char *where)
@@ -230,7 +221,7 @@ static bool net_set(struct init_config *c, const char *key, const char *value, b
 
 	if (strncmp(key, "net.", 4) != 0)
 		return false;
-	r = netconfig_set(&c->net, key + 4, value, append, where, &expected);
+	r = net_config_set(&c->net, key + 4, value, append, where, &expected);
 	if (r == -ENOENT)
 		return false;
 	if (r < 0) {
@@ -377,6 +368,6 @@ void config_dump(const struct init_config *c, int fd)
 		dprintf(fd, "%-14s = %-30s # %s (%s)\n", keys[i].name, value, keys[i].doc,
 			c->origin[i]);
 	}
-	netconfig_dump(&c->net, fd);
+	net_config_dump(&c->net, fd);
 	storage_dump(&c->storage, fd);
 }

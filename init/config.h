@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "log.h"
-#include "netconfig.h"
+#include "net-config.h"
 #include "storage.h"
 
 #define CONFIG_PATH "/etc/porthole/init.conf"
@@ -33,7 +33,7 @@ struct init_config {
 	uint64_t rlimit_nofile;
 	bool root_tmpfs;
 	bool agent; /* start porthole-agent (until services come) */
-	struct net_config net; /* the [net] keys and ip= (netconfig.c) */
+	struct net_config net; /* the [net] keys and ip= (net-config.c) */
 	struct storage_config storage; /* data_disk, data_mount, shares (storage.c) */
 	/* Where each key's value came from, for --check ("init.conf:3"). */
 	char origin[16][48];
@@ -68,5 +68,3 @@ void config_parse_cmdline(struct init_config *c, const char *cmdline);
 /* Prints the effective configuration with each key's origin. */
 void config_dump(const struct init_config *c, int fd);
 
-/* RFC 1123 host name: labels of [a-z0-9-], not starting or ending with '-'. */
-bool config_hostname_valid(const char *s);

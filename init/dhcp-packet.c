@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "dnsconf.h"
-#include "net.h"
+#include "net-link.h"
 #include "util.h"
 
 #define BOOTREQUEST 1

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "net.h"
+#include "net-link.h"
 #include "util.h"
 
 #define NS 1000000000ull
@@ -365,7 +365,7 @@ static void bind_lease(struct dhcp_client *c, const struct dhcp_lease *l)
 		default_route(c, l, &rt);
 		net_route_add(c->ifindex, c->ifname, &rt);
 	}
-	/* a failure was logged by net.c; the lease is still held, and the
+	/* a failure was logged by net-link.c; the lease is still held, and the
 	 * renewal applies it again */
 	c->applied = r == 0;
 	c->info.lease = *l;

@@ -1,7 +1,7 @@
 /* The DHCPv4 client (RFC 2131), one per interface, inside init's event loop:
  * a socket and a timerfd watched by the supervisor, no thread and no other
  * process. It applies its lease over rtnetlink (address with the lease's
- * lifetime, default route, MTU) and tells its owner (network.c), which
+ * lifetime, default route, MTU) and tells its owner (net-setup.c), which
  * writes resolv.conf and the state file. */
 #pragma once
 

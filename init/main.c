@@ -18,7 +18,7 @@
 #include "log.h"
 #include "modules.h"
 #include "mount.h"
-#include "network.h"
+#include "net-setup.h"
 #include "rootfs.h"
 #include "rtc.h"
 #include "control.h"
@@ -210,7 +210,7 @@ static int run_check(const struct options *o)
 	free(res);
 	printf("rlimit nofile %llu\n", (unsigned long long)cfg.rlimit_nofile);
 	printf("loopback up\n");
-	netconfig_describe(&cfg.net, STDOUT_FILENO);
+	net_config_describe(&cfg.net, STDOUT_FILENO);
 	n_bad = describe_services(o->services_dir ? o->services_dir : SERVICES_DIR, cfg.agent);
 	if (cfg.shell == SHELL_CONSOLE)
 		printf("start a shell on the console\n");
@@ -404,7 +404,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 4 network: loopback, sysctls, static and DHCP interfaces, DNS */
-	network_setup(&sup, &cfg, opts.sandbox);
+	net_setup(&sup, &cfg, opts.sandbox);
 	mount_make_rshared();
 
 	/* 5 cgroups and 6 the services, by dependency; the control socket */

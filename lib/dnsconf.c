@@ -46,6 +46,14 @@ bool dnsconf_domain_valid(const char *s)
 	return label == 0 || s[len - 1] != '-';
 }
 
+bool dnsconf_hostname_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > 0 && len <= DNSCONF_HOSTNAME_MAX && !strchr(s, '_') && s[len - 1] != '.' &&
+	       dnsconf_domain_valid(s);
+}
+
 int dnsconf_add_server(struct dnsconf *d, const char *s)
 {
 	if (!dnsconf_server_valid(s))

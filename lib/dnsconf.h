@@ -33,6 +33,11 @@ bool dnsconf_server_valid(const char *s);
  * letters, digits, '-' and '_', 1 to 63 bytes, 253 in all, a trailing dot
  * allowed. */
 bool dnsconf_domain_valid(const char *s);
+/* A host name (RFC 1123): a domain name of at most DNSCONF_HOSTNAME_MAX
+ * characters without '_' or a final dot. Shared by init.conf's hostname,
+ * the kernel's ip= and DHCP's host name. */
+#define DNSCONF_HOSTNAME_MAX 64
+bool dnsconf_hostname_valid(const char *s);
 
 /* Add one server or domain: -EINVAL when invalid, -E2BIG when full; a
  * duplicate is skipped (0). */

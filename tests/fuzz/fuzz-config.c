@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	/* whatever the input, the result is a valid configuration */
-	if (c.n_modules > CONFIG_MODULES_MAX || !config_hostname_valid(c.hostname) ||
+	if (c.n_modules > CONFIG_MODULES_MAX || !dnsconf_hostname_valid(c.hostname) ||
 	    c.stop_timeout_s > 300)
 		abort();
 	free(text);

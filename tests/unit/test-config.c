@@ -262,9 +262,9 @@ static void test_hostname_rules(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_true(config_hostname_valid(good[i]));
+		assert_true(dnsconf_hostname_valid(good[i]));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_false(config_hostname_valid(bad[i]));
+		assert_false(dnsconf_hostname_valid(bad[i]));
 }
 
 static void test_too_many_modules(void **state)

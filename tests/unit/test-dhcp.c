@@ -1,4 +1,4 @@
-/* init/dhcp-packet.c, the configuration parsers of init/netconfig.c and
+/* init/dhcp-packet.c, the configuration parsers of init/net-config.c and
  * init/sysctl.c, lib/dnsconf.c: DHCP messages built and parsed, every bad
  * input refused for its reason, the lease's timers, ip= and net.static. */
 #include <setjmp.h>
@@ -13,8 +13,8 @@
 #include "dhcp-packet.h"
 #include "dnsconf.h"
 #include "log.h"
-#include "net.h"
-#include "netconfig.h"
+#include "net-link.h"
+#include "net-config.h"
 #include "sysctl.h"
 
 static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -346,16 +346,16 @@ static void test_kernel_ip(void **state)
 	char buf[64];
 
 	(void)state;
-	netconfig_defaults(&n);
-	assert_int_equal(netconfig_parse_ip(&n, "dhcp", &why), 0);
+	net_config_defaults(&n);
+	assert_int_equal(net_config_parse_ip(&n, "dhcp", &why), 0);
 	assert_int_equal(n.n_dhcp, 1);
 	assert_string_equal(n.dhcp[0], "*");
-	assert_int_equal(netconfig_parse_ip(&n, "off", &why), 0);
+	assert_int_equal(net_config_parse_ip(&n, "off", &why), 0);
 	assert_int_equal(n.n_dhcp, 0);
 
-	netconfig_defaults(&n);
+	net_config_defaults(&n);
 	assert_int_equal(
-		netconfig_parse_ip(&n,
+		net_config_parse_ip(&n,
 				   "10.0.2.20:10.0.2.2:10.0.2.1:255.255.255.0:vm-2:eth1:off:"
 				   "10.0.2.3:10.0.2.4:10.0.2.5",
 				   &why),
@@ -371,27 +371,27 @@ static void test_kernel_ip(void **state)
 	assert_string_equal(n.dns.servers[1], "10.0.2.4");
 
 	/* no netmask: the address's class; no device: the first NIC */
-	netconfig_defaults(&n);
-	assert_int_equal(netconfig_parse_ip(&n, "172.16.1.2:::::", &why), 0);
+	net_config_defaults(&n);
+	assert_int_equal(net_config_parse_ip(&n, "172.16.1.2:::::", &why), 0);
 	assert_string_equal(net_prefix_str(&n.statics[0].addrs[0], buf, sizeof(buf)),
 			    "172.16.1.2/16");
 	assert_string_equal(n.statics[0].match, "*");
 	/* autoconf on a device; a client address is then ignored */
-	netconfig_defaults(&n);
-	assert_int_equal(netconfig_parse_ip(&n, ":::::eth0:dhcp", &why), 0);
+	net_config_defaults(&n);
+	assert_int_equal(net_config_parse_ip(&n, ":::::eth0:dhcp", &why), 0);
 	assert_int_equal(n.n_dhcp, 1);
 	assert_string_equal(n.dhcp[0], "eth0");
 	assert_int_equal(n.n_statics, 0);
 
 	/* bad input names the field and changes nothing */
-	netconfig_defaults(&n);
-	assert_int_equal(netconfig_parse_ip(&n, "10.0.2.300::::::off", &why), -EINVAL);
+	net_config_defaults(&n);
+	assert_int_equal(net_config_parse_ip(&n, "10.0.2.300::::::off", &why), -EINVAL);
 	assert_non_null(strstr(why, "client-ip '10.0.2.300'"));
-	assert_int_equal(netconfig_parse_ip(&n, "10.0.2.3:::255.0.255.0:::off", &why), -EINVAL);
+	assert_int_equal(net_config_parse_ip(&n, "10.0.2.3:::255.0.255.0:::off", &why), -EINVAL);
 	assert_non_null(strstr(why, "netmask"));
-	assert_int_equal(netconfig_parse_ip(&n, "::::::sometimes", &why), -EINVAL);
-	assert_int_equal(netconfig_parse_ip(&n, "1:2:3:4:5:6:7:8:9:10:11", &why), -EINVAL);
-	assert_int_equal(netconfig_parse_ip(&n, "::::bad_host!::", &why), -EINVAL);
+	assert_int_equal(net_config_parse_ip(&n, "::::::sometimes", &why), -EINVAL);
+	assert_int_equal(net_config_parse_ip(&n, "1:2:3:4:5:6:7:8:9:10:11", &why), -EINVAL);
+	assert_int_equal(net_config_parse_ip(&n, "::::bad_host!::", &why), -EINVAL);
 	assert_int_equal(n.n_statics, 0);
 	assert_int_equal(n.n_dhcp, 0);
 }
@@ -404,7 +404,7 @@ static void test_static(void **state)
 	char buf[64];
 
 	(void)state;
-	assert_int_equal(netconfig_parse_static("eth1 192.168.1.2/24 fd00::2/64 gw 192.168.1.1 "
+	assert_int_equal(net_config_parse_static("eth1 192.168.1.2/24 fd00::2/64 gw 192.168.1.1 "
 						"gw fd00::1 mtu 1400",
 						&s, &why),
 			 0);
@@ -414,39 +414,39 @@ static void test_static(void **state)
 	assert_int_equal(s.gw4.family, AF_INET);
 	assert_int_equal(s.gw6.family, AF_INET6);
 	assert_int_equal(s.mtu, 1400);
-	assert_int_equal(netconfig_parse_static("52:54:00:12:34:56 10.0.0.2/8", &s, &why), 0);
+	assert_int_equal(net_config_parse_static("52:54:00:12:34:56 10.0.0.2/8", &s, &why), 0);
 	assert_string_equal(s.match, "52:54:00:12:34:56");
 
-	assert_int_equal(netconfig_parse_static("eth1 10.0.0.2/33", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/33", &s, &why), -EINVAL);
 	assert_non_null(strstr(why, "'10.0.0.2/33' is an invalid prefix"));
-	assert_int_equal(netconfig_parse_static("eth1 10.0.0.2", &s, &why), -EINVAL);
-	assert_int_equal(netconfig_parse_static("eth1 fd00::1/129", &s, &why), -EINVAL);
-	assert_int_equal(netconfig_parse_static("eth1", &s, &why), -EINVAL);
-	assert_int_equal(netconfig_parse_static("eth1 10.0.0.2/24 gw", &s, &why), -EINVAL);
-	assert_int_equal(netconfig_parse_static("eth1 10.0.0.2/24 gw x", &s, &why), -EINVAL);
-	assert_int_equal(netconfig_parse_static("eth1 10.0.0.2/24 mtu 20", &s, &why), -EINVAL);
-	assert_int_equal(netconfig_parse_static("a/b 10.0.0.2/24", &s, &why), -EINVAL);
-	assert_int_equal(netconfig_parse_static("averyveryverylongname 10.0.0.2/24", &s, &why),
+	assert_int_equal(net_config_parse_static("eth1 10.0.0.2", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("eth1 fd00::1/129", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("eth1", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/24 gw", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/24 gw x", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/24 mtu 20", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("a/b 10.0.0.2/24", &s, &why), -EINVAL);
+	assert_int_equal(net_config_parse_static("averyveryverylongname 10.0.0.2/24", &s, &why),
 			 -EINVAL);
 
 	/* a later entry for the same interface replaces it; a bad one changes nothing */
-	netconfig_defaults(&n);
-	assert_int_equal(netconfig_set(&n, "static", "eth1 10.0.0.2/24", false, "a", &why), 0);
-	assert_int_equal(netconfig_set(&n, "static", "eth2 10.0.1.2/24", false, "a", &why), 0);
-	assert_int_equal(netconfig_set(&n, "static", "eth1 10.0.0.3/24", false, "b", &why), 0);
-	assert_int_equal(netconfig_set(&n, "static", "eth3 10.0.0.3/99", false, "b", &why),
+	net_config_defaults(&n);
+	assert_int_equal(net_config_set(&n, "static", "eth1 10.0.0.2/24", false, "a", &why), 0);
+	assert_int_equal(net_config_set(&n, "static", "eth2 10.0.1.2/24", false, "a", &why), 0);
+	assert_int_equal(net_config_set(&n, "static", "eth1 10.0.0.3/24", false, "b", &why), 0);
+	assert_int_equal(net_config_set(&n, "static", "eth3 10.0.0.3/99", false, "b", &why),
 			 -EINVAL);
 	assert_int_equal(n.n_statics, 2);
 	assert_string_equal(net_prefix_str(&n.statics[0].addrs[0], buf, sizeof(buf)),
 			    "10.0.0.3/24");
-	assert_int_equal(netconfig_set(&n, "dhcp", "eth0 *", false, "a", &why), 0);
-	assert_int_equal(netconfig_set(&n, "dhcp", "eth5", true, "a", &why), 0);
+	assert_int_equal(net_config_set(&n, "dhcp", "eth0 *", false, "a", &why), 0);
+	assert_int_equal(net_config_set(&n, "dhcp", "eth5", true, "a", &why), 0);
 	assert_int_equal(n.n_dhcp, 3);
-	assert_int_equal(netconfig_set(&n, "dns", "1.1.1.1 1.1.1.1.1", false, "a", &why), -EINVAL);
+	assert_int_equal(net_config_set(&n, "dns", "1.1.1.1 1.1.1.1.1", false, "a", &why), -EINVAL);
 	assert_non_null(strstr(why, "'1.1.1.1.1' is not an address"));
-	assert_int_equal(netconfig_set(&n, "dns", "1.1.1.1 2 3 4", false, "a", &why), -EINVAL);
+	assert_int_equal(net_config_set(&n, "dns", "1.1.1.1 2 3 4", false, "a", &why), -EINVAL);
 	assert_int_equal(n.dns.n_servers, 0);
-	assert_int_equal(netconfig_set(&n, "colour", "1", false, "a", &why), -ENOENT);
+	assert_int_equal(net_config_set(&n, "colour", "1", false, "a", &why), -ENOENT);
 }
 
 static void test_net_helpers(void **state)

@@ -2,7 +2,7 @@
  * sysctl.conf, static interfaces, a DHCP client per DHCP interface (also for
  * interfaces that appear later), /etc/resolv.conf and the state file that
  * the agent reports (/run/porthole/net.state). The rtnetlink requests are
- * net.c's, the DHCP protocol dhcp.c's. */
+ * net-link.c's, the DHCP protocol dhcp.c's. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,4 +14,4 @@
 
 /* Configures what CFG asks for and keeps watching link events. Failures are
  * logged with the interface and the operation; none stops the boot. */
-void network_setup(struct supervisor *s, const struct init_config *cfg, bool sandbox);
+void net_setup(struct supervisor *s, const struct init_config *cfg, bool sandbox);

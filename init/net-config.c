@@ -2,7 +2,7 @@
  * ip= syntax (Documentation/admin-guide/nfs/nfsroot.rst):
  * ip=<client-ip>:<server-ip>:<gw-ip>:<netmask>:<hostname>:<device>:<autoconf>:<dns0-ip>:<dns1-ip>:<ntp0-ip>
  * or ip=off|none|on|any|dhcp|bootp|rarp|both. */
-#include "netconfig.h"
+#include "net-config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "config.h"
+#include "dnsconf.h"
 #include "util.h"
 
 /* expected-value messages that name the offending part */
@@ -77,7 +77,7 @@ static int p_dhcp(struct net_config *n, const char *v, bool append, const char *
 	return 0;
 }
 
-int netconfig_parse_static(const char *value, struct net_static *ret, const char **expected)
+int net_config_parse_static(const char *value, struct net_static *ret, const char **expected)
 {
 	char words[3 + 2 * NETCFG_ADDRS_MAX + 4][NETCFG_MATCH_MAX * 4];
 	struct net_static s = { 0 };
@@ -166,7 +166,7 @@ static int p_static(struct net_config *n, const char *v, bool append, const char
 	struct net_static s;
 
 	(void)append;
-	if (netconfig_parse_static(v, &s, expected) < 0)
+	if (net_config_parse_static(v, &s, expected) < 0)
 		return -EINVAL;
 	if (add_static(n, &s) < 0) {
 		*expected = "at most 8 interfaces";
@@ -264,7 +264,7 @@ static int p_rapid_commit(struct net_config *n, const char *v, bool append, cons
 static int p_ip(struct net_config *n, const char *v, bool append, const char **expected)
 {
 	(void)append;
-	return netconfig_parse_ip(n, v, expected);
+	return net_config_parse_ip(n, v, expected);
 }
 
 static bool in_words(const char *s, const char *const *words)
@@ -287,7 +287,7 @@ static int ip_field(const char *f, const char *what, uint8_t ret[4], const char 
 	return 0;
 }
 
-int netconfig_parse_ip(struct net_config *n, const char *value, const char **expected)
+int net_config_parse_ip(struct net_config *n, const char *value, const char **expected)
 {
 	static const char *const dhcp_words[] = {
 		"on", "any", "dhcp", "bootp", "rarp", "both", NULL
@@ -340,7 +340,7 @@ int netconfig_parse_ip(struct net_config *n, const char *value, const char **exp
 		return -EINVAL;
 	}
 	if (f[4][0]) {
-		if (!config_hostname_valid(f[4])) {
+		if (!dnsconf_hostname_valid(f[4])) {
 			snprintf(why, sizeof(why),
 				 "the kernel's ip= syntax; '%.40s' is not a host name", f[4]);
 			*expected = why;
@@ -507,7 +507,7 @@ static const struct net_key keys[] = {
 
 _Static_assert(ARRAY_SIZE(keys) == NETCFG_KEYS, "origin[] and the key table differ");
 
-void netconfig_defaults(struct net_config *n)
+void net_config_defaults(struct net_config *n)
 {
 	memset(n, 0, sizeof(*n));
 	n->accept_ra = -1;
@@ -516,8 +516,8 @@ void netconfig_defaults(struct net_config *n)
 		snprintf(n->origin[i], sizeof(n->origin[i]), "default");
 }
 
-int netconfig_set(struct net_config *n, const char *key, const char *value, bool append,
-		  const char *where, const char **expected)
+int net_config_set(struct net_config *n, const char *key, const char *value, bool append,
+		   const char *where, const char **expected)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (strcmp(key, keys[i].name) != 0)
@@ -530,7 +530,7 @@ int netconfig_set(struct net_config *n, const char *key, const char *value, bool
 	return -ENOENT;
 }
 
-void netconfig_dump(const struct net_config *n, int fd)
+void net_config_dump(const struct net_config *n, int fd)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		char value[1024], name[32];
@@ -541,7 +541,7 @@ void netconfig_dump(const struct net_config *n, int fd)
 	}
 }
 
-void netconfig_describe(const struct net_config *n, int fd)
+void net_config_describe(const struct net_config *n, int fd)
 {
 	char buf[512];
 

@@ -1,8 +1,8 @@
-/* rtnetlink through libmnl: a request is built with mnl_nlmsg_put_header and
- * mnl_attr_put_*, sent, and the kernel's answer checked, with the extended
- * ack's message (NLMSGERR_ATTR_MSG) in the log when there is one. Link events
+/* rtnetlink through libmnl: a request is built with lib/rtnl's rtnl_msg and
+ * mnl_attr_put_*, sent by rtnl_request, and a failure logged with the
+ * extended ack's message when the kernel gave one. Link events
  * come from a socket subscribed to RTMGRP_LINK (rtnetlink(7)). */
-#include "net.h"
+#include "net-link.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,21 +14,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "rtnl.h"
 #include "util.h"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-
-/* a dump answer: messages of up to 32 KiB when the reader offers as much */
-#define NET_BUF 32768
-/* the kernel answers at once; the time-out only bounds a wait that should never be */
-#define NET_RECV_TIMEOUT_S 2
 
 int net_addr_parse(const char *s, int family_or_0, struct net_prefix *ret)
 {
@@ -119,113 +109,47 @@ int net_hwaddr_parse(const char *s, uint8_t ret[6])
 	return 0;
 }
 
-static int ack_attr_cb(const struct nlattr *attr, void *data)
+/* Sends the request built in R and logs its failure, with the kernel's
+ * extended-ack text: WHAT names the interface and the operation. QUIET_ERR
+ * is an error that is no failure (EEXIST when adding, ESRCH when
+ * deleting): returned, not logged. Closes R. */
+static int net_request(struct rtnl *r, struct nlmsghdr *nlh, const char *what, int quiet_err)
 {
-	const char **msg = data;
+	char why[256];
+	int e = rtnl_request(r, nlh, why, sizeof(why));
 
-	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-		*msg = mnl_attr_get_str(attr);
-	return MNL_CB_OK;
+	rtnl_close(r);
+	if (e == 0 || e == quiet_err)
+		return e;
+	if (why[0])
+		log_error("%s: %s (%s)", what, strerror(-e), why);
+	else
+		log_error("%s: %s", what, strerror(-e));
+	return e;
 }
 
-static struct mnl_socket *net_socket(const char *what)
+/* Opens R for a request on behalf of WHAT, logging a failure. */
+static int net_open(struct rtnl *r, const char *what)
 {
-	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	struct timeval tv = { .tv_sec = NET_RECV_TIMEOUT_S };
-	int one = 1;
+	int e = rtnl_open(r);
 
-	if (!nl) {
-		log_error_errno(-errno, "%s: netlink socket", what);
-		return NULL;
-	}
-	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		log_error_errno(-errno, "%s: netlink bind", what);
-		mnl_socket_close(nl);
-		return NULL;
-	}
-	return nl;
-}
-
-/* Sends NLH and waits for its ack. WHAT names the interface and the
- * operation in messages. QUIET_ERR is an error that is no failure (EEXIST
- * when adding, ESRCH when deleting): returned, not logged. */
-static int net_request_quiet(struct nlmsghdr *nlh, const char *what, int quiet_err)
-{
-	struct mnl_socket *nl = net_socket(what);
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	unsigned portid, seq = (unsigned)time(NULL);
-	int r = 0;
-	ssize_t n;
-
-	if (!nl)
-		return -EIO;
-	portid = mnl_socket_get_portid(nl);
-	nlh->nlmsg_seq = seq;
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		r = log_error_errno(-errno, "%s: netlink send", what);
-		goto out;
-	}
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0) {
-		r = log_error_errno(errno == EAGAIN ? -ETIMEDOUT : -errno, "%s: netlink receive",
-				    what);
-		goto out;
-	}
-	{
-		struct nlmsghdr *h = (struct nlmsghdr *)buf;
-
-		if (!mnl_nlmsg_ok(h, (int)n) || h->nlmsg_seq != seq || h->nlmsg_pid != portid ||
-		    h->nlmsg_type != NLMSG_ERROR ||
-		    h->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr))) {
-			r = log_error_errno(-EPROTO, "%s: unexpected netlink answer", what);
-			goto out;
-		}
-		{
-			const struct nlmsgerr *err = mnl_nlmsg_get_payload(h);
-			const char *msg = NULL;
-
-			if (err->error == 0)
-				goto out;
-			r = err->error;
-			if (r == quiet_err)
-				goto out;
-			/* With NLM_F_ACK_TLVS the attributes follow the echoed request
-			 * header (capped: NLM_F_CAPPED) or the whole request. */
-			if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
-				unsigned off = sizeof(*err);
-
-				if (!(h->nlmsg_flags & NLM_F_CAPPED))
-					off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-				if (mnl_nlmsg_size(off) <= h->nlmsg_len)
-					mnl_attr_parse(h, off, ack_attr_cb, &msg);
-			}
-			if (msg)
-				log_error("%s: %s (%s)", what, strerror(-r), msg);
-			else
-				log_error("%s: %s", what, strerror(-r));
-		}
-	}
-out:
-	mnl_socket_close(nl);
-	return r;
+	return e < 0 ? log_error_errno(e, "%s: netlink socket", what) : 0;
 }
 
 int net_link_set(int index, const char *name, bool up, unsigned mtu)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE], what[80];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtnl r;
+	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
+	char what[80];
 
 	if (mtu)
 		snprintf(what, sizeof(what), "%s: set %s, mtu %u", name, up ? "up" : "down", mtu);
 	else
 		snprintf(what, sizeof(what), "%s: set %s", name, up ? "up" : "down");
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	if (net_open(&r, what) < 0)
+		return -EIO;
+	nlh = rtnl_msg(&r, RTM_NEWLINK, 0);
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = index;
@@ -233,7 +157,7 @@ int net_link_set(int index, const char *name, bool up, unsigned mtu)
 	ifm->ifi_change = IFF_UP;
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return net_request_quiet(nlh, what, 0);
+	return net_request(&r, nlh, what, 0);
 }
 
 int net_link_up(const char *ifname)
@@ -248,15 +172,17 @@ int net_link_up(const char *ifname)
 static int addr_request(uint16_t type, uint16_t flags, int index, const char *name,
 			const struct net_prefix *p, uint32_t valid_s, uint32_t preferred_s)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE], what[96], ps[64];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	char what[96], ps[64];
+	struct rtnl r;
+	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	size_t alen = p->family == AF_INET ? 4 : 16;
 
 	snprintf(what, sizeof(what), "%s: %s address %s", name,
 		 type == RTM_NEWADDR ? "add" : "remove", net_prefix_str(p, ps, sizeof(ps)));
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	if (net_open(&r, what) < 0)
+		return -EIO;
+	nlh = rtnl_msg(&r, type, flags);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)p->family;
 	ifa->ifa_prefixlen = (uint8_t)p->len;
@@ -281,7 +207,7 @@ static int addr_request(uint16_t type, uint16_t flags, int index, const char *na
 
 		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 	}
-	return net_request_quiet(nlh, what, type == RTM_DELADDR ? -EADDRNOTAVAIL : 0);
+	return net_request(&r, nlh, what, type == RTM_DELADDR ? -EADDRNOTAVAIL : 0);
 }
 
 int net_addr_add(int index, const char *name, const struct net_prefix *p, uint32_t valid_s,
@@ -302,8 +228,9 @@ int net_addr_del(int index, const char *name, const struct net_prefix *p)
 static int route_request(uint16_t type, uint16_t flags, int index, const char *name,
 			 const struct net_route *rt)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE], what[160], ps[64], gw[INET6_ADDRSTRLEN] = "";
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	char what[160], ps[64], gw[INET6_ADDRSTRLEN] = "";
+	struct rtnl r;
+	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	size_t alen = rt->dst.family == AF_INET ? 4 : 16;
 
@@ -313,8 +240,9 @@ static int route_request(uint16_t type, uint16_t flags, int index, const char *n
 		 type == RTM_NEWROUTE ? "add" : "remove",
 		 rt->dst.len ? net_prefix_str(&rt->dst, ps, sizeof(ps)) : "default",
 		 rt->gw ? " via " : "", gw);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	if (net_open(&r, what) < 0)
+		return -EIO;
+	nlh = rtnl_msg(&r, type, flags);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)rt->dst.family;
 	rtm->rtm_dst_len = (uint8_t)rt->dst.len;
@@ -333,7 +261,7 @@ static int route_request(uint16_t type, uint16_t flags, int index, const char *n
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
 	if (rt->metric)
 		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->metric);
-	return net_request_quiet(nlh, what, type == RTM_DELROUTE ? -ESRCH : 0);
+	return net_request(&r, nlh, what, type == RTM_DELROUTE ? -ESRCH : 0);
 }
 
 int net_route_add(int index, const char *name, const struct net_route *rt)
@@ -421,46 +349,30 @@ static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 int net_links_dump(net_link_fn fn, void *data)
 {
-	struct mnl_socket *nl = net_socket("link dump");
 	struct link_cb_data d = { fn, data };
-	_cleanup_free_ char *buf = malloc(NET_BUF);
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-	unsigned seq = (unsigned)time(NULL), portid;
-	int r = MNL_CB_OK;
+	char why[256];
+	struct rtnl r;
+	int e = net_open(&r, "link dump");
 
-	if (!nl)
-		return -EIO;
-	if (!buf) {
-		mnl_socket_close(nl);
-		return -ENOMEM;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		r = log_error_errno(-errno, "link dump: netlink send");
-		goto out;
-	}
-	while (r > MNL_CB_STOP) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, NET_BUF);
+	if (e < 0)
+		return e;
+	/* FN acts on each link as it is seen: an interrupted dump is simply
+	 * run again, and links seen twice are seen twice */
+	for (int tries = 1; tries <= RTNL_DUMP_TRIES; tries++) {
+		struct nlmsghdr *nlh = rtnl_msg(&r, RTM_GETLINK, 0);
+		struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
-		if (n < 0) {
-			r = log_error_errno(errno == EAGAIN ? -ETIMEDOUT : -errno,
-					    "link dump: netlink receive");
-			goto out;
-		}
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, link_msg_cb, &d);
+		ifm->ifi_family = AF_UNSPEC;
+		e = rtnl_dump(&r, nlh, link_msg_cb, &d, why, sizeof(why));
+		if (e != -EINTR)
+			break;
 	}
-	if (r < 0)
-		r = log_error_errno(-errno, "link dump");
-out:
-	mnl_socket_close(nl);
-	return r < 0 ? r : 0;
+	rtnl_close(&r);
+	if (e < 0 && why[0])
+		log_error("link dump: %s (%s)", strerror(-e), why);
+	else if (e < 0)
+		log_error_errno(e, "link dump");
+	return e;
 }
 
 int net_monitor_open(void)

@@ -1,8 +1,8 @@
-/* The network step: the configuration (netconfig.c) applied to the links
+/* The network step: the configuration (net-config.c) applied to the links
  * that exist at boot and to those that appear later (RTMGRP_LINK), DHCP
  * clients started and stopped with the link's carrier, resolv.conf and
  * /run/porthole/net.state rewritten atomically when a lease changes. */
-#include "network.h"
+#include "net-setup.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include "dhcp.h"
 #include "dnsconf.h"
 #include "log.h"
-#include "net.h"
+#include "net-link.h"
 #include "sysctl.h"
 #include "util.h"
 
@@ -299,7 +299,7 @@ static void set_dhcp_hostname(void)
 			h = in->lease.hostname;
 	}
 	gethostname(current, sizeof(current) - 1);
-	if (strcmp(current, h) == 0 || !config_hostname_valid(h))
+	if (strcmp(current, h) == 0 || !dnsconf_hostname_valid(h))
 		return;
 	if (sethostname(h, strlen(h)) < 0)
 		log_warn_errno(-errno, "set host name %s from DHCP, ignoring", h);
@@ -495,7 +495,7 @@ static void on_monitor(struct supervisor *s, int fd, uint32_t events, void *data
 	}
 }
 
-void network_setup(struct supervisor *s, const struct init_config *cfg, bool sandbox)
+void net_setup(struct supervisor *s, const struct init_config *cfg, bool sandbox)
 {
 	unsigned failed;
 

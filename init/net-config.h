@@ -1,13 +1,13 @@
 /* The network's configuration: init.conf's [net] keys, porthole.net.* on the
  * kernel command line, and the kernel's own ip= (nfsroot.rst's syntax).
- * Parsing and validation only; network.c applies it. */
+ * Parsing and validation only; net-setup.c applies it. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "dnsconf.h"
-#include "net.h"
+#include "net-link.h"
 
 #define NETCFG_IFACES_MAX 8 /* interfaces named in net.dhcp, entries of net.static */
 #define NETCFG_ADDRS_MAX 4 /* addresses of one static interface */
@@ -40,18 +40,18 @@ struct net_config {
 	char origin[NETCFG_KEYS][48];
 };
 
-void netconfig_defaults(struct net_config *n);
+void net_config_defaults(struct net_config *n);
 /* Sets KEY (without "net.") to VALUE; APPEND for an indented continuation
  * line. 0, -ENOENT for an unknown key, -EINVAL with *EXPECTED saying what is
  * valid (it may name the part that is not). The value is kept only whole. */
-int netconfig_set(struct net_config *n, const char *key, const char *value, bool append,
+int net_config_set(struct net_config *n, const char *key, const char *value, bool append,
 		  const char *where, const char **expected);
 /* Prints the keys as config_dump does. */
-void netconfig_dump(const struct net_config *n, int fd);
-/* Describes what network.c will do, for --check. */
-void netconfig_describe(const struct net_config *n, int fd);
+void net_config_dump(const struct net_config *n, int fd);
+/* Describes what net-setup.c will do, for --check. */
+void net_config_describe(const struct net_config *n, int fd);
 
 /* One "IFACE ADDR/PREFIX... [gw ADDR]... [mtu N]" (net.static's syntax). */
-int netconfig_parse_static(const char *value, struct net_static *ret, const char **expected);
+int net_config_parse_static(const char *value, struct net_static *ret, const char **expected);
 /* The kernel's ip= value, applied to N. */
-int netconfig_parse_ip(struct net_config *n, const char *value, const char **expected);
+int net_config_parse_ip(struct net_config *n, const char *value, const char **expected);

@@ -2,7 +2,7 @@
  * IPv4 and IPv6 addresses, routes, and the link events init's loop watches.
  * Every request's answer is checked and a failure names the interface and
  * the operation, with the kernel's extended ack message. What to configure
- * is left to network.c and dhcp.c. */
+ * is left to net-setup.c and dhcp.c. */
 #pragma once
 
 #include <stdbool.h>
