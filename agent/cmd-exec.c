@@ -481,7 +481,7 @@ static int exec_cmd(struct agent *a, json_t *args, json_t **result, struct cmd_e
 	if (jin) {
 		const char *s = json_string_value(jin);
 
-		r = base64_decode(s, json_string_length(jin), &input, &input_len);
+		r = base64_decode(s, json_string_length(jin), BASE64_LENIENT, &input, &input_len);
 		if (r == -ENOMEM)
 			return cmd_fail(err, "out of memory");
 		if (r < 0)

@@ -161,8 +161,3 @@ int client_send(struct client *c, const char *name, json_t *args, int timeout_ms
  * here. -EPIPE (with a message) on end of file. */
 int client_recv(struct client *c, int timeout_ms, json_t **ret_reply, uint64_t *ret_id,
 		struct client_error *err);
-
-/* Base64 (RFC 4648, with padding), as guest-exec's input-data and out-data
- * use. Decoding ignores nothing: -EINVAL for any byte outside the alphabet. */
-int client_base64_encode(const void *data, size_t len, char **ret);
-int client_base64_decode(const char *s, void **ret, size_t *ret_len);

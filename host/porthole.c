@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "cli.h"
 #include "client.h"
 #include "util.h"
@@ -366,7 +367,7 @@ static void write_b64(json_t *data, FILE *f, const char *what)
 
 	if (!json_is_string(data))
 		return;
-	if (client_base64_decode(json_string_value(data), &buf, &len) < 0) {
+	if (base64_decode(json_string_value(data), json_string_length(data), 0, &buf, &len) < 0) {
 		errorf("guest-exec-status: %s is not base64, ignoring", what);
 		return;
 	}
@@ -412,7 +413,7 @@ static int exec_args(const char *cmd, int argc, char **argv, json_t *args, doubl
 				       strerror(-r));
 				return EXIT_USAGE;
 			}
-			r = client_base64_encode(data, len, &b64);
+			r = base64_encode(data, len, &b64, NULL);
 			free(data);
 			if (r < 0) {
 				errorf("encode stdin: %s", strerror(-r));

@@ -1,4 +1,4 @@
-/* host/client.c: addresses, reply framing and checking, base64, and whole
+/* host/client.c: addresses, reply framing and checking, and whole
  * calls against a scripted peer on a unix socket (the replies are qemu-ga
  * 7.2's, from tests/fixtures/qga-7.2-replies.md). */
 #include <setjmp.h>
@@ -253,32 +253,6 @@ static void test_reply_result(void **state)
 	assert_int_equal(client_status(-ETIMEDOUT), CLIENT_TIMEOUT);
 	assert_int_equal(client_status(-ECONNREFUSED), CLIENT_IO_ERROR);
 	assert_int_equal(client_status(0), CLIENT_OK);
-}
-
-static void test_base64(void **state)
-{
-	static const char *const plain[] = { "", "e", "er", "err", "err\n", "out\n", "hello\n" };
-	static const char *const coded[] = { "",	 "ZQ==",     "ZXI=",	"ZXJy",
-					     "ZXJyCg==", "b3V0Cg==", "aGVsbG8K" };
-	void *data;
-	size_t len;
-	char *s;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-		assert_int_equal(client_base64_encode(plain[i], strlen(plain[i]), &s), 0);
-		assert_string_equal(s, coded[i]);
-		free(s);
-		assert_int_equal(client_base64_decode(coded[i], &data, &len), 0);
-		assert_int_equal(len, strlen(plain[i]));
-		assert_memory_equal(data, plain[i], len);
-		free(data);
-	}
-	assert_int_equal(client_base64_decode("ZXJ", &data, &len), -EINVAL);
-	assert_int_equal(client_base64_decode("Z=Jy", &data, &len), -EINVAL);
-	assert_int_equal(client_base64_decode("ZX=y", &data, &len), -EINVAL);
-	assert_int_equal(client_base64_decode("ZXJ*", &data, &len), -EINVAL);
-	assert_int_equal(client_base64_decode("ZQ==ZQ==", &data, &len), -EINVAL);
 }
 
 /* A scripted peer: accepts one connection on a unix socket and runs STEPS:
@@ -557,7 +531,6 @@ int main(void)
 		cmocka_unit_test(test_framing_limit),
 		cmocka_unit_test(test_skip_to_sync),
 		cmocka_unit_test(test_reply_result),
-		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_open_resyncs_past_leftovers),
 		cmocka_unit_test(test_call_ids),
 		cmocka_unit_test(test_sync_timeout_and_garbage),

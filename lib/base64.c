@@ -1,7 +1,10 @@
-/* Base64 encoding and strict decoding, table driven. */
+/* Base64 encoding, and decoding that validates everything before it writes
+ * a byte (base64.h). Knows nothing of who asks: the agent decodes with
+ * qemu-ga's leniency, the host CLI without. */
 #include "base64.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -51,7 +54,8 @@ int base64_encode(const void *src, size_t n, char **ret, size_t *ret_len)
 }
 
 /* The value of an alphabet character, -1 for '=', -2 for a line break
- * (skipped, as qemu's qbase64_decode allows), -3 for anything else. */
+ * (skipped when lenient, as qemu's qbase64_decode allows), -3 for anything
+ * else. */
 static int value_of(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -71,8 +75,9 @@ static int value_of(unsigned char c)
 	return -3;
 }
 
-int base64_decode(const char *src, size_t len, void **ret, size_t *ret_len)
+int base64_decode(const char *src, size_t len, unsigned flags, void **ret, size_t *ret_len)
 {
+	bool lenient = flags & BASE64_LENIENT;
 	size_t digits = 0, pad = 0, n = 0;
 	uint32_t acc = 0;
 	uint8_t *out;
@@ -81,7 +86,7 @@ int base64_decode(const char *src, size_t len, void **ret, size_t *ret_len)
 	for (size_t i = 0; i < len; i++) {
 		int v = value_of((unsigned char)src[i]);
 
-		if (v == -3)
+		if (v == -3 || (v == -2 && !lenient))
 			return -EINVAL;
 		if (v == -2)
 			continue;
@@ -93,9 +98,12 @@ int base64_decode(const char *src, size_t len, void **ret, size_t *ret_len)
 			digits++;
 	}
 	/* a lone character carries 6 bits: not a byte; padding only completes
-	 * the last quantum of four */
+	 * the last quantum of four, and RFC 4648 wants it there */
 	if (digits % 4 == 1 || pad > 2 || (pad && (digits + pad) % 4))
 		return -EINVAL;
+	if (!lenient && (digits + pad) % 4)
+		return -EINVAL;
+	/* whole quanta, and room for the last one's two bytes and the NUL */
 	out = malloc(digits / 4 * 3 + 3);
 	if (!out)
 		return -ENOMEM;
@@ -120,6 +128,7 @@ int base64_decode(const char *src, size_t len, void **ret, size_t *ret_len)
 		out[n++] = (uint8_t)(acc >> 10);
 		out[n++] = (uint8_t)(acc >> 2);
 	}
+	out[n] = '\0';
 	*ret = out;
 	*ret_len = n;
 	return 0;
