@@ -76,7 +76,7 @@ endif
 
 # The objects that print the version or check the build time are rebuilt
 # when either changes: the stamp is rewritten only when its text differs.
-VERSION_USERS := init/main.c init/rtc.c agent/cmd-clock.c agent/cmd-time.c agent/cmd-health.c agent/cmd-sync.c agent/main.c \
+VERSION_USERS := init/main.c init/boot-clock.c agent/cmd-clock.c agent/cmd-guest-time.c agent/cmd-health.c agent/cmd-sync.c agent/main.c \
 	host/porthole.c
 VERSION_STAMP := $(BUILD)/version.stamp
 $(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION) $(BUILD_EPOCH)" ] || \

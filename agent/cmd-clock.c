@@ -1,12 +1,9 @@
-/* porthole-time, porthole-time-adjust and porthole-events: the guest clock as
- * the host needs to see and correct it. A correction is relative and applied
- * with clock_adjtime(ADJ_SETOFFSET) (step) or adjtime-style ADJ_OFFSET_
- * SINGLESHOT (slew), so no time passes between measuring and setting: an
- * absolute set loses the round trip. Jumps made by others and suspends are
- * noticed and queued as events that the host long-polls. porthole-events
- * also carries init's service events (OOM kills, exits, restarts) for a
- * client that asks with service_after: init keeps them, the agent polls it
- * while such a client waits. */
+/* porthole-time and porthole-time-adjust: the guest clock as the host needs
+ * to see and correct it. A correction is relative and applied with
+ * clock_adjtime(ADJ_SETOFFSET) (step) or adjtime-style ADJ_OFFSET_SINGLESHOT
+ * (slew), so no time passes between measuring and setting: an absolute set
+ * loses the round trip. Jumps made by others and suspends are noticed and
+ * posted as events (cmd-events.c), which the host long-polls. */
 #include "cmd-clock.h"
 
 #include <errno.h>
@@ -22,10 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd-events.h"
+#include "cmd-guest-time.h"
 #include "cmd-json.h"
-#include "cmd-services.h"
-#include "cmd-time.h"
-#include "initctl.h"
 #include "command.h"
 #include "log.h"
 #include "util.h"
@@ -35,50 +31,11 @@
 #define PORTHOLE_BUILD_EPOCH 1700000000LL
 #endif
 
-#define EVENTS_MAX 256
-#define WAITERS_MAX 64
-#define WAIT_MAX_MS 60000
 #define SUSPEND_CHECK_MS 5000
 #define SUSPEND_MIN_NS 500000000LL /* boottime ahead by more: a suspend */
 #define PTP_SAMPLES 5
-/* init's service events: asked again at most this often (one exchange
- * serves every waiter), and polled this often while a client waits */
-#define SERVICE_CACHE_MS 200
-#define SERVICE_POLL_MS 1000
-#define SERVICE_RETRY_MS 10000
-
-struct event {
-	uint64_t seq;
-	const char *type;
-	int64_t at_ns; /* CLOCK_REALTIME when seen */
-	int64_t jump_ns;
-	const char *source;
-};
-
-struct waiter {
-	struct cmd_async *pending; /* NULL: free */
-	uint64_t since;
-	int64_t timer;
-	bool services; /* asked with service_after */
-	int64_t service_after;
-};
-
-/* init's last answer to {"op": "events", "after": 0}: the events it keeps */
-struct service_cache {
-	struct agent *a;
-	bool valid;
-	uint64_t at_ns; /* CLOCK_MONOTONIC when asked */
-	json_t *events; /* NULL when init did not answer */
-	int64_t next;
-	char error[INITCTL_WHY_MAX];
-	int64_t poll_timer;
-};
-
 static struct {
 	struct agent *a;
-	struct event events[EVENTS_MAX]; /* a ring: the oldest are dropped */
-	uint64_t next_seq;
-	struct waiter waiters[WAITERS_MAX];
 	int jumpfd;
 	int64_t rt_minus_mono; /* realtime - monotonic when last looked */
 	int64_t boot_minus_mono;
@@ -90,7 +47,6 @@ static struct {
 	bool adjusted;
 	int64_t last_at_ns, last_offset_ns;
 	const char *last_mode, *last_source;
-	struct service_cache svc;
 } clk = { .jumpfd = -1, .ptpfd = -1 };
 
 static int64_t now_ns(clockid_t id)
@@ -129,207 +85,6 @@ int clock_adjust_check(int64_t now, int64_t offset, enum clock_mode mode, int64_
 	}
 	*ret_applied = mode;
 	return 0;
-}
-
-/* ---- events and their long polls ---- */
-
-static json_t *event_json(const struct event *e)
-{
-	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "seq", (json_int_t)e->seq, "type", e->type,
-			      "at_ns", (json_int_t)e->at_ns, "jump_ns", (json_int_t)e->jump_ns);
-
-	if (o && e->source)
-		json_object_set_new(o, "source", json_string(e->source));
-	return o;
-}
-
-/* Asks init for its service events unless the last answer is fresh. */
-static void service_refresh(struct agent *a)
-{
-	struct service_cache *c = &clk.svc;
-	json_t *events = NULL;
-	int64_t next = 0;
-	int r;
-
-	/* after a failure, not again for a while: a hung init would hold the
-	 * loop for INITCTL_TIMEOUT_MS at every poll */
-	if (c->valid && now_mono_ns() - c->at_ns <
-				(c->events ? SERVICE_CACHE_MS : SERVICE_RETRY_MS) * 1000000ull)
-		return;
-	r = services_events(a, 0, &events, &next, c->error, sizeof(c->error));
-	json_decref(c->events);
-	c->events = r < 0 ? NULL : events;
-	c->next = r < 0 ? 0 : next;
-	if (r == -ENOMEM)
-		snprintf(c->error, sizeof(c->error), "out of memory");
-	c->valid = true;
-	c->at_ns = now_mono_ns();
-}
-
-/* Whether init has events after AFTER (as last asked). */
-static bool service_news(int64_t after)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(clk.svc.events, i, e)
-	{
-		if (json_integer_value(json_object_get(e, "seq")) > after)
-			return true;
-	}
-	return false;
-}
-
-/* service_events (init's events after AFTER), service_next, and
- * service_error when init did not answer, into RES. */
-static int add_service_events(json_t *res, int64_t after)
-{
-	json_t *list = json_array(), *e;
-	int64_t next = clk.svc.events && clk.svc.next > after ? clk.svc.next : after;
-	size_t i;
-
-	if (!list)
-		return -ENOMEM;
-	json_array_foreach(clk.svc.events, i, e)
-	{
-		if (json_integer_value(json_object_get(e, "seq")) > after &&
-		    json_array_append(list, e) < 0) {
-			json_decref(list);
-			return -ENOMEM;
-		}
-	}
-	if (cmd_json_set(res, "service_events", list) < 0 ||
-	    cmd_json_set(res, "service_next", json_integer(next)) < 0)
-		return -ENOMEM;
-	if (!clk.svc.events)
-		return cmd_json_set(res, "service_error", utf8_json_string(clk.svc.error));
-	return 0;
-}
-
-/* The events after SINCE still in the ring, and the seq to ask from next;
- * with SERVICES, init's after SERVICE_AFTER too. */
-static json_t *events_after(uint64_t since, bool services, int64_t service_after)
-{
-	json_t *list = json_array(), *r;
-	uint64_t first = clk.next_seq > EVENTS_MAX ? clk.next_seq - EVENTS_MAX : 0;
-
-	if (!list)
-		return NULL;
-	for (uint64_t s = since > first ? since : first; s < clk.next_seq; s++)
-		json_array_append_new(list, event_json(&clk.events[s % EVENTS_MAX]));
-	r = json_pack("{s:o,s:I,s:b}", "events", list, "next", (json_int_t)clk.next_seq, "lost",
-		      since < first);
-	if (r && services && add_service_events(r, service_after) < 0) {
-		json_decref(r);
-		return NULL;
-	}
-	return r;
-}
-
-static void waiter_done(struct waiter *w)
-{
-	struct cmd_async *p = w->pending;
-
-	w->pending = NULL;
-	if (w->timer > 0 && clk.a)
-		loop_cancel(clk.a->loop, w->timer);
-	w->timer = 0;
-	/* stopping: what is known is the answer (init, stopping everything,
-	 * need not answer in time) */
-	if (w->services && clk.a)
-		service_refresh(clk.svc.a);
-	cmd_async_finish(p, events_after(w->since, w->services, w->service_after), NULL);
-}
-
-/* While a client waits for service events: ask init every second, and
- * answer the clients it has news for. */
-static void service_poll(struct loop *l, void *data)
-{
-	bool waiting = false;
-
-	(void)data;
-	clk.svc.poll_timer = 0;
-	service_refresh(clk.svc.a);
-	for (size_t i = 0; i < WAITERS_MAX; i++) {
-		struct waiter *w = &clk.waiters[i];
-
-		if (!w->pending || !w->services)
-			continue;
-		if (service_news(w->service_after))
-			waiter_done(w);
-		else
-			waiting = true;
-	}
-	if (waiting)
-		clk.svc.poll_timer = loop_timer(l, SERVICE_POLL_MS, service_poll, NULL);
-}
-
-static void waiter_timeout(struct loop *l, void *data)
-{
-	struct waiter *w = data;
-
-	(void)l;
-	w->timer = 0;
-	if (w->pending)
-		waiter_done(w);
-}
-
-void clock_event(const char *type, int64_t jump_ns, const char *source)
-{
-	struct event *e = &clk.events[clk.next_seq % EVENTS_MAX];
-
-	*e = (struct event){ clk.next_seq, type, now_ns(CLOCK_REALTIME), jump_ns, source };
-	clk.next_seq++;
-	log_info("clock: %s, %+.6f s (%s)", type, (double)jump_ns / 1e9, source ? source : "");
-	for (size_t i = 0; i < WAITERS_MAX; i++)
-		if (clk.waiters[i].pending)
-			waiter_done(&clk.waiters[i]);
-}
-
-static int events(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
-{
-	json_t *jsince = json_object_get(args, "since"),
-	       *jwait = json_object_get(args, "timeout_ms"),
-	       *jafter = json_object_get(args, "service_after");
-	int64_t since = jsince ? json_integer_value(jsince) : 0;
-	int64_t wait_ms = jwait ? json_integer_value(jwait) : 0;
-	int64_t after = jafter ? json_integer_value(jafter) : 0;
-	bool services = jafter != NULL;
-	struct waiter *w = NULL;
-
-	if (since < 0)
-		return cmd_fail(err, "Parameter 'since' must not be negative");
-	if (wait_ms < 0 || wait_ms > WAIT_MAX_MS)
-		return cmd_fail(err, "Parameter 'timeout_ms' must be 0 to %d", WAIT_MAX_MS);
-	if (after < 0)
-		return cmd_fail(err, "Parameter 'service_after' must not be negative");
-	if (services) {
-		clk.svc.a = a;
-		service_refresh(a);
-	}
-	if ((uint64_t)since < clk.next_seq || wait_ms == 0 || (services && service_news(after))) {
-		*result = events_after((uint64_t)since, services, after);
-		return *result ? 0 : cmd_fail(err, "out of memory");
-	}
-	/* nothing new: wait for it, bounded in time and in waiters */
-	for (size_t i = 0; i < WAITERS_MAX && !w; i++)
-		if (!clk.waiters[i].pending)
-			w = &clk.waiters[i];
-	if (!w)
-		return cmd_fail(err, "%d clients are already waiting for events", WAITERS_MAX);
-	w->pending = cmd_async_take();
-	if (!w->pending) {
-		/* no connection to answer later (a test): answer now */
-		*result = events_after((uint64_t)since, services, after);
-		return *result ? 0 : cmd_fail(err, "out of memory");
-	}
-	w->since = (uint64_t)since;
-	w->services = services;
-	w->service_after = after;
-	w->timer = loop_timer(a->loop, (uint64_t)wait_ms, waiter_timeout, w);
-	if (services && !clk.svc.poll_timer)
-		clk.svc.poll_timer = loop_timer(a->loop, SERVICE_POLL_MS, service_poll, NULL);
-	return 1;
 }
 
 /* ---- reading the clock ---- */
@@ -424,7 +179,7 @@ static int apply(int64_t offset, enum clock_mode mode, const char *source, struc
 	clk.last_offset_ns = offset;
 	clk.last_mode = mode == CLOCK_STEP ? "step" : "slew";
 	clk.last_source = source;
-	clock_event("adjusted", offset, source);
+	events_post("adjusted", offset, source);
 	return 0;
 }
 
@@ -462,7 +217,7 @@ static int time_adjust(struct agent *a, json_t *args, json_t **result, struct cm
 		return cmd_fail(err, "%s", why);
 	if (apply(offset, applied, "porthole-time-adjust", err) < 0)
 		return -1;
-	if (json_is_true(json_object_get(args, "rtc")) && cmd_time_rtc_write(err) < 0)
+	if (json_is_true(json_object_get(args, "rtc")) && guest_time_rtc_write(err) < 0)
 		return -1;
 	*result = json_pack("{s:s,s:I,s:I}", "applied", applied == CLOCK_STEP ? "step" : "slew",
 			    "offset_ns", (json_int_t)offset, "realtime_ns",
@@ -507,7 +262,7 @@ static void on_jump(struct loop *l, int fd, uint32_t events, void *data)
 		return;
 	}
 	clk.expected_jump_ns = 0;
-	clock_event("clock-set", jump, "external");
+	events_post("clock-set", jump, "external");
 }
 
 static void check_suspend(struct loop *l, void *data)
@@ -517,7 +272,7 @@ static void check_suspend(struct loop *l, void *data)
 	(void)data;
 	/* CLOCK_BOOTTIME counts suspended time, CLOCK_MONOTONIC does not */
 	if (bm - clk.boot_minus_mono > SUSPEND_MIN_NS)
-		clock_event("resume", bm - clk.boot_minus_mono, "suspend");
+		events_post("resume", bm - clk.boot_minus_mono, "suspend");
 	clk.boot_minus_mono = bm;
 	clk.suspend_timer = loop_timer(l, SUSPEND_CHECK_MS, check_suspend, NULL);
 }
@@ -617,24 +372,8 @@ int clock_watch_start(struct agent *a)
 
 void clock_watch_stop(struct agent *a)
 {
-	/* a long poll is answered with what there is, not dropped: the
-	 * transport flushes it before closing */
-	clk.a = NULL;
-	for (size_t i = 0; i < WAITERS_MAX; i++)
-		if (clk.waiters[i].pending) {
-			if (clk.waiters[i].timer > 0)
-				loop_cancel(a->loop, clk.waiters[i].timer);
-			clk.waiters[i].timer = 0;
-			waiter_done(&clk.waiters[i]);
-		}
 	loop_cancel(a->loop, clk.suspend_timer);
 	loop_cancel(a->loop, clk.ptp_timer);
-	if (clk.svc.poll_timer)
-		loop_cancel(a->loop, clk.svc.poll_timer);
-	clk.svc.poll_timer = 0;
-	json_decref(clk.svc.events);
-	clk.svc.events = NULL;
-	clk.svc.valid = false;
 	if (clk.jumpfd >= 0) {
 		loop_del_fd(a->loop, clk.jumpfd);
 		close(clk.jumpfd);
@@ -655,12 +394,6 @@ const struct command cmd_clock_table[] = {
 	    { "mode", ARG_STRING, false },
 	    { "threshold_ns", ARG_INT, false },
 	    { "rtc", ARG_BOOL, false } },
-	  0 },
-	{ "porthole-events",
-	  events,
-	  { { "since", ARG_INT, false },
-	    { "timeout_ms", ARG_INT, false },
-	    { "service_after", ARG_INT, false } },
 	  0 },
 	{ 0 },
 };

@@ -31,7 +31,3 @@ int clock_adjust_check(int64_t now_ns, int64_t offset_ns, enum clock_mode mode,
  * is one and agent.ptp_sync is on. */
 int clock_watch_start(struct agent *a);
 void clock_watch_stop(struct agent *a);
-
-/* Queues an event for porthole-events (and wakes its long polls). TYPE is
- * "clock-set", "resume" or "adjusted"; DETAIL (stolen) may be NULL. */
-void clock_event(const char *type, int64_t jump_ns, const char *source);

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "agent.h"
-#include "cmd-time.h"
+#include "cmd-guest-time.h"
 #include "command.h"
 #include "hwclock.h"
 #include "log.h"
@@ -34,7 +34,7 @@ static int get_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
 /* The system clock's current second to the RTC (hwclock -w). A VM without
  * an RTC (Firecracker, some microvm machines) is not an error: the system
  * clock, which is what the host asked for, is set. */
-int cmd_time_rtc_write(struct cmd_error *err)
+int guest_time_rtc_write(struct cmd_error *err)
 {
 	struct timespec now;
 	char why[160];
@@ -105,7 +105,7 @@ static int set_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
 			return -1;
 		log_info("guest-set-time: clock set to %lld.%09lld", (long long)(ns / NSEC_PER_SEC),
 			 (long long)(ns % NSEC_PER_SEC));
-		return cmd_time_rtc_write(err);
+		return guest_time_rtc_write(err);
 	}
 	if (rtc_read(&ns, err) < 0 || set_clock(ns, err) < 0)
 		return -1;
@@ -114,7 +114,7 @@ static int set_time(struct agent *a, json_t *args, json_t **result, struct cmd_e
 	return 0;
 }
 
-const struct command cmd_time_table[] = {
+const struct command cmd_guest_time_table[] = {
 	{ "guest-get-time", get_time, { { 0 } }, 0 },
 	{ "guest-set-time", set_time, { { "time", ARG_INT, false } }, 0 },
 	{ 0 },

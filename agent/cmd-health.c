@@ -333,7 +333,7 @@ static int add_services(struct agent *a, json_t *res, json_t *reasons, enum heal
 	size_t i;
 	int r;
 
-	r = services_list(a, &list, why, sizeof(why));
+	r = cmd_services_list(a, &list, why, sizeof(why));
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {

@@ -1,5 +1,5 @@
 /* porthole-network: the interfaces (state, MAC, MTU, addresses), routes, DNS
- * and each interface's DHCP lease, from rtnetlink (cmd-network.c's dumps),
+ * and each interface's DHCP lease, from rtnetlink (net-dump.c's dumps),
  * /etc/resolv.conf and init's /run/porthole/net.state. porthole-dns-set:
  * the host's name servers, written to resolv.conf and to the override file
  * that init's DHCP client honours on renewal. */
@@ -11,7 +11,7 @@
 
 #include "agent.h"
 #include "cmd-json.h"
-#include "cmd-network.h"
+#include "net-dump.h"
 #include "command.h"
 #include "conf.h"
 #include "dnsconf.h"
@@ -282,7 +282,7 @@ static int dns_set(struct agent *a, json_t *args, json_t **result, struct cmd_er
 	return 0;
 }
 
-const struct command cmd_netcfg_table[] = {
+const struct command cmd_porthole_network_table[] = {
 	{ "porthole-network", network, { { 0 } }, 0 },
 	{ "porthole-dns-set",
 	  dns_set,

@@ -189,7 +189,7 @@ static int copy_array(json_t *reply, const char *member, const struct field *fie
 	return 0;
 }
 
-int services_from_init(json_t *reply, json_t **ret, char *why, size_t why_size)
+int cmd_services_from_init(json_t *reply, json_t **ret, char *why, size_t why_size)
 {
 	return copy_array(reply, "services", service_fields, ret, why, why_size);
 }
@@ -238,19 +238,19 @@ static int ask(struct agent *a, json_t *req, json_t **ret, char *why, size_t why
 	return r;
 }
 
-int services_list(struct agent *a, json_t **ret, char *why, size_t why_size)
+int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size)
 {
 	json_t *reply = NULL;
 	int r = ask(a, json_pack("{s:s}", "op", "services"), &reply, why, why_size);
 
 	if (r < 0)
 		return r;
-	r = services_from_init(reply, ret, why, why_size);
+	r = cmd_services_from_init(reply, ret, why, why_size);
 	json_decref(reply);
 	return r;
 }
 
-int services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
+int cmd_services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
 		    char *why, size_t why_size)
 {
 	json_t *reply = NULL;
@@ -275,7 +275,7 @@ static int services(struct agent *a, json_t *args, json_t **result, struct cmd_e
 	int r;
 
 	(void)args;
-	r = services_list(a, result, why, sizeof(why));
+	r = cmd_services_list(a, result, why, sizeof(why));
 	return r < 0 ? fail_why(err, r, why) : 0;
 }
 
@@ -306,7 +306,7 @@ static int restart(struct agent *a, json_t *args, json_t **result, struct cmd_er
 	return 0;
 }
 
-int services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char *why,
+int cmd_services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char *why,
 			size_t why_size)
 {
 	struct kmsg_ring ring;
@@ -370,7 +370,7 @@ static int logs(struct agent *a, json_t *args, json_t **result, struct cmd_error
 
 		if (fd < 0)
 			return cmd_fail_errno(err, -errno, "open %s", KMSG_PATH);
-		r = services_kernel_log(fd, lines, since, result, why, sizeof(why));
+		r = cmd_services_kernel_log(fd, lines, since, result, why, sizeof(why));
 		return r < 0 ? fail_why(err, r, why) : 0;
 	}
 	req = json_pack("{s:s,s:s,s:I}", "op", "logs", "name", name, "lines", (json_int_t)lines);

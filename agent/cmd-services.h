@@ -18,7 +18,7 @@ struct agent;
 /* The "services" array of init's {"op": "services"} reply, checked: a new
  * array in *RET. -EPROTO with WHY ("services[2].pid: expected an integer
  * or null") when a member has the wrong type or a required one is missing. */
-int services_from_init(json_t *reply, json_t **ret, char *why, size_t why_size);
+int cmd_services_from_init(json_t *reply, json_t **ret, char *why, size_t why_size);
 /* {"lines": [{"time", "stream", "text"}], "dropped"} from init's logs reply. */
 int logs_from_init(json_t *reply, json_t **ret, char *why, size_t why_size);
 /* The events and "next" of init's events reply. */
@@ -27,13 +27,13 @@ int events_from_init(json_t *reply, json_t **ret_events, int64_t *ret_next, char
 
 /* Asks init (a->cfg.init_socket) for its services, checked as above. On
  * failure, WHY says what failed: init's socket or its reply. */
-int services_list(struct agent *a, json_t **ret, char *why, size_t why_size);
+int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size);
 /* Asks init for the events after AFTER. */
-int services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
+int cmd_services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
 		    char *why, size_t why_size);
 
 /* The kernel's log from FD (/dev/kmsg, non-blocking): the last LINES lines
  * at or after SINCE as {"lines": [{"time", "stream": "kernel", "level",
  * "text"}], "dropped"}. */
-int services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char *why,
+int cmd_services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char *why,
 			size_t why_size);

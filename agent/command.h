@@ -79,15 +79,16 @@ struct command {
 
 /* Each group exports its part of the table; dispatch.c lists them. */
 extern const struct command cmd_sync_table[]; /* guest-sync*, ping, info */
-extern const struct command cmd_time_table[];
+extern const struct command cmd_guest_time_table[];
 extern const struct command cmd_system_table[]; /* osinfo, host name, timezone, load, users */
-extern const struct command cmd_network_table[];
+extern const struct command cmd_guest_network_table[];
 extern const struct command cmd_fs_table[];
 extern const struct command cmd_power_table[];
 extern const struct command cmd_exec_table[];
 extern const struct command cmd_health_table[];
-extern const struct command cmd_netcfg_table[]; /* porthole-network, porthole-dns-set */
+extern const struct command cmd_porthole_network_table[]; /* porthole-network, porthole-dns-set */
 extern const struct command cmd_shares_table[]; /* porthole-mount, -unmount, -mounts */
-extern const struct command cmd_clock_table[]; /* porthole-time, -time-adjust, -events */
+extern const struct command cmd_clock_table[]; /* porthole-time, -time-adjust */
+extern const struct command cmd_events_table[]; /* porthole-events */
 extern const struct command cmd_services_table[]; /* porthole-services, -service-restart, -logs */
 /* Every table ends with an entry whose name is NULL. */

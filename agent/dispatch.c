@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "transport.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -18,9 +17,11 @@
 
 /* The groups, in the order guest-info lists them. */
 static const struct command *const tables[] = {
-	cmd_sync_table,	  cmd_time_table,  cmd_system_table, cmd_network_table,
-	cmd_fs_table,	  cmd_power_table, cmd_exec_table,   cmd_health_table,
-	cmd_netcfg_table, cmd_clock_table, cmd_shares_table, cmd_services_table,
+	cmd_sync_table,		 cmd_guest_time_table, cmd_system_table,
+	cmd_guest_network_table, cmd_fs_table,	       cmd_power_table,
+	cmd_exec_table,		 cmd_health_table,     cmd_porthole_network_table,
+	cmd_clock_table,	 cmd_events_table,     cmd_shares_table,
+	cmd_services_table,
 };
 
 static struct dispatch_entry entries[COMMANDS_MAX];
@@ -269,6 +270,15 @@ struct cmd_async {
 	bool delimited;
 };
 
+/* Where a late reply goes: the transport says, at its start (it calls the
+ * dispatcher; the dispatcher does not know it). */
+static dispatch_deliver_fn deliver;
+
+void dispatch_set_deliver(dispatch_deliver_fn fn)
+{
+	deliver = fn;
+}
+
 /* The request being handled, for cmd_async_take. */
 static struct {
 	uint64_t origin;
@@ -324,7 +334,8 @@ void cmd_async_finish(struct cmd_async *p, json_t *result, const struct cmd_erro
 		r = success_reply(result, p->id, p->delimited, &out);
 	}
 	/* the connection is released even when there is nothing to send */
-	transport_deliver(p->origin, r == DISPATCH_REPLY ? &out : NULL);
+	if (deliver)
+		deliver(p->origin, r == DISPATCH_REPLY ? &out : NULL);
 	free(out.data);
 	json_decref(p->id);
 	free(p);

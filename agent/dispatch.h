@@ -45,6 +45,12 @@ int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *
 int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size_t len,
 			struct reply *out);
 
+/* Who takes a late reply (cmd_async_finish) for connection ORIGIN, and lets
+ * that connection go on: the transport, which registers it at its start.
+ * REPLY is NULL when there is nothing to send. */
+typedef void (*dispatch_deliver_fn)(uint64_t origin, const struct reply *reply);
+void dispatch_set_deliver(dispatch_deliver_fn fn);
+
 /* An error reply for what the stream itself refused (too long, too deep,
  * a request cut by 0xFF). */
 int dispatch_error(const char *class, const char *desc, struct reply *out);

@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "initctl.h"
 #include "cmd-clock.h"
+#include "cmd-events.h"
 #include "cmd-exec.h"
 #include "cmd-fs.h"
 #include "conf.h"
@@ -199,10 +200,12 @@ int main(int argc, char **argv)
 		log_error("no transport could be opened: nothing to answer on");
 		return EXIT_SYSTEM;
 	}
+	events_start(&a);
 	clock_watch_start(&a);
 	fs_trim_start(&a);
 	log_info("porthole-agent %s ready", PORTHOLE_VERSION);
 	r = loop_run(a.loop);
+	events_stop(&a);
 	clock_watch_stop(&a);
 	transport_stop(&a);
 	cmd_exec_free(&a);

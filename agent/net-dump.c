@@ -1,6 +1,9 @@
-/* guest-network-get-interfaces from rtnetlink through libmnl: an RTM_GETLINK
- * dump (names, hardware addresses, IFLA_STATS64) then an RTM_GETADDR dump,
- * shaped as qemu-ga's getifaddrs(3) + SIOCGIFHWADDR + /proc/net/dev answer. */
+/* The rtnetlink dumps (lib/rtnl) behind guest-network-get-interfaces and
+ * porthole-network: an RTM_GETLINK dump (names, hardware addresses,
+ * IFLA_STATS64), an RTM_GETADDR dump shaped as qemu-ga's getifaddrs(3)
+ * answer, and the main table's routes. What to show is the commands'. */
+#include "net-dump.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
@@ -17,16 +20,11 @@
 
 #include "agent.h"
 #include "cmd-json.h"
-#include "cmd-network.h"
 #include "command.h"
 #include "log.h"
 #include "rtnl.h"
 #include "util.h"
 
-/* Docker puts a veth per container in the VM's namespace: room for many,
- * with a reply that stays well under the transport's output bound. */
-#define NET_IFACES_MAX 1024
-#define NET_ADDRS_MAX 4096
 /* The counters read from struct rtnl_link_stats64, which has grown over
  * kernel versions: everything up to rx_missed_errors (16 u64) has been there
  * since 2.6.35. */
@@ -403,81 +401,3 @@ void net_dump_free(struct net_dump *d)
 	d->ifaces = NULL;
 	d->cap = 0;
 }
-
-static json_t *iface_json(const struct net_iface *f)
-{
-	const unsigned char *h = f->hwaddr;
-	char mac[18];
-	json_t *o = json_object();
-
-	if (!o)
-		return NULL;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", h[0], h[1], h[2], h[3], h[4],
-		 h[5]);
-	if (cmd_json_set(o, "name", utf8_json_string(f->name)) < 0 ||
-	    cmd_json_set(o, "hardware-address", json_string(mac)) < 0)
-		goto oom;
-	/* qemu-ga lists addresses and reads statistics only for interfaces
-	 * that have an address: an interface without one has neither member
-	 * (not empty ones) */
-	if (!f->addrs)
-		return o;
-	if (cmd_json_set(o, "ip-addresses", json_incref(f->addrs)) < 0)
-		goto oom;
-	if (f->has_stats) {
-		const struct rtnl_link_stats64 *s = &f->stats;
-		/* /proc/net/dev's columns, qemu-ga's source: "drop" on receive
-		 * counts rx_dropped + rx_missed_errors */
-		json_t *st = json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "rx-bytes", (json_int_t)s->rx_bytes,
-			"rx-packets", (json_int_t)s->rx_packets, "rx-errs",
-			(json_int_t)s->rx_errors, "rx-dropped",
-			(json_int_t)(s->rx_dropped + s->rx_missed_errors), "tx-bytes",
-			(json_int_t)s->tx_bytes, "tx-packets", (json_int_t)s->tx_packets, "tx-errs",
-			(json_int_t)s->tx_errors, "tx-dropped", (json_int_t)s->tx_dropped);
-
-		if (cmd_json_set(o, "statistics", st) < 0)
-			goto oom;
-	}
-	return o;
-oom:
-	json_decref(o);
-	return NULL;
-}
-
-static int get_interfaces(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
-{
-	struct net_dump d = { 0 };
-	json_t *list = NULL;
-	int r;
-
-	(void)a, (void)args;
-	r = net_dump_run(&d, false, err);
-	if (r < 0)
-		goto out;
-	if (d.truncated)
-		log_warn("guest-network-get-interfaces: more than %d interfaces or %d addresses, "
-			 "the rest left out",
-			 NET_IFACES_MAX, NET_ADDRS_MAX);
-	list = json_array();
-	if (!list) {
-		r = cmd_fail(err, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < d.n; i++) {
-		if (cmd_json_append(list, iface_json(&d.ifaces[i])) < 0) {
-			json_decref(list);
-			r = cmd_fail(err, "out of memory");
-			goto out;
-		}
-	}
-	*result = list;
-out:
-	net_dump_free(&d);
-	return r;
-}
-
-const struct command cmd_network_table[] = {
-	{ "guest-network-get-interfaces", get_interfaces, { { 0 } }, 0 },
-	{ 0 },
-};

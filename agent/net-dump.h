@@ -1,5 +1,6 @@
-/* The rtnetlink dumps behind guest-network-get-interfaces, shared with
- * porthole-network (cmd-netcfg.c): links with their addresses, and routes. */
+/* The rtnetlink dumps behind guest-network-get-interfaces
+ * (cmd-guest-network.c) and porthole-network (cmd-porthole-network.c):
+ * links with their addresses, and routes. */
 #pragma once
 
 #include <jansson.h>
@@ -9,6 +10,12 @@
 #include <stddef.h>
 
 #include "command.h"
+
+/* Docker puts a veth per container in the VM's namespace: room for many,
+ * with a reply that stays well under the transport's output bound. More
+ * are left out, and the dump says so (truncated). */
+#define NET_IFACES_MAX 1024
+#define NET_ADDRS_MAX 4096
 
 struct net_iface {
 	int index;

@@ -653,6 +653,7 @@ int transport_start(struct agent *a)
 				opened++;
 	}
 	sweep_timer = loop_timer(a->loop, SWEEP_MS, sweep, a);
+	dispatch_set_deliver(transport_deliver);
 	return opened ? 0 : -ENODEV;
 }
 

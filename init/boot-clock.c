@@ -1,7 +1,7 @@
 /* Reads the RTC once at boot. The kernel's CONFIG_RTC_HCTOSYS normally did it
  * already; this covers kernels and RTC drivers where it did not (a module
  * RTC driver loads after hctosys ran). */
-#include "rtc.h"
+#include "boot-clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #define PORTHOLE_BUILD_EPOCH 1700000000LL
 #endif
 
-int rtc_set_system_clock(const char *dev)
+int boot_clock_from_rtc(const char *dev)
 {
 	struct timespec now, set;
 	char why[64] = "", why2[160];

@@ -20,7 +20,7 @@
 #include "mount.h"
 #include "net-setup.h"
 #include "rootfs.h"
-#include "rtc.h"
+#include "boot-clock.h"
 #include "control.h"
 #include "cgroup.h"
 #include "service.h"
@@ -393,7 +393,7 @@ int main(int argc, char **argv)
 			log_warn("%d of the configured modules could not be loaded", r);
 		mount_apply(MOUNT_LATE);
 		devices_link_virtio_ports("/sys/class/virtio-ports", "/dev");
-		rtc_set_system_clock("/dev/rtc0");
+		boot_clock_from_rtc("/dev/rtc0");
 		supervise_init_late(&sup);
 	}
 

@@ -28,10 +28,10 @@
 
 static const struct command *const *all_tables(void)
 {
-	static const struct command *const t[] = { cmd_time_table,    cmd_system_table,
-						   cmd_network_table, cmd_fs_table,
-						   cmd_power_table,   cmd_exec_table,
-						   cmd_health_table,  NULL };
+	static const struct command *const t[] = { cmd_guest_time_table,    cmd_system_table,
+						   cmd_guest_network_table, cmd_fs_table,
+						   cmd_power_table,	    cmd_exec_table,
+						   cmd_health_table,	    NULL };
 
 	return t;
 }

@@ -391,7 +391,7 @@ static void test_kernel_log_json(void **state)
 
 	(void)state;
 	fd = kmsg_pair(kernel_records, &w);
-	assert_int_equal(services_kernel_log(fd, 3, 0, &r, why, sizeof(why)), 0);
+	assert_int_equal(cmd_services_kernel_log(fd, 3, 0, &r, why, sizeof(why)), 0);
 	assert_int_equal(json_array_size(json_object_get(r, "lines")), 3);
 	assert_int_equal(json_integer_value(json_object_get(r, "dropped")), 5);
 	line = json_array_get(json_object_get(r, "lines"), 0);
@@ -422,7 +422,7 @@ static void test_services_reply(void **state)
 	json_t *reply = json_loads(services_reply, 0, NULL), *list = NULL, *d;
 
 	(void)state;
-	assert_int_equal(services_from_init(reply, &list, why, sizeof(why)), 0);
+	assert_int_equal(cmd_services_from_init(reply, &list, why, sizeof(why)), 0);
 	assert_int_equal(json_array_size(list), 2);
 	d = json_array_get(list, 0);
 	/* every documented member kept; the unknown one left out */
@@ -449,7 +449,7 @@ static void test_services_reply(void **state)
 		reply = json_loads(*bad, 0, NULL);
 		assert_non_null(reply);
 		list = NULL;
-		if (services_from_init(reply, &list, why, sizeof(why)) != -EPROTO)
+		if (cmd_services_from_init(reply, &list, why, sizeof(why)) != -EPROTO)
 			fail_msg("accepted: %s", *bad);
 		assert_null(list);
 		assert_non_null(strstr(why, "porthole-init's reply: "));
@@ -458,7 +458,7 @@ static void test_services_reply(void **state)
 	reply = json_loads("{\"services\": [{\"name\": \"a\", \"state\": \"x\"}, "
 			   "{\"name\": \"b\", \"state\": \"x\", \"pid\": 1.5}]}",
 			   0, NULL);
-	assert_int_equal(services_from_init(reply, &list, why, sizeof(why)), -EPROTO);
+	assert_int_equal(cmd_services_from_init(reply, &list, why, sizeof(why)), -EPROTO);
 	assert_string_equal(why,
 			    "porthole-init's reply: services[1].pid: expected an integer or null");
 	json_decref(reply);
@@ -619,7 +619,7 @@ static const struct command *find(const struct command *table, const char *name)
 	for (const struct command *c = cmd_health_table; c->name; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
-	for (const struct command *c = cmd_clock_table; c->name; c++)
+	for (const struct command *c = cmd_events_table; c->name; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	fail_msg("no command %s", name);
@@ -756,7 +756,7 @@ static void test_health_command(void **state)
 
 static void test_events_command(void **state)
 {
-	const struct command *c = find(cmd_clock_table, "porthole-events");
+	const struct command *c = find(cmd_events_table, "porthole-events");
 	json_t *args, *r = NULL, *ev;
 
 	(void)state;

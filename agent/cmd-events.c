@@ -1,0 +1,307 @@
+/* porthole-events: the clock's events (jumps made by others, resumes,
+ * porthole's own corrections: cmd-clock.c posts them) kept in a ring, and
+ * init's service events (OOM kills, exits, restarts) for a client that asks
+ * with service_after: init keeps those, the agent asks it, once for every
+ * waiter, and polls it while such a client waits. A client with nothing new
+ * to read waits (a long poll), bounded in time and in number. */
+#include "cmd-events.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "cmd-json.h"
+#include "cmd-services.h"
+#include "command.h"
+#include "initctl.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#define EVENTS_MAX 256
+#define WAITERS_MAX 64
+#define WAIT_MAX_MS 60000
+/* init's service events: asked again at most this often (one exchange
+ * serves every waiter), polled this often while a client waits, and after
+ * init did not answer, not asked again for this long */
+#define SERVICE_CACHE_MS 200
+#define SERVICE_POLL_MS 1000
+#define SERVICE_RETRY_MS 10000
+
+struct event {
+	uint64_t seq;
+	const char *type;
+	int64_t at_ns; /* CLOCK_REALTIME when seen */
+	int64_t jump_ns;
+	const char *source;
+};
+
+struct waiter {
+	struct cmd_async *pending; /* NULL: free */
+	uint64_t since;
+	int64_t timer;
+	bool services; /* asked with service_after */
+	int64_t service_after;
+};
+
+/* init's last answer to {"op": "events", "after": 0}: the events it keeps */
+struct service_cache {
+	bool valid;
+	uint64_t at_ns; /* CLOCK_MONOTONIC when asked */
+	json_t *events; /* NULL when init did not answer */
+	int64_t next;
+	char error[INITCTL_WHY_MAX];
+	int64_t poll_timer;
+};
+
+static struct {
+	struct agent *a; /* NULL once stopped: nothing is asked of init then */
+	struct event events[EVENTS_MAX]; /* a ring: the oldest are dropped */
+	uint64_t next_seq;
+	struct waiter waiters[WAITERS_MAX];
+	struct service_cache svc;
+} ev;
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static json_t *event_json(const struct event *e)
+{
+	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "seq", (json_int_t)e->seq, "type", e->type,
+			      "at_ns", (json_int_t)e->at_ns, "jump_ns", (json_int_t)e->jump_ns);
+
+	if (o && e->source)
+		json_object_set_new(o, "source", json_string(e->source));
+	return o;
+}
+
+/* Asks init for its service events unless the last answer is fresh. */
+static void service_refresh(struct agent *a)
+{
+	struct service_cache *c = &ev.svc;
+	json_t *events = NULL;
+	int64_t next = 0;
+	int r;
+
+	/* after a failure, not again for a while: a hung init would hold the
+	 * loop for INITCTL_TIMEOUT_MS at every poll */
+	if (c->valid && now_mono_ns() - c->at_ns <
+				(c->events ? SERVICE_CACHE_MS : SERVICE_RETRY_MS) * 1000000ull)
+		return;
+	r = cmd_services_events(a, 0, &events, &next, c->error, sizeof(c->error));
+	json_decref(c->events);
+	c->events = r < 0 ? NULL : events;
+	c->next = r < 0 ? 0 : next;
+	if (r == -ENOMEM)
+		snprintf(c->error, sizeof(c->error), "out of memory");
+	c->valid = true;
+	c->at_ns = now_mono_ns();
+}
+
+/* Whether init has events after AFTER (as last asked). */
+static bool service_news(int64_t after)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(ev.svc.events, i, e)
+	{
+		if (json_integer_value(json_object_get(e, "seq")) > after)
+			return true;
+	}
+	return false;
+}
+
+/* service_events (init's events after AFTER), service_next, and
+ * service_error when init did not answer, into RES. */
+static int add_service_events(json_t *res, int64_t after)
+{
+	json_t *list = json_array(), *e;
+	int64_t next = ev.svc.events && ev.svc.next > after ? ev.svc.next : after;
+	size_t i;
+
+	if (!list)
+		return -ENOMEM;
+	json_array_foreach(ev.svc.events, i, e)
+	{
+		if (json_integer_value(json_object_get(e, "seq")) > after &&
+		    json_array_append(list, e) < 0) {
+			json_decref(list);
+			return -ENOMEM;
+		}
+	}
+	if (cmd_json_set(res, "service_events", list) < 0 ||
+	    cmd_json_set(res, "service_next", json_integer(next)) < 0)
+		return -ENOMEM;
+	if (!ev.svc.events)
+		return cmd_json_set(res, "service_error", utf8_json_string(ev.svc.error));
+	return 0;
+}
+
+/* The events after SINCE still in the ring, and the seq to ask from next;
+ * with SERVICES, init's after SERVICE_AFTER too. */
+static json_t *events_after(uint64_t since, bool services, int64_t service_after)
+{
+	json_t *list = json_array(), *r;
+	uint64_t first = ev.next_seq > EVENTS_MAX ? ev.next_seq - EVENTS_MAX : 0;
+
+	if (!list)
+		return NULL;
+	for (uint64_t s = since > first ? since : first; s < ev.next_seq; s++)
+		json_array_append_new(list, event_json(&ev.events[s % EVENTS_MAX]));
+	r = json_pack("{s:o,s:I,s:b}", "events", list, "next", (json_int_t)ev.next_seq, "lost",
+		      since < first);
+	if (r && services && add_service_events(r, service_after) < 0) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void waiter_done(struct waiter *w)
+{
+	struct cmd_async *p = w->pending;
+
+	w->pending = NULL;
+	if (w->timer > 0 && ev.a)
+		loop_cancel(ev.a->loop, w->timer);
+	w->timer = 0;
+	/* stopping: what is known is the answer (init, stopping everything,
+	 * need not answer in time) */
+	if (w->services && ev.a)
+		service_refresh(ev.a);
+	cmd_async_finish(p, events_after(w->since, w->services, w->service_after), NULL);
+}
+
+/* While a client waits for service events: ask init every second, and
+ * answer the clients it has news for. */
+static void service_poll(struct loop *l, void *data)
+{
+	bool waiting = false;
+
+	(void)data;
+	ev.svc.poll_timer = 0;
+	service_refresh(ev.a);
+	for (size_t i = 0; i < WAITERS_MAX; i++) {
+		struct waiter *w = &ev.waiters[i];
+
+		if (!w->pending || !w->services)
+			continue;
+		if (service_news(w->service_after))
+			waiter_done(w);
+		else
+			waiting = true;
+	}
+	if (waiting)
+		ev.svc.poll_timer = loop_timer(l, SERVICE_POLL_MS, service_poll, NULL);
+}
+
+static void waiter_timeout(struct loop *l, void *data)
+{
+	struct waiter *w = data;
+
+	(void)l;
+	w->timer = 0;
+	if (w->pending)
+		waiter_done(w);
+}
+
+void events_post(const char *type, int64_t jump_ns, const char *source)
+{
+	struct event *e = &ev.events[ev.next_seq % EVENTS_MAX];
+
+	*e = (struct event){ ev.next_seq, type, realtime_ns(), jump_ns, source };
+	ev.next_seq++;
+	log_info("clock: %s, %+.6f s (%s)", type, (double)jump_ns / 1e9, source ? source : "");
+	for (size_t i = 0; i < WAITERS_MAX; i++)
+		if (ev.waiters[i].pending)
+			waiter_done(&ev.waiters[i]);
+}
+
+static int events(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+{
+	json_t *jsince = json_object_get(args, "since"),
+	       *jwait = json_object_get(args, "timeout_ms"),
+	       *jafter = json_object_get(args, "service_after");
+	int64_t since = jsince ? json_integer_value(jsince) : 0;
+	int64_t wait_ms = jwait ? json_integer_value(jwait) : 0;
+	int64_t after = jafter ? json_integer_value(jafter) : 0;
+	bool services = jafter != NULL;
+	struct waiter *w = NULL;
+
+	if (since < 0)
+		return cmd_fail(err, "Parameter 'since' must not be negative");
+	if (wait_ms < 0 || wait_ms > WAIT_MAX_MS)
+		return cmd_fail(err, "Parameter 'timeout_ms' must be 0 to %d", WAIT_MAX_MS);
+	if (after < 0)
+		return cmd_fail(err, "Parameter 'service_after' must not be negative");
+	if (services) {
+		ev.a = a;
+		service_refresh(a);
+	}
+	if ((uint64_t)since < ev.next_seq || wait_ms == 0 || (services && service_news(after))) {
+		*result = events_after((uint64_t)since, services, after);
+		return *result ? 0 : cmd_fail(err, "out of memory");
+	}
+	/* nothing new: wait for it, bounded in time and in waiters */
+	for (size_t i = 0; i < WAITERS_MAX && !w; i++)
+		if (!ev.waiters[i].pending)
+			w = &ev.waiters[i];
+	if (!w)
+		return cmd_fail(err, "%d clients are already waiting for events", WAITERS_MAX);
+	w->pending = cmd_async_take();
+	if (!w->pending) {
+		/* no connection to answer later (a test): answer now */
+		*result = events_after((uint64_t)since, services, after);
+		return *result ? 0 : cmd_fail(err, "out of memory");
+	}
+	w->since = (uint64_t)since;
+	w->services = services;
+	w->service_after = after;
+	w->timer = loop_timer(a->loop, (uint64_t)wait_ms, waiter_timeout, w);
+	if (services && !ev.svc.poll_timer)
+		ev.svc.poll_timer = loop_timer(a->loop, SERVICE_POLL_MS, service_poll, NULL);
+	return 1;
+}
+
+void events_start(struct agent *a)
+{
+	ev.a = a;
+}
+
+void events_stop(struct agent *a)
+{
+	/* a long poll is answered with what there is, not dropped: the
+	 * transport flushes it before closing */
+	ev.a = NULL;
+	for (size_t i = 0; i < WAITERS_MAX; i++)
+		if (ev.waiters[i].pending) {
+			if (ev.waiters[i].timer > 0)
+				loop_cancel(a->loop, ev.waiters[i].timer);
+			ev.waiters[i].timer = 0;
+			waiter_done(&ev.waiters[i]);
+		}
+	if (ev.svc.poll_timer)
+		loop_cancel(a->loop, ev.svc.poll_timer);
+	ev.svc.poll_timer = 0;
+	json_decref(ev.svc.events);
+	ev.svc.events = NULL;
+	ev.svc.valid = false;
+}
+
+const struct command cmd_events_table[] = {
+	{ "porthole-events",
+	  events,
+	  { { "since", ARG_INT, false },
+	    { "timeout_ms", ARG_INT, false },
+	    { "service_after", ARG_INT, false } },
+	  0 },
+	{ 0 },
+};
