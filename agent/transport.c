@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "jsonstream.h"
 #include "log.h"
-#include "stream.h"
 #include "util.h"
 
 #define READ_CHUNK 16384
@@ -38,7 +38,7 @@ struct conn {
 	int fd;
 	enum conn_kind kind;
 	char name[64];
-	struct stream st;
+	struct jsonstream st;
 	/* read but not yet parsed, kept only while the client's output is full */
 	char *in;
 	size_t in_off, in_len;
@@ -92,7 +92,7 @@ static void conn_close(struct conn *c, const char *why)
 		}
 	if (c->kind != CONN_SERIAL)
 		n_clients--;
-	stream_free(&c->st);
+	jsonstream_free(&c->st);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -187,7 +187,7 @@ static bool conn_backlogged(const struct conn *c)
 	return c->out_len - c->out_off >= 65536;
 }
 
-static bool on_item(void *user, const struct stream_item *item)
+static bool on_item(void *user, const struct jsonstream_item *item)
 {
 	struct conn *c = user;
 	struct reply reply = { 0 };
@@ -195,28 +195,28 @@ static bool on_item(void *user, const struct stream_item *item)
 	int r = 0;
 
 	switch (item->event) {
-	case STREAM_VALUE:
+	case JSONSTREAM_VALUE:
 		r = dispatch_value_from(c->a, c->id, item->data, item->len, &reply);
 		if (r == DISPATCH_LATER) {
 			c->awaiting = true;
 			return false;
 		}
 		break;
-	case STREAM_RESYNC:
+	case JSONSTREAM_RESYNC:
 		/* qemu-ga's lexer answers every 0xFF with this error (the byte shown
 		 * as U+FFFD); clients expect it before the 0xFF of their sync reply */
 		r = dispatch_error("GenericError", "JSON parse error, stray '\uFFFD'", &reply);
 		break;
-	case STREAM_TOO_LONG:
+	case JSONSTREAM_TOO_LONG:
 		snprintf(desc, sizeof(desc),
 			 "JSON parse error, request longer than %zu bytes, discarded",
 			 c->a->cfg.max_request);
 		r = dispatch_error("GenericError", desc, &reply);
 		break;
-	case STREAM_TOO_DEEP:
+	case JSONSTREAM_TOO_DEEP:
 		snprintf(desc, sizeof(desc),
 			 "JSON parse error, request nested deeper than %d levels, discarded",
-			 STREAM_DEPTH_MAX);
+			 JSONSTREAM_DEPTH_MAX);
 		r = dispatch_error("GenericError", desc, &reply);
 		break;
 	}
@@ -235,7 +235,7 @@ static bool on_item(void *user, const struct stream_item *item)
  * kept in c->in. False when the parser stopped. */
 static bool conn_parse_bytes(struct conn *c, const char *data, size_t len)
 {
-	long n = stream_feed(&c->st, data, len, on_item, c);
+	long n = jsonstream_feed(&c->st, data, len, on_item, c);
 
 	if (n < 0) {
 		log_error("%s: out of memory parsing a request", c->name);
@@ -265,7 +265,7 @@ static bool conn_parse_kept(struct conn *c)
 
 	if (!c->in)
 		return true;
-	n = stream_feed(&c->st, c->in + c->in_off, c->in_len - c->in_off, on_item, c);
+	n = jsonstream_feed(&c->st, c->in + c->in_off, c->in_len - c->in_off, on_item, c);
 	if (n >= 0 && c->in_off + (size_t)n < c->in_len) {
 		c->in_off += (size_t)n;
 		return false;
@@ -388,7 +388,7 @@ static struct conn *conn_new(struct agent *a, int fd, enum conn_kind kind, const
 	c->fd = fd;
 	c->kind = kind;
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	stream_init(&c->st, a->cfg.max_request);
+	jsonstream_init(&c->st, a->cfg.max_request);
 	c->last_active_ns = now_mono_ns();
 	c->id = ++next_conn_id;
 	if (loop_add_fd(a->loop, fd, conn_events(c), conn_event, c) < 0) {

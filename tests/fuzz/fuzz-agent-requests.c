@@ -1,7 +1,7 @@
 /* libFuzzer target: the agent's request path, bytes in to replies out: the
- * stream splitter, jansson, the envelope and argument checks. Only commands
- * without side effects on the machine are enabled (an allow list), so that
- * the fuzzer never sets the clock or trims a disk. */
+ * stream splitter (lib/jsonstream), jansson, the envelope and argument
+ * checks. Only commands without side effects on the machine are enabled (an
+ * allow list), so that the fuzzer never sets the clock or trims a disk. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,20 +9,20 @@
 
 #include "agent.h"
 #include "dispatch.h"
+#include "jsonstream.h"
 #include "log.h"
 #include "options.h"
-#include "stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct agent agent;
 
-static bool on_item(void *user, const struct stream_item *item)
+static bool on_item(void *user, const struct jsonstream_item *item)
 {
 	struct reply r = { 0 };
 
 	(void)user;
-	if (item->event == STREAM_VALUE) {
+	if (item->event == JSONSTREAM_VALUE) {
 		/* none of the allowed commands answers later or not at all:
 		 * every value gets its reply, an error included */
 		if (dispatch_value(&agent, item->data, item->len, &r) != DISPATCH_REPLY)
@@ -49,7 +49,7 @@ static bool on_item(void *user, const struct stream_item *item)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
-	struct stream s;
+	struct jsonstream s;
 	static const char *const safe[] = { "guest-sync",     "guest-sync-delimited",
 					    "guest-ping",     "guest-info",
 					    "guest-get-time", "guest-get-host-name" };
@@ -62,12 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dispatch_init(&agent);
 		ready = true;
 	}
-	stream_init(&s, 4096);
+	jsonstream_init(&s, 4096);
 	/* in two pieces, as bytes arrive: the split must not change the result */
-	stream_feed(&s, (const char *)data, size / 2, on_item, NULL);
-	stream_feed(&s, (const char *)data + size / 2, size - size / 2, on_item, NULL);
+	jsonstream_feed(&s, (const char *)data, size / 2, on_item, NULL);
+	jsonstream_feed(&s, (const char *)data + size / 2, size - size / 2, on_item, NULL);
 	if (s.cap > 4096)
 		abort();
-	stream_free(&s);
+	jsonstream_free(&s);
 	return 0;
 }

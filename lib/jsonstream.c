@@ -1,35 +1,35 @@
-/* The request stream splitter. It keeps only what it needs to find where a
- * top-level value ends (depth, in a string, after a backslash): the value's
- * bytes are buffered up to the limit and parsed by jansson only once whole.
- * Past the limit the bytes are counted, not kept, so a hostile 10 MB request
- * costs nothing but the time to look at it. */
-#include "stream.h"
+/* The JSON stream splitter (jsonstream.h). It keeps only what it needs to
+ * find where a top-level value ends (depth, in a string, after a backslash):
+ * the value's bytes are buffered up to the limit, for the caller to parse
+ * once whole. Past the limit the bytes are counted, not kept, so a hostile
+ * 10 MB request costs nothing but the time to look at it. */
+#include "jsonstream.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-int stream_init(struct stream *s, size_t max)
+int jsonstream_init(struct jsonstream *s, size_t max)
 {
 	memset(s, 0, sizeof(*s));
 	s->max = max;
-	s->depth_max = STREAM_DEPTH_MAX;
+	s->depth_max = JSONSTREAM_DEPTH_MAX;
 	/* grown on demand: an idle connection holds no buffer */
 	return 0;
 }
 
-void stream_free(struct stream *s)
+void jsonstream_free(struct jsonstream *s)
 {
 	free(s->buf);
 	memset(s, 0, sizeof(*s));
 }
 
-bool stream_pending(const struct stream *s)
+bool jsonstream_pending(const struct jsonstream *s)
 {
 	return s->len > 0 || s->depth > 0 || s->scalar || s->dropping;
 }
 
-static void reset(struct stream *s)
+static void reset(struct jsonstream *s)
 {
 	s->len = 0;
 	s->depth = 0;
@@ -42,7 +42,21 @@ static void reset(struct stream *s)
 	}
 }
 
-static int append(struct stream *s, char ch)
+bool jsonstream_over_limit(const struct jsonstream *s)
+{
+	return s->dropping && !s->too_deep;
+}
+
+size_t jsonstream_reset(struct jsonstream *s)
+{
+	size_t kept = s->len;
+
+	reset(s);
+	s->recovering = false;
+	return kept;
+}
+
+static int append(struct jsonstream *s, char ch)
 {
 	if (s->dropping)
 		return 0;
@@ -68,15 +82,15 @@ static int append(struct stream *s, char ch)
 }
 
 /* A value ended: report it (or why it was dropped) and start afresh. */
-static bool finish(struct stream *s, stream_fn fn, void *user)
+static bool finish(struct jsonstream *s, jsonstream_fn fn, void *user)
 {
-	struct stream_item item = { .event = STREAM_VALUE, .data = s->buf, .len = s->len };
+	struct jsonstream_item item = { .event = JSONSTREAM_VALUE, .data = s->buf, .len = s->len };
 	bool more;
 
 	if (s->too_deep)
-		item = (struct stream_item){ .event = STREAM_TOO_DEEP };
+		item = (struct jsonstream_item){ .event = JSONSTREAM_TOO_DEEP };
 	else if (s->dropping)
-		item = (struct stream_item){ .event = STREAM_TOO_LONG };
+		item = (struct jsonstream_item){ .event = JSONSTREAM_TOO_LONG };
 	more = fn(user, &item);
 	reset(s);
 	return more;
@@ -93,7 +107,7 @@ static bool is_delimiter(char ch)
 	       ch == ',' || ch == ':';
 }
 
-long stream_feed(struct stream *s, const char *data, size_t n, stream_fn fn, void *user)
+long jsonstream_feed(struct jsonstream *s, const char *data, size_t n, jsonstream_fn fn, void *user)
 {
 	size_t i;
 
@@ -103,8 +117,8 @@ long stream_feed(struct stream *s, const char *data, size_t n, stream_fn fn, voi
 		if ((unsigned char)ch == 0xFF) {
 			/* qemu-ga's lexer: 0xFF is an error token that resets the
 			 * parser; clients send it to resynchronise */
-			struct stream_item item = { .event = STREAM_RESYNC,
-						    .partial = stream_pending(s) };
+			struct jsonstream_item item = { .event = JSONSTREAM_RESYNC,
+							.partial = jsonstream_pending(s) };
 
 			reset(s);
 			s->recovering = true;
