@@ -13,13 +13,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,10 +27,13 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "launch.h"
 #include "svclog.h"
 #include "util.h"
 
 #define MS 1000000ull
+_Static_assert(SERVICE_ENV_MAX <= LAUNCH_ENV_MAX,
+	       "launch.c's environment too small for a service's");
 #define STABLE_MS 10000 /* a run this long resets the backoff */
 #define PROBE_FIRST_MS 5 /* readiness probes: first interval, */
 #define PROBE_MAX_MS 200 /* doubling up to this */
@@ -305,89 +306,6 @@ static bool deps_ready(struct services *ss, const struct service *sv)
 	return true;
 }
 
-static void child_fail(int fd, const char *what, const char *arg)
-{
-	dprintf(fd, "porthole-init: %s %s: %s\n", what, arg, strerror(errno));
-	_exit(127);
-}
-
-/* Between fork and exec: no malloc, no stdio buffers. */
-static void child_exec(const struct service *sv, int out, int err, int notify, char **env)
-{
-	const struct service_spec *sp = &sv->spec;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	supervise_child_reset_signals();
-	setsid();
-	if (null >= 0)
-		dup2(null, STDIN_FILENO);
-	dup2(out >= 0 ? out : null, STDOUT_FILENO);
-	dup2(err >= 0 ? err : null, STDERR_FILENO);
-	if (notify >= 0) {
-		if (notify == sp->ready_fd)
-			fcntl(notify, F_SETFD, 0);
-		else
-			dup2(notify, sp->ready_fd);
-	}
-	if (sv->leaf[0] && cgroup_join_self(sv->leaf) < 0)
-		dprintf(STDERR_FILENO, "porthole-init: join cgroup %s: %s\n", sv->leaf,
-			strerror(errno));
-	for (size_t i = 0; i < sp->n_rlimits; i++)
-		if (setrlimit(sp->rlimits[i].resource, &sp->rlimits[i].lim) < 0)
-			child_fail(STDERR_FILENO, "setrlimit", "");
-	if (sp->has_oom_score_adj) {
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-
-		if (fd >= 0) {
-			dprintf(fd, "%d", sp->oom_score_adj);
-			close(fd);
-		}
-	}
-	if (chdir(sp->directory[0] ? sp->directory : "/") < 0)
-		child_fail(STDERR_FILENO, "chdir", sp->directory);
-	if (sp->has_caps)
-		for (int cap = 0; cap < 64; cap++)
-			if (!(sp->caps & (1ull << cap)) &&
-			    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-				child_fail(STDERR_FILENO, "drop capability from the bounding set",
-					   "");
-	if (sp->has_group || sp->has_user) {
-		gid_t gid = sp->gid;
-
-		if (setgroups(1, &gid) < 0 || setgid(gid) < 0)
-			child_fail(STDERR_FILENO, "setgid", "");
-		if (sp->has_user && setuid(sp->uid) < 0)
-			child_fail(STDERR_FILENO, "setuid", "");
-	}
-	execve(sp->argv[0], sp->argv, env);
-	child_fail(STDERR_FILENO, "exec", sp->argv[0]);
-}
-
-/* The environment: PATH and HOME, then the service's (which may override). */
-static size_t build_env(const struct service_spec *sp, char **env, size_t max)
-{
-	static char *const base[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=/root",
-	};
-	size_t n = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(base); i++) {
-		size_t klen = strchr(base[i], '=') - base[i] + 1;
-		bool overridden = false;
-
-		for (size_t j = 0; sp->env[j]; j++)
-			if (strncmp(sp->env[j], base[i], klen) == 0)
-				overridden = true;
-		if (!overridden && n < max - 1)
-			env[n++] = base[i];
-	}
-	for (size_t j = 0; sp->env[j] && n < max - 1; j++)
-		env[n++] = sp->env[j];
-	env[n] = NULL;
-	return n;
-}
-
 static int make_pipe(int fds[2])
 {
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -409,7 +327,7 @@ static void start(struct services *ss, struct service *sv)
 {
 	const struct service_spec *sp = &sv->spec;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, note[2] = { -1, -1 };
-	char *env[SERVICE_ENV_MAX + 4];
+	struct launch_opts opts;
 	char why[160];
 	pid_t pid;
 
@@ -425,13 +343,29 @@ static void start(struct services *ss, struct service *sv)
 		log_warn_errno(-errno, "%s: output pipes; its output is lost", sp->name);
 	if (sp->ready == READY_NOTIFY && make_pipe(note) < 0)
 		log_warn_errno(-errno, "%s: notification pipe", sp->name);
-	build_env(sp, env, ARRAY_SIZE(env));
 
-	pid = fork();
-	if (pid == 0)
-		child_exec(sv, out[1], err[1], note[1], env);
+	launch_opts_init(&opts, sp->argv);
+	opts.env = sp->env;
+	opts.new_session = true;
+	opts.stdout_fd = out[1];
+	opts.stderr_fd = err[1];
+	opts.pass_fd = note[1];
+	opts.pass_fd_as = note[1] >= 0 ? sp->ready_fd : -1;
+	opts.cgroup = sv->leaf[0] ? sv->leaf : NULL;
+	opts.rlimits = sp->rlimits;
+	opts.n_rlimits = sp->n_rlimits;
+	opts.has_oom_score_adj = sp->has_oom_score_adj;
+	opts.oom_score_adj = sp->oom_score_adj;
+	opts.directory = sp->directory[0] ? sp->directory : "/";
+	opts.has_caps = sp->has_caps;
+	opts.caps = sp->caps;
+	opts.has_user = sp->has_user;
+	opts.has_group = sp->has_group;
+	opts.uid = sp->uid;
+	opts.gid = sp->gid;
+	pid = launch_start(&opts);
 	if (pid < 0)
-		snprintf(why, sizeof(why), "fork: %s", strerror(errno));
+		snprintf(why, sizeof(why), "fork: %s", strerror(-pid));
 	/* the child's ends; and ours too when there is no child */
 	for (int i = pid < 0 ? 0 : 1; i < 2; i++) {
 		if (out[i] >= 0)

@@ -16,10 +16,11 @@
 
 #include "devices.h"
 #include "log.h"
+#include "launch.h"
 #include "util.h"
 
-#define RESPAWN_MIN_NS (500ull * 1000000)
-#define RESPAWN_MAX_NS (30ull * 1000000000)
+#define RELAUNCH_MIN_NS (500ull * 1000000)
+#define RELAUNCH_MAX_NS (30ull * 1000000000)
 #define STABLE_NS (10ull * 1000000000)
 
 static const struct {
@@ -56,16 +57,6 @@ int supervise_block_signals(int *ret_sigfd)
 		return -errno;
 	*ret_sigfd = fd;
 	return 0;
-}
-
-void supervise_child_reset_signals(void)
-{
-	sigset_t none;
-
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 static int epoll_add(int epfd, int fd)
@@ -136,42 +127,20 @@ static void console_tty(char *buf, size_t size)
 
 static pid_t spawn(struct child *c)
 {
-	static char *const env[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=/root",
-		"TERM=vt100",
-		NULL,
-	};
+	static char *const env[] = { "TERM=vt100", NULL };
+	struct launch_opts opts;
 	char tty[64];
-	pid_t pid;
 
-	if (c->console)
-		console_tty(tty, sizeof(tty));
-	pid = fork();
-	if (pid != 0)
-		return pid < 0 ? -errno : pid;
-
-	/* child */
-	supervise_child_reset_signals();
-	setsid();
+	launch_opts_init(&opts, c->argv);
+	opts.env = env;
+	opts.new_session = true;
 	if (c->console) {
-		int fd = open(tty, O_RDWR | O_NOCTTY);
-
-		if (fd >= 0) {
-			ioctl(fd, TIOCSCTTY, 1);
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-		if (chdir("/root") < 0 && chdir("/") < 0) {
-			/* stays where init is */
-		}
+		console_tty(tty, sizeof(tty));
+		opts.tty = tty;
+		opts.directory = "/root";
+		opts.directory_optional = true;
 	}
-	execve(c->argv[0], c->argv, env);
-	dprintf(2, "porthole-init: exec %s: %s\n", c->argv[0], strerror(errno));
-	_exit(127);
+	return launch_start(&opts);
 }
 
 int supervise_start(struct supervisor *s, const char *name, char *const *argv, bool respawn,
@@ -219,9 +188,9 @@ static void child_exited(struct supervisor *s, struct child *c, int status)
 	/* Exponential backoff for what dies young; a run that lasted resets it. */
 	if (lived > STABLE_NS)
 		c->restarts = 0;
-	delay = RESPAWN_MIN_NS << (c->restarts < 6 ? c->restarts : 6);
-	if (delay > RESPAWN_MAX_NS)
-		delay = RESPAWN_MAX_NS;
+	delay = RELAUNCH_MIN_NS << (c->restarts < 6 ? c->restarts : 6);
+	if (delay > RELAUNCH_MAX_NS)
+		delay = RELAUNCH_MAX_NS;
 	c->restarts++;
 	c->next_start_ns = now + delay;
 	(void)s;
@@ -266,7 +235,7 @@ static int respawn_due(struct supervisor *s)
 			pid = spawn(c);
 			if (pid < 0) {
 				log_error_errno(pid, "restart %s", c->name);
-				c->next_start_ns = now + RESPAWN_MAX_NS;
+				c->next_start_ns = now + RELAUNCH_MAX_NS;
 			} else {
 				c->pid = pid;
 				c->started_ns = now;

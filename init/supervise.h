@@ -92,6 +92,3 @@ enum shutdown_kind supervise_run(struct supervisor *s);
 
 /* The signal that asks for KIND, as init's table maps them; for messages. */
 enum shutdown_kind supervise_signal_action(int sig);
-
-/* Makes SIGFD's process the child's: unblocks signals, restores defaults. */
-void supervise_child_reset_signals(void);

@@ -1,6 +1,6 @@
-/* External programs run by init: fork/execve, output to the log, a
- * deadline. Waits for its own child only (waitpid(PID)), so it can run
- * before the supervisor's loop and never reaps a service. */
+/* External programs run by init: output to the log, a deadline. Started
+ * through launch.c; waits for its own child only (waitpid(PID)), so it can
+ * run before the supervisor's loop and never reaps a service. */
 #include "tool.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "launch.h"
 #include "util.h"
 
 static void log_lines(const char *name, char *buf, size_t *len, bool flush)
@@ -36,13 +37,14 @@ static void log_lines(const char *name, char *buf, size_t *len, bool flush)
 
 int tool_run(char *const argv[], unsigned timeout_s)
 {
-	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", NULL };
+	static char *const env[] = { "LANG=C.UTF-8", NULL };
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	uint64_t deadline = now_mono_ns() + (uint64_t)timeout_s * 1000000000u;
 	char buf[1024];
 	size_t len = 0, logged = 0;
 	int pipefd[2], status = 0;
 	bool timed_out = false;
+	struct launch_opts opts;
 	pid_t pid;
 
 	/* busybox APPLET: the applet's name in the log */
@@ -52,27 +54,16 @@ int tool_run(char *const argv[], unsigned timeout_s)
 		return -errno;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return log_error_errno(-errno, "%s: pipe", name);
-	pid = fork();
+	/* stdout and stderr both into the pipe; no session of its own: it is
+	 * waited for here and killed by pid */
+	launch_opts_init(&opts, argv);
+	opts.env = env;
+	opts.stdout_fd = opts.stderr_fd = pipefd[1];
+	pid = launch_start(&opts);
 	if (pid < 0) {
-		int r = -errno;
-
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return log_error_errno(r, "%s: fork", name);
-	}
-	if (pid == 0) {
-		sigset_t none;
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		/* PID 1 blocks every signal for its signalfd: not the tool's */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (null >= 0)
-			dup2(null, STDIN_FILENO);
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execve(argv[0], argv, envp);
-		_exit(127);
+		return log_error_errno(pid, "%s: fork", name);
 	}
 	close(pipefd[1]);
 	for (;;) {
