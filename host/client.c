@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <linux/vm_sockets.h>
 
+#include "jsonstream.h"
 #include "util.h"
 
 /* Bytes asked of each read(2): replies are small, except guest-info's (3 KiB)
@@ -58,6 +59,29 @@ static int fail(struct client_error *err, int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->desc, sizeof(err->desc), fmt, ap);
 	va_end(ap);
+	return r;
+}
+
+static int fail_in(struct client_error *err, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Puts a context (the address, what was under way) before the message a
+ * deeper function left in ERR, and returns R. */
+static int fail_in(struct client_error *err, int r, const char *fmt, ...)
+{
+	char desc[sizeof(err->desc)];
+	size_t len;
+	va_list ap;
+
+	if (!err)
+		return r;
+	snprintf(desc, sizeof(desc), "%s", err->desc);
+	err->class[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(err->desc, sizeof(err->desc), fmt, ap);
+	va_end(ap);
+	len = strlen(err->desc);
+	snprintf(err->desc + len, sizeof(err->desc) - len, ": %s", desc);
 	return r;
 }
 
@@ -401,30 +425,25 @@ int client_addr_connect(const struct client_addr *a, int timeout_ms, struct clie
 void client_reader_init(struct client_reader *r, size_t max)
 {
 	*r = (struct client_reader){ .max = max ? max : CLIENT_REPLY_MAX };
+	jsonstream_init(&r->js, r->max);
 }
 
 void client_reader_free(struct client_reader *r)
 {
+	jsonstream_free(&r->js);
 	free(r->buf);
 	client_reader_init(r, r->max);
 }
 
-static void reader_restart_scan(struct client_reader *r)
+int client_reader_reserve(struct client_reader *r, size_t want, char **ret_buf, size_t *ret_room)
 {
-	r->scan = r->head;
-	r->depth = 0;
-	r->in_string = false;
-	r->escaped = false;
-}
-
-int client_reader_reserve(struct client_reader *r, size_t want, size_t *ret_room)
-{
+	if (r->head == r->tail)
+		r->head = r->tail = 0;
 	if (r->cap - r->tail < want && r->head > 0) {
-		/* Move the unconsumed bytes to the front before growing. */
+		/* Move the bytes not framed yet to the front before growing. */
 		size_t n = r->tail - r->head;
 
 		memmove(r->buf, r->buf + r->head, n);
-		r->scan -= r->head;
 		r->tail = n;
 		r->head = 0;
 	}
@@ -440,102 +459,127 @@ int client_reader_reserve(struct client_reader *r, size_t want, size_t *ret_room
 		r->buf = nb;
 		r->cap = cap;
 	}
+	if (ret_buf)
+		*ret_buf = r->buf + r->tail;
 	if (ret_room)
 		*ret_room = r->cap - r->tail;
 	return 0;
 }
 
+void client_reader_commit(struct client_reader *r, size_t n)
+{
+	r->tail += n;
+}
+
 int client_reader_push(struct client_reader *r, const void *data, size_t len)
 {
-	int ret = client_reader_reserve(r, len, NULL);
+	char *at;
+	int ret = client_reader_reserve(r, len, &at, NULL);
 
 	if (ret < 0)
 		return ret;
-	memcpy(r->buf + r->tail, data, len);
-	r->tail += len;
+	memcpy(at, data, len);
+	client_reader_commit(r, len);
 	return 0;
 }
 
-static bool is_separator(unsigned char ch)
+/* What the framer handed over, for client_reader_next. */
+struct take {
+	struct client_error *err;
+	size_t max;
+	int ret; /* 1: V is a reply; < 0: an error; 0: nothing yet */
+	json_t *v;
+};
+
+/* Takes one event and stops the framer there, but for a 0xFF between
+ * replies: it precedes guest-sync-delimited's reply, and is nothing else. */
+static bool take_reply(void *user, const struct jsonstream_item *item)
 {
-	/* 0xFF precedes guest-sync-delimited's reply; it never occurs in UTF-8. */
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == 0xff;
+	struct take *t = user;
+	json_error_t jerr;
+
+	switch (item->event) {
+	case JSONSTREAM_VALUE:
+		/* a reply is an object; a bare scalar, array or stray closer
+		 * is one error, and the reply after it still comes */
+		if (item->data[0] != '{') {
+			t->ret = fail(t->err, -EBADMSG, "unexpected byte 0x%02x between replies",
+				      (unsigned char)item->data[0]);
+			break;
+		}
+		t->v = json_loadb(item->data, item->len, 0, &jerr);
+		t->ret =
+			t->v ? 1 : fail(t->err, -EBADMSG, "reply is not valid JSON: %s", jerr.text);
+		break;
+	case JSONSTREAM_RESYNC:
+		if (!item->partial)
+			return true;
+		t->ret = fail(t->err, -EBADMSG, "a reply cut short by a 0xFF byte");
+		break;
+	case JSONSTREAM_TOO_LONG:
+		t->ret = fail(t->err, -EMSGSIZE, "a reply is longer than %zu bytes", t->max);
+		break;
+	case JSONSTREAM_TOO_DEEP:
+		t->ret = fail(t->err, -EBADMSG, "a reply nested deeper than %d levels",
+			      JSONSTREAM_DEPTH_MAX);
+		break;
+	}
+	return false;
 }
 
 int client_reader_next(struct client_reader *r, json_t **ret, struct client_error *err)
 {
-	json_error_t jerr;
-	size_t p, len;
-	json_t *v;
+	struct take t = { .err = err, .max = r->max };
 
-	if (r->depth == 0 && !r->in_string) {
-		/* Between objects: only separators may come before the next '{'. */
-		while (r->head < r->tail && is_separator((unsigned char)r->buf[r->head]))
-			r->head++;
-		r->scan = r->head;
-		if (r->head == r->tail)
-			return 0;
-		if (r->buf[r->head] != '{') {
-			unsigned char ch = (unsigned char)r->buf[r->head++];
+	if (r->head < r->tail) {
+		long n = jsonstream_feed(&r->js, r->buf + r->head, r->tail - r->head, take_reply,
+					 &t);
 
-			r->scan = r->head;
-			return fail(err, -EBADMSG, "unexpected byte 0x%02x between replies", ch);
-		}
+		if (n < 0)
+			return fail(err, (int)n, "out of memory framing a reply");
+		r->head += (size_t)n;
+		if (t.ret == 1)
+			*ret = t.v;
+		if (t.ret != 0)
+			return t.ret;
 	}
-	for (p = r->scan; p < r->tail; p++) {
-		char ch = r->buf[p];
-
-		if (r->in_string) {
-			if (r->escaped)
-				r->escaped = false;
-			else if (ch == '\\')
-				r->escaped = true;
-			else if (ch == '"')
-				r->in_string = false;
-			continue;
-		}
-		if (ch == '"') {
-			r->in_string = true;
-		} else if (ch == '{' || ch == '[') {
-			r->depth++;
-		} else if (ch == '}' || ch == ']') {
-			if (--r->depth == 0)
-				break;
-		}
-	}
-	if (p == r->tail) {
-		r->scan = p;
-		if (r->tail - r->head > r->max)
-			return fail(err, -EMSGSIZE, "a reply is longer than %zu bytes", r->max);
-		return 0;
-	}
-	/* A complete object is [head, p]. */
-	len = p + 1 - r->head;
-	if (len > r->max) {
-		r->head = p + 1;
-		reader_restart_scan(r);
+	/* Everything is framed. A reply over the limit is refused now, not
+	 * once it ends: a peer that sends no end would have us wait. */
+	if (jsonstream_over_limit(&r->js))
 		return fail(err, -EMSGSIZE, "a reply is longer than %zu bytes", r->max);
-	}
-	v = json_loadb(r->buf + r->head, len, 0, &jerr);
-	r->head = p + 1;
-	reader_restart_scan(r);
-	if (!v)
-		return fail(err, -EBADMSG, "reply is not valid JSON: %s", jerr.text);
-	*ret = v;
-	return 1;
+	return 0;
+}
+
+static bool until_resync(void *user, const struct jsonstream_item *item)
+{
+	bool *found = user;
+
+	if (item->event != JSONSTREAM_RESYNC)
+		return true; /* before the marker: not ours */
+	*found = true;
+	return false;
 }
 
 int client_reader_skip_to_sync(struct client_reader *r, size_t *ret_dropped)
 {
-	const char *ff =
-		r->head < r->tail ? memchr(r->buf + r->head, 0xff, r->tail - r->head) : NULL;
-	size_t end = ff ? (size_t)(ff - r->buf) + 1 : r->tail;
+	bool found = false;
+	size_t dropped = 0;
+	long n;
 
+	if (r->head < r->tail) {
+		n = jsonstream_feed(&r->js, r->buf + r->head, r->tail - r->head, until_resync,
+				    &found);
+		if (n < 0)
+			return (int)n;
+		r->head += (size_t)n;
+		dropped = (size_t)n;
+	}
+	/* without a marker, half a reply is as useless as the rest */
+	if (!found)
+		dropped += jsonstream_reset(&r->js);
 	if (ret_dropped)
-		*ret_dropped = end - r->head;
-	r->head = end;
-	reader_restart_scan(r);
-	return ff ? 1 : 0;
+		*ret_dropped = dropped;
+	return found ? 1 : 0;
 }
 
 int client_reply_result(json_t *reply, json_t **ret_result, struct client_error *err)
@@ -601,14 +645,15 @@ static int read_more(struct client *c, uint64_t deadline, struct client_error *e
 	for (;;) {
 		size_t room;
 		ssize_t n;
+		char *at;
 		int r;
 
-		r = client_reader_reserve(&c->in, READ_CHUNK, &room);
+		r = client_reader_reserve(&c->in, READ_CHUNK, &at, &room);
 		if (r < 0)
 			return fail(err, r, "read from %s: out of memory", c->name);
-		n = recv(c->fd, c->in.buf + c->in.tail, room, 0);
+		n = recv(c->fd, at, room, 0);
 		if (n > 0) {
-			c->in.tail += (size_t)n;
+			client_reader_commit(&c->in, (size_t)n);
 			return (int)n;
 		}
 		if (n == 0)
@@ -680,7 +725,7 @@ static uint64_t random_sync_id(void)
 static int sync_until(struct client *c, uint64_t deadline, struct client_error *err)
 {
 	uint64_t id = random_sync_id();
-	size_t seen = c->in.tail - c->in.head;
+	size_t seen = 0;
 	bool marker = false;
 	char req[128];
 	int n, r;
@@ -707,7 +752,7 @@ static int sync_until(struct client *c, uint64_t deadline, struct client_error *
 			marker = client_reader_skip_to_sync(&c->in, NULL) == 1;
 		if (marker) {
 			/* The object after a 0xFF: ours, or an earlier client's. */
-			r = client_reader_next(&c->in, &v, NULL);
+			r = client_reader_next(&c->in, &v, err);
 			if (r == 1) {
 				json_t *ret = json_object_get(v, "return");
 				bool ours = json_is_integer(ret) &&
@@ -725,9 +770,7 @@ static int sync_until(struct client *c, uint64_t deadline, struct client_error *
 				continue;
 			}
 			if (r == -EMSGSIZE)
-				return fail(err, -EPROTO,
-					    "resync with %s: a reply is over %zu bytes", c->name,
-					    c->in.max);
+				return fail_in(err, -EPROTO, "resync with %s", c->name);
 			if (r < 0) {
 				marker = false;
 				continue;
@@ -860,15 +903,8 @@ static int recv_until(struct client *c, uint64_t deadline, json_t **ret_reply, u
 		int r;
 
 		r = client_reader_next(&c->in, &v, err);
-		if (r < 0) {
-			if (err) {
-				char d[sizeof(err->desc)];
-
-				snprintf(d, sizeof(d), "%s", err->desc);
-				fail(err, r, "from %s: %s", c->name, d);
-			}
-			return r;
-		}
+		if (r < 0)
+			return fail_in(err, r, "from %s", c->name);
 		if (r == 0) {
 			r = read_more(c, deadline, err);
 			if (r == -ETIMEDOUT)
@@ -881,7 +917,7 @@ static int recv_until(struct client *c, uint64_t deadline, json_t **ret_reply, u
 		if (r == -EBADMSG) {
 			client_reply_result(v, NULL, err);
 			json_decref(v);
-			return fail(err, -EBADMSG, "from %s: %s", c->name, err ? err->desc : "");
+			return fail_in(err, -EBADMSG, "from %s", c->name);
 		}
 		id = json_object_get(v, "id");
 		if (id) {

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jsonstream.h"
+
 /* The largest reply accepted, and what a resync may throw away before the
  * sync reply: a virtio-serial port can hold a previous client's replies. */
 #define CLIENT_REPLY_MAX (16u * 1024 * 1024)
@@ -63,35 +65,36 @@ void client_addr_format(const struct client_addr *a, char *buf, size_t size);
 int client_addr_connect(const struct client_addr *a, int timeout_ms, struct client_error *err);
 
 /* Incremental reply framing, exposed for the tests: replies are JSON objects
- * framed by brace balance (strings and escapes understood), separated by
- * whitespace; 0xFF (the guest-sync-delimited marker) is skipped between them. */
+ * framed by lib/jsonstream (brace balance, strings and escapes understood),
+ * separated by whitespace; 0xFF (the guest-sync-delimited marker) is skipped
+ * between them. Bytes are read into BUF and handed to the framer a reply at
+ * a time. */
 struct client_reader {
-	char *buf;
-	size_t head; /* first byte not consumed */
-	size_t tail; /* end of the bytes received */
-	size_t cap;
+	struct jsonstream js;
+	char *buf; /* received, not framed yet: [head, tail) */
+	size_t head, tail, cap;
 	size_t max; /* the largest object accepted */
-	/* scanning state of the object starting at head */
-	size_t scan;
-	unsigned depth;
-	bool in_string;
-	bool escaped;
 };
 
 void client_reader_init(struct client_reader *r, size_t max);
 void client_reader_free(struct client_reader *r);
 /* Appends LEN bytes (what a read(2) got). -ENOMEM. */
 int client_reader_push(struct client_reader *r, const void *data, size_t len);
-/* Room for at least WANT more bytes at buf + tail; returns the room. */
-int client_reader_reserve(struct client_reader *r, size_t want, size_t *ret_room);
+/* Room for at least WANT more bytes, at *RET_BUF (*RET_ROOM bytes), for a
+ * read(2) straight into the reader; client_reader_commit(N) then takes the
+ * N bytes it got. -ENOMEM. */
+int client_reader_reserve(struct client_reader *r, size_t want, char **ret_buf, size_t *ret_room);
+void client_reader_commit(struct client_reader *r, size_t n);
 /* 1 and a new reference in *RET when a complete object was framed and parsed;
- * 0 when more bytes are needed; -EBADMSG for a byte that cannot start a reply
- * or an object jansson refuses (consumed, so the caller may go on), -EMSGSIZE
- * for an object over the maximum (the reader must be dropped). */
+ * 0 when more bytes are needed; -EBADMSG for a value that is not an object,
+ * an object jansson refuses or one nested too deep (consumed, so the caller
+ * may go on), -EMSGSIZE for an object over the maximum, as soon as it is
+ * (the reader must be dropped), -ENOMEM. */
 int client_reader_next(struct client_reader *r, json_t **ret, struct client_error *err);
 /* Drops everything up to and including the next 0xFF; 1 when one was found,
- * 0 when all buffered bytes were dropped without finding one. Returns the
- * number of bytes dropped in *RET_DROPPED. */
+ * 0 when all buffered bytes (a part of a reply included) were dropped
+ * without finding one; -ENOMEM. The number of bytes dropped in
+ * *RET_DROPPED. */
 int client_reader_skip_to_sync(struct client_reader *r, size_t *ret_dropped);
 
 /* A reply, checked: exactly one of "return" (any value) and "error" (an

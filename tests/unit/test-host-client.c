@@ -145,9 +145,12 @@ static void test_framing_bad_input(void **state)
 	/* an object jansson refuses is consumed: the next one is read */
 	frame_all("{\"return\":}\n{\"return\": 2}\n", 26, 0, out, sizeof(out));
 	assert_string_equal(out, "EBADMSG|{\"return\":2}");
-	/* a bare array or number between replies is not a reply */
+	/* a bare array or number between replies is not a reply: one error
+	 * each, and the reply after them still comes */
 	frame_all("[1]{\"return\": 3}", 16, 0, out, sizeof(out));
-	assert_string_equal(out, "EBADMSG|EBADMSG|EBADMSG|{\"return\":3}");
+	assert_string_equal(out, "EBADMSG|{\"return\":3}");
+	frame_all("7 } \"s\" {\"return\": 4}", 21, 0, out, sizeof(out));
+	assert_string_equal(out, "EBADMSG|EBADMSG|EBADMSG|{\"return\":4}");
 	/* an incomplete object is no reply yet */
 	frame_all("{\"return\": {\"a\": \"}\"", 20, 0, out, sizeof(out));
 	assert_string_equal(out, "");
