@@ -101,7 +101,8 @@ static void read_clocksource(char *buf, size_t size)
 	}
 }
 
-static int time_info(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result time_info(struct agent *a, json_t *args, json_t **result,
+				 struct cmd_error *err)
 {
 	struct timex tx = { .modes = 0 }, ss = { .modes = ADJ_OFFSET_SS_READ };
 	char source[64];
@@ -197,7 +198,8 @@ static int parse_mode(const char *s, enum clock_mode *ret)
 	return -EINVAL;
 }
 
-static int time_adjust(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result time_adjust(struct agent *a, json_t *args, json_t **result,
+				   struct cmd_error *err)
 {
 	json_t *jmode = json_object_get(args, "mode"), *jth = json_object_get(args, "threshold_ns");
 	int64_t offset = json_integer_value(json_object_get(args, "offset_ns"));

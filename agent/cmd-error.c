@@ -8,7 +8,7 @@
 #include "command.h"
 #include "utf8.h"
 
-int cmd_fail(struct cmd_error *err, const char *fmt, ...)
+enum cmd_result cmd_fail(struct cmd_error *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -16,10 +16,10 @@ int cmd_fail(struct cmd_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	utf8_vformat(err->desc, sizeof(err->desc), fmt, ap);
 	va_end(ap);
-	return -1;
+	return CMD_FAILED;
 }
 
-int cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
+enum cmd_result cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -30,5 +30,5 @@ int cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
 	va_end(ap);
 	utf8_format(err->desc + n, sizeof(err->desc) - n, ": %s",
 		    strerror(errnum < 0 ? -errnum : errnum));
-	return -1;
+	return CMD_FAILED;
 }

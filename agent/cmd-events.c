@@ -225,7 +225,7 @@ void events_post(const char *type, int64_t jump_ns, const char *source)
 			waiter_done(&ev.waiters[i]);
 }
 
-static int events(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result events(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	json_t *jsince = json_object_get(args, "since"),
 	       *jwait = json_object_get(args, "timeout_ms"),
@@ -268,7 +268,7 @@ static int events(struct agent *a, json_t *args, json_t **result, struct cmd_err
 	w->timer = loop_timer(a->loop, (uint64_t)wait_ms, waiter_timeout, w);
 	if (services && !ev.svc.poll_timer)
 		ev.svc.poll_timer = loop_timer(a->loop, SERVICE_POLL_MS, service_poll, NULL);
-	return 1;
+	return CMD_LATER;
 }
 
 void events_start(struct agent *a)

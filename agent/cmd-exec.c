@@ -431,7 +431,8 @@ static void watch(struct loop *l, int *fd, uint32_t events, loop_fd_fn fn, void 
 	}
 }
 
-static int exec_cmd(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result exec_cmd(struct agent *a, json_t *args, json_t **result,
+				struct cmd_error *err)
 {
 	struct exec_state *st = exec_state(a, err);
 	json_t *jarg = json_object_get(args, "arg"), *jenv = json_object_get(args, "env");
@@ -552,7 +553,8 @@ static int add_output(json_t *res, const char *data_key, const char *trunc_key,
 
 /* Reports the process as exited once it has been reaped and its output read
  * to the end; that report is the last: the entry is then forgotten. */
-static int exec_status(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result exec_status(struct agent *a, json_t *args, json_t **result,
+				   struct cmd_error *err)
 {
 	struct exec_state *st = a->exec;
 	json_int_t pid = json_integer_value(json_object_get(args, "pid"));

@@ -320,7 +320,8 @@ oom:
 	return NULL;
 }
 
-static int get_fsinfo(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_fsinfo(struct agent *a, json_t *args, json_t **result,
+				  struct cmd_error *err)
 {
 	struct mounts *ms;
 	json_t *list;
@@ -373,7 +374,7 @@ static json_t *trim_one(const struct mount *m, unsigned long long minimum)
 			 (json_int_t)range.len, "minimum", (json_int_t)range.minlen);
 }
 
-static int fstrim(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result fstrim(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	json_t *jmin = json_object_get(args, "minimum"), *paths;
 	json_int_t minimum = jmin ? json_integer_value(jmin) : 0;
@@ -415,7 +416,8 @@ static int trim_path(const char *path, unsigned long long *ret)
 
 /* porthole-trim: guest-fstrim's work with porthole's names, a total, and
  * optionally one file system only. */
-static int porthole_trim(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result porthole_trim(struct agent *a, json_t *args, json_t **result,
+				     struct cmd_error *err)
 {
 	const char *only = json_string_value(json_object_get(args, "path"));
 	unsigned long long total = 0;

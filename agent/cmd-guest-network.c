@@ -52,7 +52,8 @@ oom:
 	return NULL;
 }
 
-static int get_interfaces(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_interfaces(struct agent *a, json_t *args, json_t **result,
+				      struct cmd_error *err)
 {
 	struct net_dump d = { 0 };
 	json_t *list = NULL;

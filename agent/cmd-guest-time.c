@@ -20,7 +20,8 @@
 #define RTC_DEV HWCLOCK_DEV
 #define BUILD_NS (PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC)
 
-static int get_time(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_time(struct agent *a, json_t *args, json_t **result,
+				struct cmd_error *err)
 {
 	struct timespec ts;
 
@@ -87,7 +88,8 @@ static int set_clock(int64_t ns, struct cmd_error *err)
 /* With "time": the system clock, then the RTC from it (hwclock -w). Without:
  * the system clock from the RTC (hwclock -s), what `virsh domtime --sync`
  * asks for after the host has resumed the VM and set its RTC. */
-static int set_time(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result set_time(struct agent *a, json_t *args, json_t **result,
+				struct cmd_error *err)
 {
 	json_t *jt = json_object_get(args, "time");
 	int64_t ns = 0;

@@ -379,7 +379,7 @@ oom_engine:
 	return -ENOMEM;
 }
 
-static int health(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result health(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	json_t *res = json_object(), *reasons = json_array(), *disks = json_array();
 	enum health_status st = HEALTH_OK;

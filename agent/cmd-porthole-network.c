@@ -181,7 +181,8 @@ static json_t *dns_json(json_t *state)
 	return o;
 }
 
-static int network(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result network(struct agent *a, json_t *args, json_t **result,
+			       struct cmd_error *err)
 {
 	struct net_dump d = { 0 };
 	json_t *state = NULL, *ifaces = NULL, *res = NULL;
@@ -253,7 +254,8 @@ static int take_list(json_t *v, const char *what, struct dnsconf *d, bool server
 	return 0;
 }
 
-static int dns_set(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result dns_set(struct agent *a, json_t *args, json_t **result,
+			       struct cmd_error *err)
 {
 	struct dnsconf d = { 0 };
 	char text[DNSCONF_TEXT_MAX];

@@ -78,7 +78,8 @@ static void power_act(struct loop *l, void *data)
 	}
 }
 
-static int shutdown_cmd(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result shutdown_cmd(struct agent *a, json_t *args, json_t **result,
+				    struct cmd_error *err)
 {
 	json_t *jmode = json_object_get(args, "mode");
 	const char *mode = jmode ? json_string_value(jmode) : "powerdown";

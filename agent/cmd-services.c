@@ -251,7 +251,7 @@ int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size)
 }
 
 int cmd_services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
-		    char *why, size_t why_size)
+			char *why, size_t why_size)
 {
 	json_t *reply = NULL;
 	int r = ask(a, json_pack("{s:s,s:I}", "op", "events", "after", (json_int_t)after), &reply,
@@ -269,7 +269,8 @@ static int fail_why(struct cmd_error *err, int r, const char *why)
 	return r == -ENOMEM ? cmd_fail(err, "out of memory") : cmd_fail(err, "%s", why);
 }
 
-static int services(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result services(struct agent *a, json_t *args, json_t **result,
+				struct cmd_error *err)
 {
 	char why[INITCTL_WHY_MAX];
 	int r;
@@ -286,7 +287,8 @@ static int check_name(const char *param, const char *name, struct cmd_error *err
 	return 0;
 }
 
-static int restart(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result restart(struct agent *a, json_t *args, json_t **result,
+			       struct cmd_error *err)
 {
 	const char *name = json_string_value(json_object_get(args, "name"));
 	char why[INITCTL_WHY_MAX];
@@ -307,7 +309,7 @@ static int restart(struct agent *a, json_t *args, json_t **result, struct cmd_er
 }
 
 int cmd_services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char *why,
-			size_t why_size)
+			    size_t why_size)
 {
 	struct kmsg_ring ring;
 	json_t *arr;
@@ -346,7 +348,7 @@ int cmd_services_kernel_log(int fd, int64_t lines, double since, json_t **ret, c
 	return 0;
 }
 
-static int logs(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result logs(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	const char *name = json_string_value(json_object_get(args, "service"));
 	json_t *jlines = json_object_get(args, "lines"), *jsince = json_object_get(args, "since");

@@ -30,10 +30,10 @@ int events_from_init(json_t *reply, json_t **ret_events, int64_t *ret_next, char
 int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size);
 /* Asks init for the events after AFTER. */
 int cmd_services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
-		    char *why, size_t why_size);
+			char *why, size_t why_size);
 
 /* The kernel's log from FD (/dev/kmsg, non-blocking): the last LINES lines
  * at or after SINCE as {"lines": [{"time", "stream": "kernel", "level",
  * "text"}], "dropped"}. */
 int cmd_services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char *why,
-			size_t why_size);
+			    size_t why_size);

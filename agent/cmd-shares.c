@@ -87,7 +87,8 @@ static int request_from_args(json_t *args, struct share_request *req, struct cmd
 	return 0;
 }
 
-static int mount_share(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result mount_share(struct agent *a, json_t *args, json_t **result,
+				   struct cmd_error *err)
 {
 	struct share_request req;
 	char why[SHARE_WHY_MAX] = "";
@@ -108,7 +109,8 @@ static int mount_share(struct agent *a, json_t *args, json_t **result, struct cm
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
-static int unmount_share(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result unmount_share(struct agent *a, json_t *args, json_t **result,
+				     struct cmd_error *err)
 {
 	const char *target = json_string_value(json_object_get(args, "target"));
 	bool lazy = json_is_true(json_object_get(args, "lazy"));
@@ -288,7 +290,8 @@ static size_t list_shares(char *mountinfo, struct share_entry *list, size_t max)
 	return n;
 }
 
-static int list_mounts(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result list_mounts(struct agent *a, json_t *args, json_t **result,
+				   struct cmd_error *err)
 {
 	_cleanup_free_ char *mountinfo = NULL;
 	_cleanup_free_ struct share_entry *list = calloc(SHARES_LIST_MAX, sizeof(*list));

@@ -18,7 +18,8 @@ static const char *const capabilities[] = {
 	"bounded-requests",
 };
 
-static int sync_id(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result sync_id(struct agent *a, json_t *args, json_t **result,
+			       struct cmd_error *err)
 {
 	(void)a, (void)err;
 	/* the id comes back as it was sent: the client matches on it */
@@ -26,14 +27,14 @@ static int sync_id(struct agent *a, json_t *args, json_t **result, struct cmd_er
 	return 0;
 }
 
-static int ping(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result ping(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	(void)a, (void)args, (void)err;
 	*result = NULL;
 	return 0;
 }
 
-static int info(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result info(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	const struct dispatch_entry *e;
 	json_t *cmds = json_array(), *caps = json_array(), *r;

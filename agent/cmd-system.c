@@ -118,7 +118,8 @@ static int add_os_release(json_t *res, const char *text)
 	return 0;
 }
 
-static int get_osinfo(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_osinfo(struct agent *a, json_t *args, json_t **result,
+				  struct cmd_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	struct utsname u;
@@ -146,7 +147,8 @@ oom:
 	return oom(err);
 }
 
-static int get_host_name(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_host_name(struct agent *a, json_t *args, json_t **result,
+				     struct cmd_error *err)
 {
 	char name[HOST_NAME_MAX + 1];
 
@@ -167,7 +169,8 @@ static int get_host_name(struct agent *a, json_t *args, json_t **result, struct 
 
 /* The zone's abbreviation now ("UTC", "CET", "EDT") and its offset east of
  * UTC in seconds, as qemu-ga reports them from glib's local time zone. */
-static int get_timezone(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_timezone(struct agent *a, json_t *args, json_t **result,
+				    struct cmd_error *err)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -193,7 +196,8 @@ static int get_timezone(struct agent *a, json_t *args, json_t **result, struct c
 
 /* QEMU 10.0's GuestLoadAverage: load1m, load5m, load15m, from /proc/loadavg
  * (what getloadavg(3), qemu-ga's source, reads too). */
-static int get_load(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_load(struct agent *a, json_t *args, json_t **result,
+				struct cmd_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	double l1, l5, l15;
@@ -212,7 +216,8 @@ static int get_load(struct agent *a, json_t *args, json_t **result, struct cmd_e
 
 /* utmpx(5) USER_PROCESS records, one entry per user with the earliest login,
  * as qemu-ga does; [] when no one is logged in (or there is no utmp). */
-static int get_users(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result get_users(struct agent *a, json_t *args, json_t **result,
+				 struct cmd_error *err)
 {
 	json_t *users = json_array();
 	struct utmpx *ut;

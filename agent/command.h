@@ -15,21 +15,30 @@ struct cmd_error {
 	char desc[512];
 };
 
+/* What a handler did with its request (docs/errors.md). */
+enum cmd_result {
+	CMD_FAILED = -1, /* ERR is filled: the dispatcher sends it */
+	CMD_OK = 0, /* *RESULT is set (NULL means {}) */
+	CMD_LATER = 1, /* it took the reply over with cmd_async_take */
+};
+
 /* Fills ERR with class GenericError and a printf-style description and
- * returns -1, so a handler can "return cmd_fail(err, ...)". */
-int cmd_fail(struct cmd_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ * returns CMD_FAILED, so a handler can "return cmd_fail(err, ...)". */
+enum cmd_result cmd_fail(struct cmd_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The same with "FMT: strerror(-errnum)" appended. */
-int cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
+enum cmd_result cmd_fail_errno(struct cmd_error *err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A handler: ARGS is the request's "arguments" object (never NULL: an empty
  * object when the request had none), already checked against the command's
  * argument table (every required member present, every member of its type,
  * never null, no unknown member). No string holds a NUL: the parser refuses
- * "\u0000" (jansson without JSON_ALLOW_NUL). On success it returns 0 and sets *RESULT to a new
- * reference (NULL means {}); on failure it returns -1 with ERR filled; it
- * returns 1 when it took the reply over with cmd_async_take. */
-typedef int (*cmd_handler)(struct agent *a, json_t *args, json_t **result, struct cmd_error *err);
+ * "\u0000" (jansson without JSON_ALLOW_NUL). It returns CMD_OK with *RESULT
+ * a new reference (NULL means {}), CMD_FAILED with ERR filled, or CMD_LATER
+ * when it took the reply over with cmd_async_take. */
+typedef enum cmd_result (*cmd_handler)(struct agent *a, json_t *args, json_t **result,
+				       struct cmd_error *err);
 
 enum arg_type {
 	ARG_INT, /* JSON integer (64-bit) */

@@ -394,7 +394,7 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 	current.taken = false;
 	r = e->cmd->handler(a, args, &result, &err);
 	current.origin = 0;
-	if (r > 0) {
+	if (r == CMD_LATER) {
 		if (current.taken) {
 			json_decref(req);
 			return DISPATCH_LATER;
@@ -403,7 +403,7 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 		cmd_fail(&err, "%s: internal error: no reply", name);
 		goto fail;
 	}
-	if (r < 0)
+	if (r == CMD_FAILED)
 		goto fail;
 	if (e->cmd->flags & CMD_NO_REPLY_ON_SUCCESS) {
 		json_decref(result);
