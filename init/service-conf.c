@@ -16,6 +16,7 @@
 #include <sys/capability.h>
 #include <sys/stat.h>
 
+#include "backoff.h"
 #include "conf.h"
 #include "log.h"
 #include "util.h"
@@ -946,8 +947,8 @@ static void spec_defaults(struct service_spec *s)
 	s->ready_fd = 3;
 	s->ready_timeout_ms = 90 * 1000;
 	s->restart = RESTART_ON_FAILURE;
-	s->restart_delay_ms = 500;
-	s->restart_delay_max_ms = 30 * 1000;
+	s->restart_delay_ms = BACKOFF_FIRST_MS;
+	s->restart_delay_max_ms = BACKOFF_MAX_MS;
 	s->crash_limit = 5;
 	s->crash_window_ms = 60 * 1000;
 	s->stop_signal = SIGTERM;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "cgroup.h"
 #include "log.h"
 #include "launch.h"
@@ -34,7 +35,6 @@
 #define MS 1000000ull
 _Static_assert(SERVICE_ENV_MAX <= LAUNCH_ENV_MAX,
 	       "launch.c's environment too small for a service's");
-#define STABLE_MS 10000 /* a run this long resets the backoff */
 #define PROBE_FIRST_MS 5 /* readiness probes: first interval, */
 #define PROBE_MAX_MS 200 /* doubling up to this */
 #define PROBE_HTTP_MS 2000 /* one HTTP probe's time-out */
@@ -444,31 +444,19 @@ static void describe_exit(int status, char *buf, size_t size)
 static void schedule_restart(struct services *ss, struct service *sv, uint64_t now)
 {
 	const struct service_spec *sp = &sv->spec;
-	uint64_t lived_ms = (now - sv->started_ns) / MS, delay;
-	unsigned kept = 0;
+	uint64_t delay;
 	char why[160];
 
-	/* the crash window: restarts older than it no longer count */
-	for (unsigned i = 0; i < sv->n_recent; i++)
-		if (now - sv->recent[i] < (uint64_t)sp->crash_window_ms * MS)
-			sv->recent[kept++] = sv->recent[i];
-	sv->n_recent = kept;
-	if (sp->crash_limit && sv->n_recent >= sp->crash_limit) {
+	if (backoff_crash_loop(&sv->backoff, now, sp->crash_limit, sp->crash_window_ms)) {
 		snprintf(why, sizeof(why),
 			 "restarted %u times in %u s: a crash loop, not restarted again "
 			 "(porthole restart %s)",
-			 sv->n_recent, sp->crash_window_ms / 1000, sp->name);
+			 sv->backoff.in_window, sp->crash_window_ms / 1000, sp->name);
 		fail(ss, sv, why);
 		return;
 	}
-	if (sv->n_recent < ARRAY_SIZE(sv->recent))
-		sv->recent[sv->n_recent++] = now;
-	if (lived_ms >= STABLE_MS)
-		sv->backoff_step = 0;
-	delay = (uint64_t)sp->restart_delay_ms << (sv->backoff_step < 16 ? sv->backoff_step : 16);
-	if (delay > sp->restart_delay_max_ms)
-		delay = sp->restart_delay_max_ms;
-	sv->backoff_step++;
+	delay = backoff_next_ms(&sv->backoff, (now - sv->started_ns) / MS, sp->restart_delay_ms,
+				sp->restart_delay_max_ms);
 	set_state(sv, SVC_BACKOFF);
 	sv->deadline_ns = now + delay * MS;
 	log_info("%s: restarting in %llu ms", sp->name, (unsigned long long)delay);
@@ -510,8 +498,7 @@ static bool service_exited(void *data, pid_t pid, int status)
 	}
 	if (sv->restart_requested) {
 		sv->restart_requested = false;
-		sv->backoff_step = 0;
-		sv->n_recent = 0;
+		backoff_reset(&sv->backoff);
 		set_state(sv, SVC_WAITING);
 		sv->deadline_ns = 0;
 		event(ss, sv, "restarted", "on request");
@@ -762,8 +749,7 @@ int services_restart(struct services *ss, const char *name)
 	case SVC_BACKOFF:
 	case SVC_STOPPED:
 	case SVC_FAILED:
-		sv->backoff_step = 0;
-		sv->n_recent = 0;
+		backoff_reset(&sv->backoff);
 		sv->deadline_ns = 0;
 		set_state(sv, SVC_WAITING);
 		break;

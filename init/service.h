@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backoff.h"
 #include "service-conf.h"
 #include "supervise.h"
 
@@ -38,9 +39,7 @@ struct service {
 	uint64_t next_check_ns; /* the next readiness probe */
 	unsigned check_ms; /* the probe interval, growing */
 	unsigned restarts; /* this boot */
-	unsigned backoff_step; /* the next delay is restart_delay << step */
-	uint64_t recent[32]; /* restart times in the crash window, a ring */
-	unsigned n_recent;
+	struct backoff backoff; /* restart delays and the crash window */
 	bool has_exit;
 	int exit_status; /* waitpid's */
 	bool restart_requested;

@@ -15,13 +15,9 @@
 #include <unistd.h>
 
 #include "devices.h"
-#include "log.h"
 #include "launch.h"
+#include "log.h"
 #include "util.h"
-
-#define RELAUNCH_MIN_NS (500ull * 1000000)
-#define RELAUNCH_MAX_NS (30ull * 1000000000)
-#define STABLE_NS (10ull * 1000000000)
 
 static const struct {
 	int sig;
@@ -185,14 +181,10 @@ static void child_exited(struct supervisor *s, struct child *c, int status)
 		c->argv = NULL;
 		return;
 	}
-	/* Exponential backoff for what dies young; a run that lasted resets it. */
-	if (lived > STABLE_NS)
-		c->restarts = 0;
-	delay = RELAUNCH_MIN_NS << (c->restarts < 6 ? c->restarts : 6);
-	if (delay > RELAUNCH_MAX_NS)
-		delay = RELAUNCH_MAX_NS;
-	c->restarts++;
-	c->next_start_ns = now + delay;
+	/* the services' backoff, with their defaults */
+	delay = backoff_next_ms(&c->backoff, lived / NSEC_PER_MSEC, BACKOFF_FIRST_MS,
+				BACKOFF_MAX_MS);
+	c->next_start_ns = now + delay * NSEC_PER_MSEC;
 	(void)s;
 }
 
@@ -235,7 +227,7 @@ static int respawn_due(struct supervisor *s)
 			pid = spawn(c);
 			if (pid < 0) {
 				log_error_errno(pid, "restart %s", c->name);
-				c->next_start_ns = now + RELAUNCH_MAX_NS;
+				c->next_start_ns = now + BACKOFF_MAX_MS * NSEC_PER_MSEC;
 			} else {
 				c->pid = pid;
 				c->started_ns = now;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backoff.h"
 #include "power.h"
 
 #define CHILDREN_MAX 32
@@ -28,7 +29,7 @@ struct child {
 	bool console; /* gets the console as its controlling terminal */
 	uint64_t started_ns;
 	uint64_t next_start_ns; /* when a respawn is due; 0: none */
-	unsigned restarts;
+	struct backoff backoff;
 };
 
 struct supervisor;
