@@ -201,72 +201,6 @@ static void test_cmdline_bad_and_unknown(void **state)
 	assert_int_equal(c.shell, SHELL_NONE);
 }
 
-static void test_cmdline_words(void **state)
-{
-	const char *p = "  a \"b c\"d  e\"\" \"unterminated x";
-	char w[64];
-
-	(void)state;
-	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
-	assert_string_equal(w, "a");
-	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
-	assert_string_equal(w, "b cd");
-	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
-	assert_string_equal(w, "e");
-	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
-	assert_string_equal(w, "unterminated x");
-	assert_false(conf_cmdline_next(&p, w, sizeof(w)));
-}
-
-static void test_cmdline_word_truncated(void **state)
-{
-	const char *p = "porthole.hostname=abcdefghijklmnop next";
-	char w[8];
-
-	(void)state;
-	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
-	assert_string_equal(w, "porthol");
-	assert_true(conf_cmdline_next(&p, w, sizeof(w)));
-	assert_string_equal(w, "next");
-}
-
-/* The list rule every list key shares (modules, net.dhcp, the agent's lists). */
-static void test_list_split(void **state)
-{
-	char w[3][8];
-	size_t n = 99;
-
-	(void)state;
-	assert_int_equal(conf_split(" a,b\t ,, c ", w[0], sizeof(w[0]), 3, &n), 0);
-	assert_int_equal(n, 3);
-	assert_string_equal(w[0], "a");
-	assert_string_equal(w[1], "b");
-	assert_string_equal(w[2], "c");
-	assert_int_equal(conf_split("", w[0], sizeof(w[0]), 3, &n), 0);
-	assert_int_equal(n, 0);
-	/* too many, or a word too long: refused, the count untouched */
-	n = 7;
-	assert_int_equal(conf_split("a b c d", w[0], sizeof(w[0]), 3, &n), -E2BIG);
-	assert_int_equal(conf_split("abcdefgh", w[0], sizeof(w[0]), 3, &n), -E2BIG);
-	assert_int_equal(n, 7);
-}
-
-static void test_hostname_rules(void **state)
-{
-	static const char *const good[] = { "a", "porthole", "vm-1", "a.b.c", "1abc" };
-	static const char *const bad[] = {
-		"",	"-a",  "a-",
-		"a..b", ".a",  "a b",
-		"a_b",	"x/y", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	};
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		assert_true(dnsconf_hostname_valid(good[i]));
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_false(dnsconf_hostname_valid(bad[i]));
-}
-
 static void test_too_many_modules(void **state)
 {
 	struct init_config c;
@@ -297,10 +231,6 @@ int main(void)
 		cmocka_unit_test(test_cmdline_overrides),
 		cmocka_unit_test(test_agent_keys_are_not_inits),
 		cmocka_unit_test(test_cmdline_bad_and_unknown),
-		cmocka_unit_test(test_cmdline_words),
-		cmocka_unit_test(test_cmdline_word_truncated),
-		cmocka_unit_test(test_list_split),
-		cmocka_unit_test(test_hostname_rules),
 		cmocka_unit_test(test_too_many_modules),
 	};
 

@@ -1,6 +1,5 @@
-/* init/dhcp-packet.c, the configuration parsers of init/net-config.c and
- * init/sysctl.c, lib/dnsconf.c: DHCP messages built and parsed, every bad
- * input refused for its reason, the lease's timers, ip= and net.static. */
+/* init/dhcp-packet.c: DHCP messages built and parsed (RFC 2131, 2132), every
+ * bad input refused for its reason, the lease's timers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,11 +10,8 @@
 #include <string.h>
 
 #include "dhcp-packet.h"
-#include "dnsconf.h"
 #include "log.h"
 #include "net-link.h"
-#include "net-config.h"
-#include "sysctl.h"
 
 static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 #define XID 0x11223344u
@@ -339,197 +335,6 @@ static void test_lease_times(void **state)
 	assert_int_equal(dhcp_retransmit_s(0), 0);
 }
 
-static void test_kernel_ip(void **state)
-{
-	struct net_config n;
-	const char *why = "";
-	char buf[64];
-
-	(void)state;
-	net_config_defaults(&n);
-	assert_int_equal(net_config_parse_ip(&n, "dhcp", &why), 0);
-	assert_int_equal(n.n_dhcp, 1);
-	assert_string_equal(n.dhcp[0], "*");
-	assert_int_equal(net_config_parse_ip(&n, "off", &why), 0);
-	assert_int_equal(n.n_dhcp, 0);
-
-	net_config_defaults(&n);
-	assert_int_equal(
-		net_config_parse_ip(&n,
-				   "10.0.2.20:10.0.2.2:10.0.2.1:255.255.255.0:vm-2:eth1:off:"
-				   "10.0.2.3:10.0.2.4:10.0.2.5",
-				   &why),
-		0);
-	assert_int_equal(n.n_statics, 1);
-	assert_string_equal(n.statics[0].match, "eth1");
-	assert_string_equal(net_prefix_str(&n.statics[0].addrs[0], buf, sizeof(buf)),
-			    "10.0.2.20/24");
-	assert_int_equal(n.statics[0].gw4.family, AF_INET);
-	assert_memory_equal(n.statics[0].gw4.addr, ((uint8_t[]){ 10, 0, 2, 1 }), 4);
-	assert_string_equal(n.ip_hostname, "vm-2");
-	assert_int_equal(n.dns.n_servers, 2);
-	assert_string_equal(n.dns.servers[1], "10.0.2.4");
-
-	/* no netmask: the address's class; no device: the first NIC */
-	net_config_defaults(&n);
-	assert_int_equal(net_config_parse_ip(&n, "172.16.1.2:::::", &why), 0);
-	assert_string_equal(net_prefix_str(&n.statics[0].addrs[0], buf, sizeof(buf)),
-			    "172.16.1.2/16");
-	assert_string_equal(n.statics[0].match, "*");
-	/* autoconf on a device; a client address is then ignored */
-	net_config_defaults(&n);
-	assert_int_equal(net_config_parse_ip(&n, ":::::eth0:dhcp", &why), 0);
-	assert_int_equal(n.n_dhcp, 1);
-	assert_string_equal(n.dhcp[0], "eth0");
-	assert_int_equal(n.n_statics, 0);
-
-	/* bad input names the field and changes nothing */
-	net_config_defaults(&n);
-	assert_int_equal(net_config_parse_ip(&n, "10.0.2.300::::::off", &why), -EINVAL);
-	assert_non_null(strstr(why, "client-ip '10.0.2.300'"));
-	assert_int_equal(net_config_parse_ip(&n, "10.0.2.3:::255.0.255.0:::off", &why), -EINVAL);
-	assert_non_null(strstr(why, "netmask"));
-	assert_int_equal(net_config_parse_ip(&n, "::::::sometimes", &why), -EINVAL);
-	assert_int_equal(net_config_parse_ip(&n, "1:2:3:4:5:6:7:8:9:10:11", &why), -EINVAL);
-	assert_int_equal(net_config_parse_ip(&n, "::::bad_host!::", &why), -EINVAL);
-	assert_int_equal(n.n_statics, 0);
-	assert_int_equal(n.n_dhcp, 0);
-}
-
-static void test_static(void **state)
-{
-	struct net_static s;
-	struct net_config n;
-	const char *why = "";
-	char buf[64];
-
-	(void)state;
-	assert_int_equal(net_config_parse_static("eth1 192.168.1.2/24 fd00::2/64 gw 192.168.1.1 "
-						"gw fd00::1 mtu 1400",
-						&s, &why),
-			 0);
-	assert_string_equal(s.match, "eth1");
-	assert_int_equal(s.n_addrs, 2);
-	assert_string_equal(net_prefix_str(&s.addrs[1], buf, sizeof(buf)), "fd00::2/64");
-	assert_int_equal(s.gw4.family, AF_INET);
-	assert_int_equal(s.gw6.family, AF_INET6);
-	assert_int_equal(s.mtu, 1400);
-	assert_int_equal(net_config_parse_static("52:54:00:12:34:56 10.0.0.2/8", &s, &why), 0);
-	assert_string_equal(s.match, "52:54:00:12:34:56");
-
-	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/33", &s, &why), -EINVAL);
-	assert_non_null(strstr(why, "'10.0.0.2/33' is an invalid prefix"));
-	assert_int_equal(net_config_parse_static("eth1 10.0.0.2", &s, &why), -EINVAL);
-	assert_int_equal(net_config_parse_static("eth1 fd00::1/129", &s, &why), -EINVAL);
-	assert_int_equal(net_config_parse_static("eth1", &s, &why), -EINVAL);
-	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/24 gw", &s, &why), -EINVAL);
-	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/24 gw x", &s, &why), -EINVAL);
-	assert_int_equal(net_config_parse_static("eth1 10.0.0.2/24 mtu 20", &s, &why), -EINVAL);
-	assert_int_equal(net_config_parse_static("a/b 10.0.0.2/24", &s, &why), -EINVAL);
-	assert_int_equal(net_config_parse_static("averyveryverylongname 10.0.0.2/24", &s, &why),
-			 -EINVAL);
-
-	/* a later entry for the same interface replaces it; a bad one changes nothing */
-	net_config_defaults(&n);
-	assert_int_equal(net_config_set(&n, "static", "eth1 10.0.0.2/24", false, "a", &why), 0);
-	assert_int_equal(net_config_set(&n, "static", "eth2 10.0.1.2/24", false, "a", &why), 0);
-	assert_int_equal(net_config_set(&n, "static", "eth1 10.0.0.3/24", false, "b", &why), 0);
-	assert_int_equal(net_config_set(&n, "static", "eth3 10.0.0.3/99", false, "b", &why),
-			 -EINVAL);
-	assert_int_equal(n.n_statics, 2);
-	assert_string_equal(net_prefix_str(&n.statics[0].addrs[0], buf, sizeof(buf)),
-			    "10.0.0.3/24");
-	assert_int_equal(net_config_set(&n, "dhcp", "eth0 *", false, "a", &why), 0);
-	assert_int_equal(net_config_set(&n, "dhcp", "eth5", true, "a", &why), 0);
-	assert_int_equal(n.n_dhcp, 3);
-	assert_int_equal(net_config_set(&n, "dns", "1.1.1.1 1.1.1.1.1", false, "a", &why), -EINVAL);
-	assert_non_null(strstr(why, "'1.1.1.1.1' is not an address"));
-	assert_int_equal(net_config_set(&n, "dns", "1.1.1.1 2 3 4", false, "a", &why), -EINVAL);
-	assert_int_equal(n.dns.n_servers, 0);
-	assert_int_equal(net_config_set(&n, "colour", "1", false, "a", &why), -ENOENT);
-}
-
-static void test_net_helpers(void **state)
-{
-	struct net_prefix p;
-	unsigned len;
-	uint8_t m[6];
-
-	(void)state;
-	assert_int_equal(net_netmask_to_len((uint8_t[]){ 255, 255, 254, 0 }, &len), 0);
-	assert_int_equal(len, 23);
-	assert_int_equal(net_netmask_to_len((uint8_t[]){ 255, 255, 255, 255 }, &len), 0);
-	assert_int_equal(len, 32);
-	assert_int_equal(net_netmask_to_len((uint8_t[]){ 255, 0, 255, 0 }, &len), -EINVAL);
-	assert_int_equal(net_prefix_parse("10.1.2.3/16", &p), 0);
-	assert_true(net_prefix_contains(&p, (uint8_t[]){ 10, 1, 200, 1 }));
-	assert_false(net_prefix_contains(&p, (uint8_t[]){ 10, 2, 0, 1 }));
-	assert_int_equal(net_prefix_parse("10.1.2.3/", &p), -EINVAL);
-	assert_int_equal(net_prefix_parse("10.1.2.3/-1", &p), -EINVAL);
-	assert_int_equal(net_hwaddr_parse("52:54:00:AB:cd:ef", m), 0);
-	assert_int_equal(m[3], 0xab);
-	assert_int_equal(net_hwaddr_parse("52:54:00:ab:cd", m), -EINVAL);
-	assert_int_equal(net_hwaddr_parse("52-54-00-ab-cd-ef", m), -EINVAL);
-}
-
-static void test_sysctl(void **state)
-{
-	char key[SYSCTL_KEY_MAX], value[SYSCTL_VALUE_MAX], path[256];
-	bool quiet = false;
-
-	(void)state;
-	assert_int_equal(sysctl_parse_line("  net.ipv4.ip_forward = 1 ", key, value, &quiet), 0);
-	assert_string_equal(key, "net.ipv4.ip_forward");
-	assert_string_equal(value, "1");
-	assert_false(quiet);
-	assert_int_equal(sysctl_parse_line("-net.bridge.x=1", key, value, &quiet), 0);
-	assert_true(quiet);
-	assert_string_equal(key, "net.bridge.x");
-	assert_int_equal(sysctl_parse_line("# comment", key, value, &quiet), 1);
-	assert_int_equal(sysctl_parse_line("", key, value, &quiet), 1);
-	assert_int_equal(sysctl_parse_line("no equals", key, value, &quiet), -EINVAL);
-	assert_int_equal(sysctl_parse_line(" = 1", key, value, &quiet), -EINVAL);
-	assert_int_equal(sysctl_path("net.ipv4.ip_forward", path, sizeof(path)), 0);
-	assert_string_equal(path, "/proc/sys/net/ipv4/ip_forward");
-	assert_int_equal(sysctl_path("net/ipv4/conf/eth0.100/rp_filter", path, sizeof(path)), 0);
-	assert_string_equal(path, "/proc/sys/net/ipv4/conf/eth0.100/rp_filter");
-	assert_int_equal(sysctl_path("net/../../etc/passwd", path, sizeof(path)), -EINVAL);
-	assert_int_equal(sysctl_path("/etc/passwd", path, sizeof(path)), -EINVAL);
-	assert_int_equal(sysctl_path("kernel.x y", path, sizeof(path)), -EINVAL);
-}
-
-static void test_dnsconf(void **state)
-{
-	struct dnsconf d = { 0 }, back;
-	char text[DNSCONF_TEXT_MAX];
-
-	(void)state;
-	assert_true(dnsconf_server_valid("10.0.2.3"));
-	assert_true(dnsconf_server_valid("2001:db8::1"));
-	assert_false(dnsconf_server_valid("0.0.0.0"));
-	assert_false(dnsconf_server_valid("10.0.2"));
-	assert_false(dnsconf_server_valid("dns.example"));
-	assert_true(dnsconf_domain_valid("corp.example.com"));
-	assert_true(dnsconf_domain_valid("example.com."));
-	assert_false(dnsconf_domain_valid("-bad.example"));
-	assert_false(dnsconf_domain_valid("a..b"));
-	assert_false(dnsconf_domain_valid("a b"));
-	assert_false(dnsconf_domain_valid("nameserver 1.2.3.4\nx"));
-	assert_int_equal(dnsconf_add_server(&d, "10.0.2.3"), 0);
-	assert_int_equal(dnsconf_add_server(&d, "10.0.2.3"), 0); /* duplicate */
-	assert_int_equal(dnsconf_add_server(&d, "2001:db8::1"), 0);
-	assert_int_equal(dnsconf_add_server(&d, "1.1.1.1"), 0);
-	assert_int_equal(dnsconf_add_server(&d, "8.8.8.8"), -E2BIG);
-	assert_int_equal(dnsconf_add_search(&d, "example.com"), 0);
-	assert_true(dnsconf_format(&d, "test", text, sizeof(text)) > 0);
-	assert_string_equal(text, "# written by test\nsearch example.com\nnameserver 10.0.2.3\n"
-				  "nameserver 2001:db8::1\nnameserver 1.1.1.1\n");
-	assert_int_equal(dnsconf_parse(text, &back), 0);
-	assert_memory_equal(&back, &d, sizeof(d));
-	assert_int_equal(dnsconf_parse("nameserver bogus\n", &back), -EINVAL);
-	assert_int_equal(dnsconf_format(&d, "test", text, 40), -ENOBUFS);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,11 +345,6 @@ int main(void)
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_lease_times),
-		cmocka_unit_test(test_kernel_ip),
-		cmocka_unit_test(test_static),
-		cmocka_unit_test(test_net_helpers),
-		cmocka_unit_test(test_sysctl),
-		cmocka_unit_test(test_dnsconf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
