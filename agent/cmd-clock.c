@@ -32,7 +32,7 @@
 #endif
 
 #define SUSPEND_CHECK_MS 5000
-#define SUSPEND_MIN_NS 500000000LL /* boottime ahead by more: a suspend */
+#define SUSPEND_MIN_NS (500 * NSEC_PER_MSEC) /* boottime ahead by more: a suspend */
 #define PTP_SAMPLES 5
 static struct {
 	struct agent *a;
@@ -80,7 +80,7 @@ int clock_adjust_check(int64_t now, int64_t offset, enum clock_mode mode, int64_
 			why, size,
 			"%lld ms is too much to slew (at most 500 ms, worked off at 0.5 ms a second): "
 			"step it",
-			(long long)(offset / 1000000));
+			(long long)(offset / NSEC_PER_MSEC));
 		return -EINVAL;
 	}
 	*ret_applied = mode;
@@ -319,7 +319,7 @@ static void ptp_sync(struct loop *l, void *data)
 		return;
 	}
 	/* below a millisecond it is noise for a dev VM; above, slew or step */
-	if (llabs(off) < 1000000)
+	if (llabs(off) < NSEC_PER_MSEC)
 		return;
 	if (clock_adjust_check(now_ns(CLOCK_REALTIME), off, CLOCK_AUTO, CLOCK_THRESHOLD_DEFAULT_NS,
 			       PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC, &mode, why, sizeof(why)) < 0) {

@@ -7,10 +7,12 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "util.h"
 
-#define CLOCK_OFFSET_MAX_NS (100LL * 366 * 86400 * 1000000000LL) /* a century */
-#define CLOCK_SLEW_MAX_NS 500000000LL /* 0.5 s: at 500 ppm, 1000 s to work off */
-#define CLOCK_THRESHOLD_DEFAULT_NS 100000000LL /* step above 100 ms, as Lima and libkrun */
+#define CLOCK_OFFSET_MAX_NS (100LL * 366 * 86400 * NSEC_PER_SEC) /* a century */
+#define CLOCK_SLEW_MAX_NS (500 * NSEC_PER_MSEC) /* 0.5 s: at 500 ppm, 1000 s to work off */
+#define CLOCK_THRESHOLD_DEFAULT_NS \
+	(100 * NSEC_PER_MSEC) /* step above 100 ms, as Lima and libkrun */
 
 enum clock_mode {
 	CLOCK_AUTO,

@@ -92,8 +92,9 @@ static void service_refresh(struct agent *a)
 
 	/* after a failure, not again for a while: a hung init would hold the
 	 * loop for INITCTL_TIMEOUT_MS at every poll */
-	if (c->valid && now_mono_ns() - c->at_ns <
-				(c->events ? SERVICE_CACHE_MS : SERVICE_RETRY_MS) * 1000000ull)
+	if (c->valid &&
+	    now_mono_ns() - c->at_ns <
+		    (c->events ? SERVICE_CACHE_MS : SERVICE_RETRY_MS) * (uint64_t)NSEC_PER_MSEC)
 		return;
 	r = cmd_services_events(a, 0, &events, &next, c->error, sizeof(c->error));
 	json_decref(c->events);
@@ -219,7 +220,8 @@ void events_post(const char *type, int64_t jump_ns, const char *source)
 
 	*e = (struct event){ ev.next_seq, type, realtime_ns(), jump_ns, source };
 	ev.next_seq++;
-	log_info("clock: %s, %+.6f s (%s)", type, (double)jump_ns / 1e9, source ? source : "");
+	log_info("clock: %s, %+.6f s (%s)", type, (double)jump_ns / NSEC_PER_SEC,
+		 source ? source : "");
 	for (size_t i = 0; i < WAITERS_MAX; i++)
 		if (ev.waiters[i].pending)
 			waiter_done(&ev.waiters[i]);

@@ -315,9 +315,9 @@ static enum cmd_result list_mounts(struct agent *a, json_t *args, json_t **resul
 	for (size_t i = 0; i < n; i++)
 		probes[i] = probe_start(list[i].target);
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_nsec += (STATFS_WAIT_MS % 1000) * 1000000L;
-	deadline.tv_sec += STATFS_WAIT_MS / 1000 + deadline.tv_nsec / 1000000000L;
-	deadline.tv_nsec %= 1000000000L;
+	deadline.tv_nsec += (STATFS_WAIT_MS % MSEC_PER_SEC) * NSEC_PER_MSEC;
+	deadline.tv_sec += STATFS_WAIT_MS / MSEC_PER_SEC + deadline.tv_nsec / NSEC_PER_SEC;
+	deadline.tv_nsec %= NSEC_PER_SEC;
 	for (size_t i = 0; i < n; i++) {
 		struct share_entry *e = &list[i];
 		json_t *o =

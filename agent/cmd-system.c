@@ -229,7 +229,7 @@ static enum cmd_result get_users(struct agent *a, json_t *args, json_t **result,
 	setutxent();
 	while (records++ < UTMP_RECORDS_MAX && (ut = getutxent())) {
 		size_t len = strnlen(ut->ut_user, sizeof(ut->ut_user));
-		double t = (double)ut->ut_tv.tv_sec + (double)ut->ut_tv.tv_usec / 1e6;
+		double t = (double)ut->ut_tv.tv_sec + (double)ut->ut_tv.tv_usec / USEC_PER_SEC;
 		json_t *user = NULL, *name;
 		size_t i;
 

@@ -41,7 +41,7 @@ static int failf(char *why, size_t size, int r, const char *fmt, ...)
 static int connect_bounded(int fd, const struct sockaddr_un *sa, uint64_t deadline)
 {
 	for (;;) {
-		struct timespec ts = { 0, CONNECT_RETRY_MS * 1000000L };
+		struct timespec ts = { 0, CONNECT_RETRY_MS * NSEC_PER_MSEC };
 
 		if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
 			return 0;
@@ -130,7 +130,8 @@ int initctl_call(const char *path, json_t *request, int timeout_ms, json_t **ret
 		 size_t why_size)
 {
 	static const char who[] = "porthole-init's control socket";
-	uint64_t deadline = now_mono_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
+	uint64_t deadline =
+		now_mono_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * NSEC_PER_MSEC;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *line = NULL, *reply_text = NULL;

@@ -12,6 +12,7 @@
  * not NTP-slewed) is not corrected: for a VM up for days, some
  * milliseconds. dmesg -T makes the same approximation with BOOTTIME. */
 #include "kmsg.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -148,7 +149,7 @@ int kmsg_read(int fd, double since, double realtime_minus_mono, struct kmsg_ring
 		if (rec.seq > ring->next_seq)
 			ring->lost += rec.seq - ring->next_seq;
 		ring->next_seq = rec.seq + 1;
-		t = (double)rec.usec / 1e6 + realtime_minus_mono;
+		t = (double)rec.usec / USEC_PER_SEC + realtime_minus_mono;
 		if (t < since)
 			continue;
 		r = kmsg_ring_push(ring, t, rec.level, rec.seq, rec.text, rec.text_len);
@@ -164,5 +165,6 @@ double kmsg_realtime_minus_mono(void)
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	return (double)(rt.tv_sec - mono.tv_sec) + (double)(rt.tv_nsec - mono.tv_nsec) / 1e9;
+	return (double)(rt.tv_sec - mono.tv_sec) +
+	       (double)(rt.tv_nsec - mono.tv_nsec) / NSEC_PER_SEC;
 }

@@ -132,7 +132,7 @@ int64_t loop_timer(struct loop *l, uint64_t ms, loop_timer_fn fn, void *data)
 		if (l->timers[i].id)
 			continue;
 		l->timers[i] = (struct loop_timer){ ++l->next_timer_id,
-						    now_mono_ns() + ms * 1000000, fn, data };
+						    now_mono_ns() + ms * NSEC_PER_MSEC, fn, data };
 		if (i + 1 > l->timers_used)
 			l->timers_used = i + 1;
 		return l->timers[i].id;
@@ -216,7 +216,7 @@ static int run_timers(struct loop *l)
 	if (next == UINT64_MAX)
 		return -1;
 	now = now_mono_ns();
-	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+	return next <= now ? 0 : (int)((next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 }
 
 int loop_run(struct loop *l)

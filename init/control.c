@@ -56,7 +56,7 @@ static bool sweep(uint64_t now)
 		struct conn *c = &ctl.conns[i];
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 
-		if (c->fd >= 0 && now - c->last_ns > CONTROL_IDLE_S * 1000000000ull) {
+		if (c->fd >= 0 && now - c->last_ns > CONTROL_IDLE_S * (uint64_t)NSEC_PER_SEC) {
 			log_debug("control: closing a connection idle for %d s", CONTROL_IDLE_S);
 			conn_close(c);
 		} else if (c->fd >= 0 && poll(&pfd, 1, 0) > 0 &&
@@ -203,10 +203,10 @@ static json_t *op_restart(json_t *req)
 
 static void add_line(const struct svclog_line *line, void *user)
 {
-	json_array_append_new(user,
-			      json_pack("{s:f, s:s, s:o}", "time", line->time_us / 1e6, "stream",
-					line->stream == SVCLOG_STDOUT ? "stdout" : "stderr", "text",
-					utf8_json_stringn(line->text, line->len)));
+	json_array_append_new(user, json_pack("{s:f, s:s, s:o}", "time",
+					      (double)line->time_us / USEC_PER_SEC, "stream",
+					      line->stream == SVCLOG_STDOUT ? "stdout" : "stderr",
+					      "text", utf8_json_stringn(line->text, line->len)));
 }
 
 static json_t *op_logs(json_t *req)
@@ -239,7 +239,7 @@ static json_t *op_logs(json_t *req)
 	}
 	lines = json_array();
 	if (sv->log)
-		svclog_each(sv->log, (size_t)max, (int64_t)(since * 1e6), add_line, lines);
+		svclog_each(sv->log, (size_t)max, (int64_t)(since * USEC_PER_SEC), add_line, lines);
 	return json_pack("{s:o, s:I}", "lines", lines, "dropped",
 			 (json_int_t)(sv->log ? svclog_dropped(sv->log) : 0));
 }
@@ -262,9 +262,10 @@ static json_t *op_events(json_t *req)
 		const struct service_event *e = &ss->events[(seq - 1) % SERVICE_EVENTS_MAX];
 
 		json_array_append_new(a, json_pack("{s:I, s:f, s:o, s:s, s:o}", "seq",
-						   (json_int_t)e->seq, "time", e->time_us / 1e6,
-						   "service", utf8_json_string(e->service), "type",
-						   e->type, "detail", utf8_json_string(e->detail)));
+						   (json_int_t)e->seq, "time",
+						   (double)e->time_us / USEC_PER_SEC, "service",
+						   utf8_json_string(e->service), "type", e->type,
+						   "detail", utf8_json_string(e->detail)));
 	}
 	return json_pack("{s:o, s:I}", "events", a, "next", (json_int_t)ss->next_seq);
 }

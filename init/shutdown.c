@@ -175,13 +175,13 @@ static uint64_t services_deadline(const struct services *ss, uint64_t start)
 			sum += ss->svc[i].spec.stop_timeout_ms;
 	if (sum > SERVICES_STOP_MAX_MS)
 		sum = SERVICES_STOP_MAX_MS;
-	return start + sum * 1000000ull;
+	return start + sum * (uint64_t)NSEC_PER_MSEC;
 }
 
 void shutdown_run(struct supervisor *s, struct services *ss, enum shutdown_kind kind,
 		  unsigned timeout_s)
 {
-	uint64_t grace = (uint64_t)timeout_s * 1000000000ull, start = now_mono_ns();
+	uint64_t grace = (uint64_t)timeout_s * NSEC_PER_SEC, start = now_mono_ns();
 	int busy, status;
 
 	log_info("shutdown: %s; stopping what init started", kind_name(kind));

@@ -133,7 +133,7 @@ static uint64_t now_ns(clockid_t id)
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t now_mono_ns(void)
@@ -218,7 +218,7 @@ int ms_until(uint64_t deadline)
 {
 	uint64_t now = now_mono_ns();
 
-	return now >= deadline ? 0 : (int)((deadline - now + 999999u) / 1000000u);
+	return now >= deadline ? 0 : (int)((deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 }
 
 int fd_wait(int fd, short events, uint64_t deadline)
