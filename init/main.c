@@ -24,6 +24,7 @@
 #include "control.h"
 #include "cgroup.h"
 #include "service.h"
+#include "service-graph.h"
 #include "shutdown.h"
 #include "storage.h"
 #include "supervise.h"
@@ -155,7 +156,7 @@ static unsigned describe_services(const char *dir, bool agent)
 		return 1;
 	fflush(stdout);
 	n = service_conf_load_dir(dir, specs, SERVICES_MAX, &bad);
-	off = service_conf_check_deps(specs, n);
+	off = service_graph_check(specs, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct service_spec *sp = &specs[i];
 

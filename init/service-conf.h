@@ -1,6 +1,7 @@
 /* Service files: /etc/porthole/services/NAME.conf, INI read through inih
  * (lib/conf.c), one service per file. docs/services.md is the reference;
- * this is what a file becomes. Nothing here starts anything: see service.h. */
+ * this is what a file becomes. The check across files is service-graph.h's;
+ * nothing here starts anything: see service.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -116,10 +117,5 @@ int service_conf_parse(const char *text, const char *file, const char *name,
  * others are kept. Returns how many were read, *RET_BAD how many refused. */
 size_t service_conf_load_dir(const char *dir, struct service_spec *specs, size_t max,
 			     unsigned *ret_bad);
-
-/* The dependency check across SPECS: a `requires` naming no service, or a
- * cycle through after/requires, disables the services involved (logged,
- * enabled = false) so the rest still start. Returns how many were disabled. */
-unsigned service_conf_check_deps(struct service_spec *specs, size_t n);
 
 void service_spec_free(struct service_spec *spec);

@@ -28,6 +28,7 @@
 #include "backoff.h"
 #include "cgroup.h"
 #include "log.h"
+#include "service-graph.h"
 #include "launch.h"
 #include "svclog.h"
 #include "util.h"
@@ -673,7 +674,7 @@ void services_load(struct services *ss, struct supervisor *sup, const char *dir,
 		return;
 	}
 	n = service_conf_load_dir(dir, specs, SERVICES_MAX, &bad);
-	service_conf_check_deps(specs, n);
+	service_graph_check(specs, n);
 	if (n == 0 && bad == 0) {
 		free(specs);
 		return;
@@ -761,17 +762,6 @@ int services_restart(struct services *ss, const char *name)
 	return 0;
 }
 
-static bool depends_on(const struct service *sv, const char *name)
-{
-	for (size_t i = 0; i < sv->spec.n_requires; i++)
-		if (strcmp(sv->spec.requires[i], name) == 0)
-			return true;
-	for (size_t i = 0; i < sv->spec.n_after; i++)
-		if (strcmp(sv->spec.after[i], name) == 0)
-			return true;
-	return false;
-}
-
 static bool any_alive(const struct services *ss)
 {
 	for (size_t i = 0; i < ss->n; i++)
@@ -801,7 +791,7 @@ void services_stop_all(struct services *ss, uint64_t deadline_ns)
 				continue;
 			for (size_t j = 0; j < ss->n && !blocked; j++)
 				blocked = ss->svc[j].pid > 0 &&
-					  depends_on(&ss->svc[j], sv->spec.name);
+					  service_graph_depends(&ss->svc[j].spec, sv->spec.name);
 			if (!blocked)
 				stop(sv);
 		}

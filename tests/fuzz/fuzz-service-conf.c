@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "service-conf.h"
+#include "service-graph.h"
 
 #define FILES_MAX 4
 
@@ -87,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = next;
 	}
 
-	service_conf_check_deps(specs, n);
+	service_graph_check(specs, n);
 	/* no enabled service is left requiring one missing or disabled */
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; specs[i].enabled && k < specs[i].n_requires; k++) {

@@ -1,5 +1,5 @@
-/* init/service-conf.c: service files, their errors, the directory and the
- * dependency check. */
+/* init/service-conf.c: service files, their errors and the directory. The
+ * dependency check across files is test-service-graph.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -778,79 +778,6 @@ static void test_load_dir(void **state)
 	assert_int_equal(n_bad, 0);
 }
 
-static void spec_named(struct service_spec *s, const char *name, const char *after,
-		       const char *requires)
-{
-	char text[256], err[SERVICE_ERROR_MAX];
-
-	snprintf(text, sizeof(text), "[service]\ncommand = /bin/%s\nafter = %s\nrequires = %s\n",
-		 name, after, requires);
-	if (service_conf_parse(text, "t.conf", name, s, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
-}
-
-static void test_deps_missing_requires(void **state)
-{
-	struct service_spec s[5];
-
-	(void)state;
-	spec_named(&s[0], "a", "", "gone");
-	spec_named(&s[1], "b", "", "a"); /* a is disabled in turn */
-	spec_named(&s[2], "c", "gone", ""); /* after a missing one: fine */
-	spec_named(&s[3], "d", "", "e");
-	spec_named(&s[4], "e", "c", "");
-	s[4].enabled = false; /* as if enabled = no */
-	assert_int_equal(service_conf_check_deps(s, 5), 3);
-	assert_false(s[0].enabled);
-	assert_false(s[1].enabled);
-	assert_true(s[2].enabled);
-	assert_false(s[3].enabled);
-	assert_false(s[4].enabled);
-	for (size_t i = 0; i < 5; i++)
-		service_spec_free(&s[i]);
-}
-
-static void test_deps_cycle(void **state)
-{
-	struct service_spec s[6];
-
-	(void)state;
-	spec_named(&s[0], "x", "", "");
-	spec_named(&s[1], "a", "b", "x");
-	spec_named(&s[2], "b", "", "c");
-	spec_named(&s[3], "c", "a", "");
-	spec_named(&s[4], "d", "a", "x"); /* after a member: it still starts */
-	spec_named(&s[5], "e", "", "b"); /* requires a member: it cannot */
-	assert_int_equal(service_conf_check_deps(s, 6), 4);
-	assert_true(s[0].enabled);
-	assert_false(s[1].enabled);
-	assert_false(s[2].enabled);
-	assert_false(s[3].enabled);
-	assert_true(s[4].enabled);
-	assert_false(s[5].enabled);
-	/* nothing left to disable */
-	assert_int_equal(service_conf_check_deps(s, 6), 0);
-	for (size_t i = 0; i < 6; i++)
-		service_spec_free(&s[i]);
-}
-
-static void test_deps_no_cycle(void **state)
-{
-	struct service_spec s[4];
-
-	(void)state;
-	/* a diamond is not a cycle */
-	spec_named(&s[0], "top", "left right", "");
-	spec_named(&s[1], "left", "", "base");
-	spec_named(&s[2], "right", "base", "");
-	spec_named(&s[3], "base", "", "");
-	assert_int_equal(service_conf_check_deps(s, 4), 0);
-	for (size_t i = 0; i < 4; i++) {
-		assert_true(s[i].enabled);
-		service_spec_free(&s[i]);
-	}
-}
-
 static void test_free_is_safe(void **state)
 {
 	struct service_spec s;
@@ -881,9 +808,6 @@ int main(void)
 		cmocka_unit_test(test_file_structure_errors),
 		cmocka_unit_test(test_names_and_dependencies_in_a_file),
 		cmocka_unit_test(test_load_dir),
-		cmocka_unit_test(test_deps_missing_requires),
-		cmocka_unit_test(test_deps_cycle),
-		cmocka_unit_test(test_deps_no_cycle),
 		cmocka_unit_test(test_free_is_safe),
 	};
 

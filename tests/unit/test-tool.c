@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "stderr-capture.h"
 #include "tool.h"
 #include "util.h"
 
@@ -25,19 +26,12 @@ static char logged[64 * 1024];
 static int run_sh(const char *script, unsigned timeout_s)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
-	char path[] = "/tmp/test-tool.XXXXXX";
-	int fd = mkstemp(path), saved = dup(STDERR_FILENO), r;
-	ssize_t n;
+	struct stderr_capture c;
+	int r;
 
-	assert_true(fd >= 0 && saved >= 0);
-	unlink(path);
-	dup2(fd, STDERR_FILENO);
+	stderr_capture_start(&c);
 	r = tool_run(argv, timeout_s);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	n = pread(fd, logged, sizeof(logged) - 1, 0);
-	logged[n > 0 ? n : 0] = '\0';
-	close(fd);
+	stderr_capture_stop(&c, logged, sizeof(logged));
 	return r;
 }
 
