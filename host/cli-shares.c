@@ -1,6 +1,7 @@
-/* porthole mount, umount, mounts and trim: the guest's shared folders and
- * its data disk's trim, through porthole-mount, porthole-unmount,
- * porthole-mounts and porthole-trim (docs/protocol.md). */
+/* porthole mount, umount, mounts, fsinfo and trim: the guest's file
+ * systems, its shared folders and its block devices', through
+ * porthole-mount, porthole-unmount, porthole-mounts, guest-get-fsinfo and
+ * porthole-trim (docs/protocol.md). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,4 +193,44 @@ int cli_trim(struct cli *cli, int argc, char **argv)
 			 sizeof(buf)));
 	json_decref(result);
 	return EXIT_OK;
+}
+
+static void print_fsinfo(json_t *result)
+{
+	struct table t = { .ncols = 7 };
+	json_t *fs, *disk;
+	size_t i, j;
+
+	table_add(&t, "MOUNTPOINT", "TYPE", "NAME", "SIZE", "USED", "USE%", "DEVICES");
+	json_array_foreach(result, i, fs)
+	{
+		json_t *total = json_object_get(fs, "total-bytes");
+		json_t *used = json_object_get(fs, "used-bytes");
+		char s[32] = "-", u[32] = "-", pct[16] = "-", devs[256] = "";
+
+		if (json_is_number(total))
+			bytes_str(json_number_value(total), s, sizeof(s));
+		if (json_is_number(used))
+			bytes_str(json_number_value(used), u, sizeof(u));
+		if (json_is_number(total) && json_is_number(used) && json_number_value(total) > 0)
+			snprintf(pct, sizeof(pct), "%.0f%%",
+				 100 * json_number_value(used) / json_number_value(total));
+		json_array_foreach(json_object_get(fs, "disk"), j, disk)
+		{
+			const char *dev = json_string_value(json_object_get(disk, "dev"));
+			size_t l = strlen(devs);
+
+			snprintf(devs + l, sizeof(devs) - l, "%s%s", l ? "," : "", dev ? dev : "?");
+		}
+		table_add(&t, json_string_value(json_object_get(fs, "mountpoint")),
+			  json_string_value(json_object_get(fs, "type")),
+			  json_string_value(json_object_get(fs, "name")), s, u, pct,
+			  *devs ? devs : "-");
+	}
+	table_print_free(&t);
+}
+
+int cli_fsinfo(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, "guest-get-fsinfo", print_fsinfo);
 }

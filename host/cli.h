@@ -20,13 +20,6 @@ enum {
 
 #define DEFAULT_SOCKET "build/vm/agent.sock"
 #define TIMEOUT_S_MAX 86400.0
-#define EXEC_WAIT_S_DEFAULT 300.0
-#define EXEC_ENV_MAX 64
-#define EXEC_STDIN_MAX (1024 * 1024)
-/* guest-exec-status polling: quick at first for short commands, then
- * at most this often. */
-#define EXEC_POLL_MIN_MS 5
-#define EXEC_POLL_MAX_MS 250
 
 struct cli {
 	const char *address;
@@ -68,11 +61,21 @@ int simple(struct cli *cli, int argc, char **argv, const char *name, void (*prin
 int parse_seconds(const char *s, double *ret);
 
 /* Commands in host/cli-*.c, listed in porthole.c's table. */
+int cli_ping(struct cli *cli, int argc, char **argv); /* cli-system.c */
+int cli_info(struct cli *cli, int argc, char **argv);
+int cli_health(struct cli *cli, int argc, char **argv);
+int cli_osinfo(struct cli *cli, int argc, char **argv);
+int cli_users(struct cli *cli, int argc, char **argv);
+int cli_hostname(struct cli *cli, int argc, char **argv);
+int cli_exec(struct cli *cli, int argc, char **argv); /* cli-exec.c */
+int cli_shutdown(struct cli *cli, int argc, char **argv); /* cli-power.c */
+int cli_call_any(struct cli *cli, int argc, char **argv); /* cli-call.c: porthole call */
 int cli_time(struct cli *cli, int argc, char **argv); /* cli-time.c */
 int cli_mount(struct cli *cli, int argc, char **argv); /* cli-shares.c */
 int cli_umount(struct cli *cli, int argc, char **argv);
 int cli_mounts(struct cli *cli, int argc, char **argv);
 int cli_trim(struct cli *cli, int argc, char **argv);
+int cli_fsinfo(struct cli *cli, int argc, char **argv);
 int cli_network(struct cli *cli, int argc, char **argv); /* cli-net.c */
 int cli_dns(struct cli *cli, int argc, char **argv); /* cli-net.c */
 int cli_services(struct cli *cli, int argc, char **argv); /* cli-services.c */

@@ -1,0 +1,229 @@
+/* porthole exec: runs a command in the guest with guest-exec (capture-output,
+ * stdin from porthole's own with --stdin), polls guest-exec-status until it
+ * exits, writes its output and exits with its status. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "cli.h"
+#include "util.h"
+
+#define EXEC_WAIT_S_DEFAULT 300.0
+#define EXEC_ENV_MAX 64
+#define EXEC_STDIN_MAX (1024 * 1024)
+/* guest-exec-status polling: quick at first for short commands, then
+ * at most this often. */
+#define EXEC_POLL_MIN_MS 5
+#define EXEC_POLL_MAX_MS 250
+
+/* Reads all of stdin, at most MAX bytes. */
+static int read_stdin(size_t max, char **ret, size_t *ret_len)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap > max) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		return -EFBIG;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+/* Writes base64 DATA of an exec status member to F. */
+static void write_b64(json_t *data, FILE *f, const char *what)
+{
+	void *buf;
+	size_t len;
+
+	if (!json_is_string(data))
+		return;
+	if (base64_decode(json_string_value(data), json_string_length(data), 0, &buf, &len) < 0) {
+		errorf("guest-exec-status: %s is not base64, ignoring", what);
+		return;
+	}
+	fwrite(buf, 1, len, f);
+	fflush(f);
+	free(buf);
+}
+
+static int exec_args(const char *cmd, int argc, char **argv, json_t *args, double *wait_s)
+{
+	static const struct option opts[] = {
+		{ "wait", required_argument, NULL, 'w' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "stdin", no_argument, NULL, 'i' },
+		{ 0 },
+	};
+	json_t *env = json_array(), *arg = json_array();
+	int c;
+
+	optind = 1;
+	/* "+": options end at the command, whose own options are its own. */
+	while ((c = getopt_long(argc, argv, "+w:e:i", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			if (parse_seconds(optarg, wait_s) < 0)
+				return usage_error(cmd, "--wait: not a number of seconds: %s",
+						   optarg);
+			break;
+		case 'e':
+			if (!strchr(optarg, '='))
+				return usage_error(cmd, "--env wants NAME=VALUE, not %s", optarg);
+			if (json_array_size(env) >= EXEC_ENV_MAX)
+				return usage_error(cmd, "at most %d --env", EXEC_ENV_MAX);
+			json_array_append_new(env, json_string(optarg));
+			break;
+		case 'i': {
+			char *data = NULL, *b64 = NULL;
+			size_t len = 0;
+			int r = read_stdin(EXEC_STDIN_MAX, &data, &len);
+
+			if (r < 0) {
+				errorf("read stdin (at most %d bytes): %s", EXEC_STDIN_MAX,
+				       strerror(-r));
+				return EXIT_USAGE;
+			}
+			r = base64_encode(data, len, &b64, NULL);
+			free(data);
+			if (r < 0) {
+				errorf("encode stdin: %s", strerror(-r));
+				return EXIT_USAGE;
+			}
+			json_object_set_new(args, "input-data", json_string(b64));
+			free(b64);
+			break;
+		}
+		default:
+			return usage_error(cmd, "bad option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error(cmd, "exec needs a command");
+	json_object_set_new(args, "path", json_string(argv[optind]));
+	for (int i = optind + 1; i < argc; i++)
+		json_array_append_new(arg, json_string(argv[i]));
+	if (json_array_size(arg))
+		json_object_set(args, "arg", arg);
+	if (json_array_size(env))
+		json_object_set(args, "env", env);
+	json_object_set_new(args, "capture-output", json_true());
+	json_decref(env);
+	json_decref(arg);
+	return EXIT_OK;
+}
+
+static int exec_status_code(json_t *st, const char *path)
+{
+	json_t *code = json_object_get(st, "exitcode");
+	json_t *sig = json_object_get(st, "signal");
+
+	if (json_is_true(json_object_get(st, "out-truncated")))
+		errorf("%s: the guest truncated the captured stdout", path);
+	if (json_is_true(json_object_get(st, "err-truncated")))
+		errorf("%s: the guest truncated the captured stderr", path);
+	if (json_is_integer(code))
+		return (int)(json_integer_value(code) & 0xff);
+	if (json_is_integer(sig)) {
+		errorf("%s: killed by signal %" JSON_INTEGER_FORMAT, path, json_integer_value(sig));
+		return 128 + (int)(json_integer_value(sig) & 0x7f);
+	}
+	errorf("%s: exited, but the guest gave neither exit code nor signal", path);
+	return EXIT_GUEST;
+}
+
+int cli_exec(struct cli *cli, int argc, char **argv)
+{
+	json_t *args = json_object(), *result = NULL, *st = NULL, *sargs = NULL;
+	double wait_s = EXEC_WAIT_S_DEFAULT;
+	unsigned poll_ms = EXEC_POLL_MIN_MS;
+	const char *path;
+	uint64_t deadline;
+	json_int_t pid;
+	int r;
+
+	r = exec_args(argv[0], argc, argv, args, &wait_s);
+	if (r != EXIT_OK)
+		goto out;
+	path = json_string_value(json_object_get(args, "path"));
+	r = cli_call(cli, "guest-exec", args, &result);
+	if (r != EXIT_OK)
+		goto out;
+	if (!json_is_integer(json_object_get(result, "pid"))) {
+		errorf("guest-exec on %s: the result has no pid", cli->address);
+		r = EXIT_CONNECT;
+		goto out;
+	}
+	pid = json_integer_value(json_object_get(result, "pid"));
+	sargs = json_pack("{s:I}", "pid", pid);
+	deadline = now_mono_ns() + (uint64_t)(wait_s * 1e9);
+	for (;;) {
+		r = cli_call(cli, "guest-exec-status", sargs, &st);
+		if (r != EXIT_OK)
+			goto out;
+		if (json_is_true(json_object_get(st, "exited")))
+			break;
+		json_decref(st);
+		st = NULL;
+		if (now_mono_ns() + poll_ms * 1000000ull > deadline) {
+			errorf("%s (pid %" JSON_INTEGER_FORMAT
+			       ") still runs in the guest after %g s",
+			       path, pid, wait_s);
+			r = EXIT_CONNECT;
+			goto out;
+		}
+		usleep(poll_ms * 1000);
+		poll_ms = poll_ms * 2 > EXEC_POLL_MAX_MS ? EXEC_POLL_MAX_MS : poll_ms * 2;
+	}
+	if (cli->json) {
+		print_json(st, JSON_COMPACT);
+	} else {
+		/* qemu-ga forgets the process once it reported its exit: this
+		 * is the only copy of the output. */
+		write_b64(json_object_get(st, "out-data"), stdout, "out-data");
+		write_b64(json_object_get(st, "err-data"), stderr, "err-data");
+	}
+	r = exec_status_code(st, path);
+out:
+	json_decref(args);
+	json_decref(sargs);
+	json_decref(result);
+	json_decref(st);
+	return r;
+}
