@@ -12,15 +12,15 @@ int cli_call_any(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc < 2 || argc > 3)
-		return usage_error(argv[0], "call wants NAME [ARGS-JSON]");
+		return cli_usage_error(argv[0], "call wants NAME [ARGS-JSON]");
 	if (argc == 3) {
 		args = json_loads(argv[2], 0, &jerr);
 		if (!args)
-			return usage_error(argv[0], "ARGS-JSON: %s (at character %d)", jerr.text,
-					   jerr.position);
+			return cli_usage_error(argv[0], "ARGS-JSON: %s (at character %d)",
+					       jerr.text, jerr.position);
 		if (!json_is_object(args)) {
 			json_decref(args);
-			return usage_error(argv[0], "ARGS-JSON must be a JSON object");
+			return cli_usage_error(argv[0], "ARGS-JSON must be a JSON object");
 		}
 	}
 	if (client_command_silent(argv[1])) {
@@ -29,23 +29,23 @@ int cli_call_any(struct cli *cli, int argc, char **argv)
 		bool closed;
 
 		r = cli_connect(cli);
-		if (r == EXIT_OK) {
+		if (r == CLI_EXIT_OK) {
 			int e = client_call_silent(cli->c, argv[1], args, cli->timeout_ms, &closed,
 						   &err);
 
 			if (e < 0)
-				r = report(e, &err);
+				r = cli_report(e, &err);
 		}
 		json_decref(args);
-		if (r == EXIT_OK)
+		if (r == CLI_EXIT_OK)
 			puts("{}");
 		return r;
 	}
 	r = cli_call(cli, argv[1], args, &result);
 	json_decref(args);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
-	print_json(result, cli->json ? JSON_COMPACT : JSON_INDENT(2));
+	cli_print_json(result, cli->json ? JSON_COMPACT : JSON_INDENT(2));
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }

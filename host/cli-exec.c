@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "util.h"
 
-#define EXEC_WAIT_S_DEFAULT 300.0
+#define EXEC_WAIT_MS_DEFAULT (300u * 1000)
 #define EXEC_ENV_MAX 64
 #define EXEC_STDIN_MAX (1024 * 1024)
 /* guest-exec-status polling: quick at first for short commands, then
@@ -75,7 +75,7 @@ static void write_b64(json_t *data, FILE *f, const char *what)
 	if (!json_is_string(data))
 		return;
 	if (base64_decode(json_string_value(data), json_string_length(data), 0, &buf, &len) < 0) {
-		errorf("guest-exec-status: %s is not base64, ignoring", what);
+		cli_error("guest-exec-status: %s is not base64, ignoring", what);
 		return;
 	}
 	fwrite(buf, 1, len, f);
@@ -83,7 +83,7 @@ static void write_b64(json_t *data, FILE *f, const char *what)
 	free(buf);
 }
 
-static int exec_args(const char *cmd, int argc, char **argv, json_t *args, double *wait_s)
+static int exec_args(const char *cmd, int argc, char **argv, json_t *args, unsigned *wait_ms)
 {
 	static const struct option opts[] = {
 		{ "wait", required_argument, NULL, 'w' },
@@ -99,15 +99,17 @@ static int exec_args(const char *cmd, int argc, char **argv, json_t *args, doubl
 	while ((c = getopt_long(argc, argv, "+w:e:i", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
-			if (parse_seconds(optarg, wait_s) < 0)
-				return usage_error(cmd, "--wait: not a number of seconds: %s",
-						   optarg);
+			if (parse_seconds_ms(optarg, 1, CLI_TIMEOUT_MS_MAX, wait_ms) < 0)
+				return cli_usage_error(cmd,
+						       "--wait: seconds from 0.001 to %u, not %s",
+						       CLI_TIMEOUT_MS_MAX / 1000, optarg);
 			break;
 		case 'e':
 			if (!strchr(optarg, '='))
-				return usage_error(cmd, "--env wants NAME=VALUE, not %s", optarg);
+				return cli_usage_error(cmd, "--env wants NAME=VALUE, not %s",
+						       optarg);
 			if (json_array_size(env) >= EXEC_ENV_MAX)
-				return usage_error(cmd, "at most %d --env", EXEC_ENV_MAX);
+				return cli_usage_error(cmd, "at most %d --env", EXEC_ENV_MAX);
 			json_array_append_new(env, json_string(optarg));
 			break;
 		case 'i': {
@@ -116,26 +118,26 @@ static int exec_args(const char *cmd, int argc, char **argv, json_t *args, doubl
 			int r = read_stdin(EXEC_STDIN_MAX, &data, &len);
 
 			if (r < 0) {
-				errorf("read stdin (at most %d bytes): %s", EXEC_STDIN_MAX,
-				       strerror(-r));
-				return EXIT_USAGE;
+				cli_error("read stdin (at most %d bytes): %s", EXEC_STDIN_MAX,
+					  strerror(-r));
+				return CLI_EXIT_USAGE;
 			}
 			r = base64_encode(data, len, &b64, NULL);
 			free(data);
 			if (r < 0) {
-				errorf("encode stdin: %s", strerror(-r));
-				return EXIT_USAGE;
+				cli_error("encode stdin: %s", strerror(-r));
+				return CLI_EXIT_USAGE;
 			}
 			json_object_set_new(args, "input-data", json_string(b64));
 			free(b64);
 			break;
 		}
 		default:
-			return usage_error(cmd, "bad option");
+			return cli_usage_error(cmd, "bad option");
 		}
 	}
 	if (optind >= argc)
-		return usage_error(cmd, "exec needs a command");
+		return cli_usage_error(cmd, "exec needs a command");
 	json_object_set_new(args, "path", json_string(argv[optind]));
 	for (int i = optind + 1; i < argc; i++)
 		json_array_append_new(arg, json_string(argv[i]));
@@ -146,7 +148,7 @@ static int exec_args(const char *cmd, int argc, char **argv, json_t *args, doubl
 	json_object_set_new(args, "capture-output", json_true());
 	json_decref(env);
 	json_decref(arg);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int exec_status_code(json_t *st, const char *path)
@@ -155,64 +157,65 @@ static int exec_status_code(json_t *st, const char *path)
 	json_t *sig = json_object_get(st, "signal");
 
 	if (json_is_true(json_object_get(st, "out-truncated")))
-		errorf("%s: the guest truncated the captured stdout", path);
+		cli_error("%s: the guest truncated the captured stdout", path);
 	if (json_is_true(json_object_get(st, "err-truncated")))
-		errorf("%s: the guest truncated the captured stderr", path);
+		cli_error("%s: the guest truncated the captured stderr", path);
 	if (json_is_integer(code))
 		return (int)(json_integer_value(code) & 0xff);
 	if (json_is_integer(sig)) {
-		errorf("%s: killed by signal %" JSON_INTEGER_FORMAT, path, json_integer_value(sig));
+		cli_error("%s: killed by signal %" JSON_INTEGER_FORMAT, path,
+			  json_integer_value(sig));
 		return 128 + (int)(json_integer_value(sig) & 0x7f);
 	}
-	errorf("%s: exited, but the guest gave neither exit code nor signal", path);
-	return EXIT_GUEST;
+	cli_error("%s: exited, but the guest gave neither exit code nor signal", path);
+	return CLI_EXIT_GUEST;
 }
 
 int cli_exec(struct cli *cli, int argc, char **argv)
 {
 	json_t *args = json_object(), *result = NULL, *st = NULL, *sargs = NULL;
-	double wait_s = EXEC_WAIT_S_DEFAULT;
+	unsigned wait_ms = EXEC_WAIT_MS_DEFAULT;
 	unsigned poll_ms = EXEC_POLL_MIN_MS;
 	const char *path;
 	uint64_t deadline;
 	json_int_t pid;
 	int r;
 
-	r = exec_args(argv[0], argc, argv, args, &wait_s);
-	if (r != EXIT_OK)
+	r = exec_args(argv[0], argc, argv, args, &wait_ms);
+	if (r != CLI_EXIT_OK)
 		goto out;
 	path = json_string_value(json_object_get(args, "path"));
 	r = cli_call(cli, "guest-exec", args, &result);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		goto out;
 	if (!json_is_integer(json_object_get(result, "pid"))) {
-		errorf("guest-exec on %s: the result has no pid", cli->address);
-		r = EXIT_CONNECT;
+		cli_error("guest-exec on %s: the result has no pid", cli->address);
+		r = CLI_EXIT_CONNECT;
 		goto out;
 	}
 	pid = json_integer_value(json_object_get(result, "pid"));
 	sargs = json_pack("{s:I}", "pid", pid);
-	deadline = now_mono_ns() + (uint64_t)(wait_s * 1e9);
+	deadline = now_mono_ns() + (uint64_t)wait_ms * NSEC_PER_MSEC;
 	for (;;) {
 		r = cli_call(cli, "guest-exec-status", sargs, &st);
-		if (r != EXIT_OK)
+		if (r != CLI_EXIT_OK)
 			goto out;
 		if (json_is_true(json_object_get(st, "exited")))
 			break;
 		json_decref(st);
 		st = NULL;
 		if (now_mono_ns() + poll_ms * 1000000ull > deadline) {
-			errorf("%s (pid %" JSON_INTEGER_FORMAT
-			       ") still runs in the guest after %g s",
-			       path, pid, wait_s);
-			r = EXIT_CONNECT;
+			cli_error("%s (pid %" JSON_INTEGER_FORMAT
+				  ") still runs in the guest after %g s",
+				  path, pid, wait_ms / 1000.0);
+			r = CLI_EXIT_CONNECT;
 			goto out;
 		}
 		usleep(poll_ms * 1000);
 		poll_ms = poll_ms * 2 > EXEC_POLL_MAX_MS ? EXEC_POLL_MAX_MS : poll_ms * 2;
 	}
 	if (cli->json) {
-		print_json(st, JSON_COMPACT);
+		cli_print_json(st, JSON_COMPACT);
 	} else {
 		/* qemu-ga forgets the process once it reported its exit: this
 		 * is the only copy of the output. */

@@ -34,27 +34,27 @@ static const char *addr_text(json_t *addr, char *buf, size_t size)
 /* guest-network-get-interfaces (qemu-ga): name, MAC and addresses */
 static void print_qga(json_t *result)
 {
-	struct table t = { .ncols = 3 };
+	struct cli_table t = { .ncols = 3 };
 	json_t *ifc, *addr;
 	size_t i, j;
 
-	table_add(&t, "NAME", "MAC", "ADDRESS");
+	cli_table_add(&t, "NAME", "MAC", "ADDRESS");
 	json_array_foreach(result, i, ifc)
 	{
 		json_t *addrs = json_object_get(ifc, "ip-addresses");
 		const char *name = str(ifc, "name"), *mac = str(ifc, "hardware-address");
 
 		if (json_array_size(addrs) == 0)
-			table_add(&t, name, mac, "-");
+			cli_table_add(&t, name, mac, "-");
 		json_array_foreach(addrs, j, addr)
 		{
 			char a[128];
 
-			table_add(&t, j == 0 ? name : "", j == 0 ? mac : "",
-				  addr_text(addr, a, sizeof(a)));
+			cli_table_add(&t, j == 0 ? name : "", j == 0 ? mac : "",
+				      addr_text(addr, a, sizeof(a)));
 		}
 	}
-	table_print_free(&t);
+	cli_table_print_free(&t);
 }
 
 static void print_lease(json_t *ifc)
@@ -75,22 +75,22 @@ static void print_lease(json_t *ifc)
 	if (json_is_integer(json_object_get(l, "expires")) &&
 	    json_integer_value(json_object_get(l, "expires")) >= 0)
 		printf("; obtained %s, expires %s",
-		       time_str(json_integer_value(json_object_get(l, "obtained")) * 1000000000,
-				false, t1, sizeof(t1)),
-		       time_str(json_integer_value(json_object_get(l, "expires")) * 1000000000,
-				false, t2, sizeof(t2)));
+		       cli_time_str(json_integer_value(json_object_get(l, "obtained")) * 1000000000,
+				    false, t1, sizeof(t1)),
+		       cli_time_str(json_integer_value(json_object_get(l, "expires")) * 1000000000,
+				    false, t2, sizeof(t2)));
 	putchar('\n');
 }
 
 static void print_network(json_t *result)
 {
-	struct table t = { .ncols = 5 };
+	struct cli_table t = { .ncols = 5 };
 	json_t *ifaces = json_object_get(result, "interfaces"), *ifc, *addr, *rt;
 	json_t *dns = json_object_get(result, "dns");
 	size_t i, j;
 	char mtu[16], buf[128];
 
-	table_add(&t, "NAME", "STATE", "MAC", "MTU", "ADDRESS");
+	cli_table_add(&t, "NAME", "STATE", "MAC", "MTU", "ADDRESS");
 	json_array_foreach(ifaces, i, ifc)
 	{
 		json_t *addrs = json_object_get(ifc, "addresses");
@@ -99,21 +99,21 @@ static void print_network(json_t *result)
 					    ? str(ifc, "state")
 					    : "no-carrier";
 
-		snprintf(mtu, sizeof(mtu), "%s", scalar(json_object_get(ifc, "mtu"), buf, 16));
+		snprintf(mtu, sizeof(mtu), "%s", cli_scalar(json_object_get(ifc, "mtu"), buf, 16));
 		if (json_array_size(addrs) == 0)
-			table_add(&t, str(ifc, "name"), state, str(ifc, "mac"), mtu, "-");
+			cli_table_add(&t, str(ifc, "name"), state, str(ifc, "mac"), mtu, "-");
 		json_array_foreach(addrs, j, addr)
 		{
 			char a[128];
 
 			if (j == 0)
-				table_add(&t, str(ifc, "name"), state, str(ifc, "mac"), mtu,
-					  addr_text(addr, a, sizeof(a)));
+				cli_table_add(&t, str(ifc, "name"), state, str(ifc, "mac"), mtu,
+					      addr_text(addr, a, sizeof(a)));
 			else
-				table_add(&t, "", "", "", "", addr_text(addr, a, sizeof(a)));
+				cli_table_add(&t, "", "", "", "", addr_text(addr, a, sizeof(a)));
 		}
 	}
-	table_print_free(&t);
+	cli_table_print_free(&t);
 	json_array_foreach(ifaces, i, ifc)
 	{
 		print_lease(ifc);
@@ -127,7 +127,7 @@ static void print_network(json_t *result)
 		if (json_object_get(rt, "gateway"))
 			printf(" via %s", str(rt, "gateway"));
 		printf(" dev %s (%s, metric %s)\n", str(rt, "interface"), str(rt, "protocol"),
-		       scalar(json_object_get(rt, "metric"), buf, sizeof(buf)));
+		       cli_scalar(json_object_get(rt, "metric"), buf, sizeof(buf)));
 	}
 	printf("\ndns:");
 	json_array_foreach(json_object_get(dns, "servers"), i, addr)
@@ -147,12 +147,12 @@ int cli_network(struct cli *cli, int argc, char **argv)
 	struct client_error err;
 	json_t *result = NULL;
 	bool qga = false;
-	int r = no_args(argv[0], argc, argv);
+	int r = cli_no_args(argv[0], argc, argv);
 
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	r = cli_connect(cli);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	r = client_call_json(cli->c, "porthole-network", NULL, cli->timeout_ms, &result, &err);
 	/* a plain qemu-ga: its own command */
@@ -163,15 +163,15 @@ int cli_network(struct cli *cli, int argc, char **argv)
 				     &result, &err);
 	}
 	if (r < 0)
-		return report(r, &err);
+		return cli_report(r, &err);
 	if (cli->json)
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 	else if (qga)
 		print_qga(result);
 	else
 		print_network(result);
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 /* porthole dns set SERVER... [--search DOMAIN...] */
@@ -182,9 +182,9 @@ int cli_dns(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc < 3 || strcmp(argv[1], "set") != 0)
-		return usage_error(argv[0], "usage: dns set SERVER... [--search DOMAIN...]");
+		return cli_usage_error(argv[0], "usage: dns set SERVER... [--search DOMAIN...]");
 	if (argc - 2 > DNS_ARGS_MAX)
-		return usage_error(argv[0], "at most %d servers and domains", DNS_ARGS_MAX);
+		return cli_usage_error(argv[0], "at most %d servers and domains", DNS_ARGS_MAX);
 	servers = json_array();
 	search = json_array();
 	args = json_object();
@@ -192,8 +192,8 @@ int cli_dns(struct cli *cli, int argc, char **argv)
 		json_decref(servers);
 		json_decref(search);
 		json_decref(args);
-		errorf("out of memory");
-		return EXIT_CONNECT;
+		cli_error("out of memory");
+		return CLI_EXIT_CONNECT;
 	}
 	json_object_set_new(args, "servers", servers);
 	json_object_set_new(args, "search", search);
@@ -206,14 +206,14 @@ int cli_dns(struct cli *cli, int argc, char **argv)
 	}
 	if (json_array_size(servers) == 0) {
 		json_decref(args);
-		return usage_error(argv[0], "dns set: name at least one server");
+		return cli_usage_error(argv[0], "dns set: name at least one server");
 	}
 	r = cli_call(cli, "porthole-dns-set", args, &result);
 	json_decref(args);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json)
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }

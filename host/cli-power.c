@@ -30,12 +30,12 @@ int cli_shutdown(struct cli *cli, int argc, char **argv)
 		else if (c == 'p')
 			mode = "powerdown";
 		else
-			return usage_error(argv[0], "bad option");
+			return cli_usage_error(argv[0], "bad option");
 	}
 	if (optind < argc)
-		return usage_error(argv[0], "shutdown takes no arguments but an option");
+		return cli_usage_error(argv[0], "shutdown takes no arguments but an option");
 	r = cli_connect(cli);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	/* guest-shutdown answers nothing when it succeeds: the library tells
 	 * acceptance (a sync's reply, or a close) from refusal (its error) */
@@ -45,14 +45,14 @@ int cli_shutdown(struct cli *cli, int argc, char **argv)
 		 : -ENOMEM;
 	json_decref(args);
 	if (r < 0)
-		return report(r, &err);
+		return cli_report(r, &err);
 	if (!cli->json && closed) {
 		printf("%s requested (the agent closed the connection)\n", mode);
-		return EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	if (!cli->json)
 		printf("%s requested\n", mode);
 	else
 		puts("{}");
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }

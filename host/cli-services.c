@@ -28,7 +28,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-const char *local_time_str(double t, char *buf, size_t size)
+const char *cli_local_time_str(double t, char *buf, size_t size)
 {
 	/* floor without libm */
 	double whole = isfinite(t) && fabs(t) < 1e15 ? (double)(int64_t)t : 0;
@@ -59,7 +59,7 @@ static const char *int_or_dash(json_t *v, char *buf, size_t size)
 	return buf;
 }
 
-void services_table_fill(struct table *t, json_t *services, double now)
+void cli_services_table_fill(struct cli_table *t, json_t *services, double now)
 {
 	bool oom = false;
 	json_t *s;
@@ -71,7 +71,8 @@ void services_table_fill(struct table *t, json_t *services, double now)
 			oom = true;
 	}
 	t->ncols = oom ? 9 : 8;
-	table_add(t, "NAME", "STATE", "PID", "SINCE", "RESTARTS", "READY", "MEMORY", "CPU", "OOM");
+	cli_table_add(t, "NAME", "STATE", "PID", "SINCE", "RESTARTS", "READY", "MEMORY", "CPU",
+		      "OOM");
 	json_array_foreach(services, i, s)
 	{
 		json_t *since = json_object_get(s, "since"),
@@ -82,41 +83,42 @@ void services_table_fill(struct table *t, json_t *services, double now)
 		if (json_is_number(since)) {
 			double d = now - json_number_value(since);
 
-			duration_str(d > 0 ? (uint64_t)d : 0, age, sizeof(age));
+			cli_duration_str(d > 0 ? (uint64_t)d : 0, age, sizeof(age));
 		}
 		if (json_is_integer(mem))
-			bytes_str((double)json_integer_value(mem), m, sizeof(m));
+			cli_bytes_str((double)json_integer_value(mem), m, sizeof(m));
 		if (json_is_integer(cpu))
 			snprintf(c, sizeof(c), "%.2f s", (double)json_integer_value(cpu) / 1e6);
-		table_add(t, json_string_value(json_object_get(s, "name")),
-			  json_string_value(json_object_get(s, "state")),
-			  int_or_dash(json_object_get(s, "pid"), pid, sizeof(pid)), age,
-			  int_or_dash(json_object_get(s, "restarts"), restarts, sizeof(restarts)),
-			  json_is_true(ready)	 ? "yes"
-			  : json_is_false(ready) ? "no"
-						 : "-",
-			  m, c, int_or_dash(json_object_get(s, "oom_kills"), oomb, sizeof(oomb)));
+		cli_table_add(
+			t, json_string_value(json_object_get(s, "name")),
+			json_string_value(json_object_get(s, "state")),
+			int_or_dash(json_object_get(s, "pid"), pid, sizeof(pid)), age,
+			int_or_dash(json_object_get(s, "restarts"), restarts, sizeof(restarts)),
+			json_is_true(ready)    ? "yes"
+			: json_is_false(ready) ? "no"
+					       : "-",
+			m, c, int_or_dash(json_object_get(s, "oom_kills"), oomb, sizeof(oomb)));
 	}
 }
 
 static void print_services(json_t *result)
 {
-	struct table t = { 0 };
+	struct cli_table t = { 0 };
 
 	if (json_array_size(result) == 0) {
 		puts("no services");
 		return;
 	}
-	services_table_fill(&t, result, (double)time(NULL));
-	table_print_free(&t);
+	cli_services_table_fill(&t, result, (double)time(NULL));
+	cli_table_print_free(&t);
 }
 
 int cli_services(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "porthole-services", print_services);
+	return cli_query(cli, argc, argv, "porthole-services", print_services);
 }
 
-void log_line_format(json_t *line, char *buf, size_t size)
+void cli_log_line_format(json_t *line, char *buf, size_t size)
 {
 	json_t *time_v = json_object_get(line, "time");
 	const char *stream = json_string_value(json_object_get(line, "stream"));
@@ -124,11 +126,11 @@ void log_line_format(json_t *line, char *buf, size_t size)
 	char when[48] = "-";
 
 	if (json_is_number(time_v))
-		local_time_str(json_number_value(time_v), when, sizeof(when));
+		cli_local_time_str(json_number_value(time_v), when, sizeof(when));
 	snprintf(buf, size, "%s %s %s", when, stream ? stream : "-", text ? text : "");
 }
 
-int parse_since(const char *s, double now, double *ret)
+int cli_parse_since(const char *s, double now, double *ret)
 {
 	static const struct {
 		char unit;
@@ -175,48 +177,49 @@ int cli_logs(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 'n':
 			if (parse_int64(optarg, 1, LOG_LINES_MAX, &lines) < 0)
-				return usage_error(cmd, "-n: a number of lines, 1 to %d, not '%s'",
-						   LOG_LINES_MAX, optarg);
+				return cli_usage_error(cmd,
+						       "-n: a number of lines, 1 to %d, not '%s'",
+						       LOG_LINES_MAX, optarg);
 			break;
 		case 's':
-			if (parse_since(optarg, (double)time(NULL), &since) < 0)
-				return usage_error(
+			if (cli_parse_since(optarg, (double)time(NULL), &since) < 0)
+				return cli_usage_error(
 					cmd,
 					"--since: seconds since the epoch, or a time ago "
 					"such as 90s, 10m, 2h, 1d; not '%s'",
 					optarg);
 			break;
 		default:
-			return usage_error(cmd, "bad option");
+			return cli_usage_error(cmd, "bad option");
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error(cmd, "logs needs one NAME (a service, or kernel)");
+		return cli_usage_error(cmd, "logs needs one NAME (a service, or kernel)");
 	args = json_pack("{s:s,s:I}", "service", argv[optind], "lines", (json_int_t)lines);
 	if (args && since >= 0)
 		json_object_set_new(args, "since", json_real(since));
 	r = cli_call(cli, "porthole-logs", args, &result);
 	json_decref(args);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json) {
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 		json_decref(result);
-		return EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	json_array_foreach(json_object_get(result, "lines"), i, line)
 	{
 		char buf[8192];
 
-		log_line_format(line, buf, sizeof(buf));
+		cli_log_line_format(line, buf, sizeof(buf));
 		puts(buf);
 	}
 	if (json_integer_value(json_object_get(result, "dropped")) > 0)
-		errorf("%" JSON_INTEGER_FORMAT " older lines of %s were lost before they could "
-		       "be shown (the buffer is bounded)",
-		       json_integer_value(json_object_get(result, "dropped")), argv[optind]);
+		cli_error("%" JSON_INTEGER_FORMAT " older lines of %s were lost before they could "
+			  "be shown (the buffer is bounded)",
+			  json_integer_value(json_object_get(result, "dropped")), argv[optind]);
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 int cli_restart(struct cli *cli, int argc, char **argv)
@@ -225,18 +228,18 @@ int cli_restart(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc != 2)
-		return usage_error(argv[0], "restart needs one service NAME");
+		return cli_usage_error(argv[0], "restart needs one service NAME");
 	args = json_pack("{s:s}", "name", argv[1]);
 	r = cli_call(cli, "porthole-service-restart", args, &result);
 	json_decref(args);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json)
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 	else
 		printf("restarting %s (porthole services shows its new pid)\n", argv[1]);
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 /* One line per event, clock's and services', in the order received. */
@@ -251,8 +254,9 @@ static void print_events(json_t *result)
 		const char *source = json_string_value(json_object_get(e, "source"));
 
 		printf("%s clock %s %+.6f s%s%s%s\n",
-		       local_time_str((double)json_integer_value(json_object_get(e, "at_ns")) / 1e9,
-				      when, sizeof(when)),
+		       cli_local_time_str((double)json_integer_value(json_object_get(e, "at_ns")) /
+						  1e9,
+					  when, sizeof(when)),
 		       json_string_value(json_object_get(e, "type")),
 		       (double)json_integer_value(json_object_get(e, "jump_ns")) / 1e9,
 		       source ? " (" : "", source ? source : "", source ? ")" : "");
@@ -262,8 +266,8 @@ static void print_events(json_t *result)
 		const char *detail = json_string_value(json_object_get(e, "detail"));
 
 		printf("%s %s %s%s%s\n",
-		       local_time_str(json_number_value(json_object_get(e, "time")), when,
-				      sizeof(when)),
+		       cli_local_time_str(json_number_value(json_object_get(e, "time")), when,
+					  sizeof(when)),
 		       json_string_value(json_object_get(e, "service")),
 		       json_string_value(json_object_get(e, "type")), detail && *detail ? ": " : "",
 		       detail ? detail : "");
@@ -275,16 +279,16 @@ int cli_events(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
 	int64_t since = 0, after = 0;
 	bool follow = false, said_error = false;
-	int c, r = EXIT_OK, wait_ms = 0;
+	int c, r = CLI_EXIT_OK, wait_ms = 0;
 
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
 	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		if (c != 'f')
-			return usage_error(argv[0], "bad option");
+			return cli_usage_error(argv[0], "bad option");
 		follow = true;
 	}
 	if (optind < argc)
-		return usage_error(argv[0], "events takes no arguments but --follow");
+		return cli_usage_error(argv[0], "events takes no arguments but --follow");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
@@ -294,15 +298,15 @@ int cli_events(struct cli *cli, int argc, char **argv)
 				 (json_int_t)after, "timeout_ms", wait_ms);
 		r = cli_call(cli, "porthole-events", args, &result);
 		json_decref(args);
-		if (r != EXIT_OK)
+		if (r != CLI_EXIT_OK)
 			break;
 		error = json_object_get(result, "service_error");
 		if (json_is_string(error) && !said_error)
-			errorf("no service events: %s", json_string_value(error));
+			cli_error("no service events: %s", json_string_value(error));
 		said_error = json_is_string(error);
 		if (cli->json && (!follow || json_array_size(json_object_get(result, "events")) ||
 				  json_array_size(json_object_get(result, "service_events"))))
-			print_json(result, JSON_COMPACT);
+			cli_print_json(result, JSON_COMPACT);
 		else if (!cli->json)
 			print_events(result);
 		fflush(stdout);

@@ -27,8 +27,8 @@ int cli_mount(struct cli *cli, int argc, char **argv)
 	if (!args || !options) {
 		json_decref(args);
 		json_decref(options);
-		errorf("out of memory");
-		return EXIT_CONNECT;
+		cli_error("out of memory");
+		return CLI_EXIT_CONNECT;
 	}
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
 	while ((c = getopt_long(argc, argv, "t:ro:", opts, NULL)) != -1) {
@@ -37,7 +37,8 @@ int cli_mount(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 't':
 			if (strcmp(optarg, "virtiofs") != 0 && strcmp(optarg, "9p") != 0)
-				r = usage_error(cmd, "--type: virtiofs or 9p, not '%s'", optarg);
+				r = cli_usage_error(cmd, "--type: virtiofs or 9p, not '%s'",
+						    optarg);
 			else {
 				json_object_set_new(args, "type", json_string(optarg));
 				continue;
@@ -49,7 +50,7 @@ int cli_mount(struct cli *cli, int argc, char **argv)
 		case 'o':
 			eq = strchr(optarg, '=');
 			if (json_object_size(options) == OPTIONS_MAX) {
-				r = usage_error(cmd, "--option: at most %d", OPTIONS_MAX);
+				r = cli_usage_error(cmd, "--option: at most %d", OPTIONS_MAX);
 				goto out;
 			}
 			if (!eq) {
@@ -62,12 +63,12 @@ int cli_mount(struct cli *cli, int argc, char **argv)
 			}
 			continue;
 		default:
-			r = usage_error(cmd, "bad option");
+			r = cli_usage_error(cmd, "bad option");
 			goto out;
 		}
 	}
 	if (argc - optind != 2) {
-		r = usage_error(cmd, "mount needs TAG and TARGET");
+		r = cli_usage_error(cmd, "mount needs TAG and TARGET");
 		goto out;
 	}
 	json_object_set_new(args, "tag", json_string(argv[optind]));
@@ -75,10 +76,10 @@ int cli_mount(struct cli *cli, int argc, char **argv)
 	if (json_object_size(options))
 		json_object_set(args, "options", options);
 	r = cli_call(cli, "porthole-mount", args, &result);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		goto out;
 	if (cli->json)
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 	else
 		printf("%s %s (%s) on %s%s\n",
 		       json_is_true(json_object_get(result, "already")) ? "already mounted:"
@@ -104,55 +105,56 @@ int cli_umount(struct cli *cli, int argc, char **argv)
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
 	while ((c = getopt_long(argc, argv, "l", opts, NULL)) != -1) {
 		if (c != 'l')
-			return usage_error(argv[0], "bad option");
+			return cli_usage_error(argv[0], "bad option");
 		lazy = true;
 	}
 	if (argc - optind != 1)
-		return usage_error(argv[0], "umount needs TARGET");
+		return cli_usage_error(argv[0], "umount needs TARGET");
 	args = json_pack("{s:s,s:b}", "target", argv[optind], "lazy", lazy);
 	r = cli_call(cli, "porthole-unmount", args, &result);
 	json_decref(args);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json)
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 	else
 		printf("unmounted %s\n", json_string_value(json_object_get(result, "target")));
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static void print_mounts(json_t *result)
 {
-	struct table t = { .ncols = 7 };
+	struct cli_table t = { .ncols = 7 };
 	json_t *m;
 	size_t i;
 
-	table_add(&t, "TAG", "TYPE", "TARGET", "HEALTH", "SIZE", "AVAIL", "OPTIONS");
+	cli_table_add(&t, "TAG", "TYPE", "TARGET", "HEALTH", "SIZE", "AVAIL", "OPTIONS");
 	json_array_foreach(json_object_get(result, "mounts"), i, m)
 	{
 		json_t *st = json_object_get(m, "statfs");
 		char size[32] = "-", avail[32] = "-";
 
 		if (st) {
-			bytes_str((double)json_integer_value(json_object_get(st, "total_bytes")),
-				  size, sizeof(size));
-			bytes_str(
+			cli_bytes_str(
+				(double)json_integer_value(json_object_get(st, "total_bytes")),
+				size, sizeof(size));
+			cli_bytes_str(
 				(double)json_integer_value(json_object_get(st, "available_bytes")),
 				avail, sizeof(avail));
 		}
-		table_add(&t, json_string_value(json_object_get(m, "tag")),
-			  json_string_value(json_object_get(m, "type")),
-			  json_string_value(json_object_get(m, "target")),
-			  json_string_value(json_object_get(m, "health")), size, avail,
-			  json_string_value(json_object_get(m, "options")));
+		cli_table_add(&t, json_string_value(json_object_get(m, "tag")),
+			      json_string_value(json_object_get(m, "type")),
+			      json_string_value(json_object_get(m, "target")),
+			      json_string_value(json_object_get(m, "health")), size, avail,
+			      json_string_value(json_object_get(m, "options")));
 	}
-	table_print_free(&t);
+	cli_table_print_free(&t);
 }
 
 int cli_mounts(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "porthole-mounts", print_mounts);
+	return cli_query(cli, argc, argv, "porthole-mounts", print_mounts);
 }
 
 int cli_trim(struct cli *cli, int argc, char **argv)
@@ -163,17 +165,17 @@ int cli_trim(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc > 2)
-		return usage_error(argv[0], "trim takes at most one PATH");
+		return cli_usage_error(argv[0], "trim takes at most one PATH");
 	if (argc == 2)
 		args = json_pack("{s:s}", "path", argv[1]);
 	r = cli_call(cli, "porthole-trim", args, &result);
 	json_decref(args);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json) {
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 		json_decref(result);
-		return EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	json_array_foreach(json_object_get(result, "filesystems"), i, fs)
 	{
@@ -184,24 +186,24 @@ int cli_trim(struct cli *cli, int argc, char **argv)
 			       json_string_value(e));
 		else
 			printf("%-20s %s trimmed\n", json_string_value(json_object_get(fs, "path")),
-			       bytes_str((double)json_integer_value(
-						 json_object_get(fs, "trimmed_bytes")),
-					 buf, sizeof(buf)));
+			       cli_bytes_str((double)json_integer_value(
+						     json_object_get(fs, "trimmed_bytes")),
+					     buf, sizeof(buf)));
 	}
 	printf("total: %s trimmed\n",
-	       bytes_str((double)json_integer_value(json_object_get(result, "trimmed_bytes")), buf,
-			 sizeof(buf)));
+	       cli_bytes_str((double)json_integer_value(json_object_get(result, "trimmed_bytes")),
+			     buf, sizeof(buf)));
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static void print_fsinfo(json_t *result)
 {
-	struct table t = { .ncols = 7 };
+	struct cli_table t = { .ncols = 7 };
 	json_t *fs, *disk;
 	size_t i, j;
 
-	table_add(&t, "MOUNTPOINT", "TYPE", "NAME", "SIZE", "USED", "USE%", "DEVICES");
+	cli_table_add(&t, "MOUNTPOINT", "TYPE", "NAME", "SIZE", "USED", "USE%", "DEVICES");
 	json_array_foreach(result, i, fs)
 	{
 		json_t *total = json_object_get(fs, "total-bytes");
@@ -209,9 +211,9 @@ static void print_fsinfo(json_t *result)
 		char s[32] = "-", u[32] = "-", pct[16] = "-", devs[256] = "";
 
 		if (json_is_number(total))
-			bytes_str(json_number_value(total), s, sizeof(s));
+			cli_bytes_str(json_number_value(total), s, sizeof(s));
 		if (json_is_number(used))
-			bytes_str(json_number_value(used), u, sizeof(u));
+			cli_bytes_str(json_number_value(used), u, sizeof(u));
 		if (json_is_number(total) && json_is_number(used) && json_number_value(total) > 0)
 			snprintf(pct, sizeof(pct), "%.0f%%",
 				 100 * json_number_value(used) / json_number_value(total));
@@ -222,15 +224,15 @@ static void print_fsinfo(json_t *result)
 
 			snprintf(devs + l, sizeof(devs) - l, "%s%s", l ? "," : "", dev ? dev : "?");
 		}
-		table_add(&t, json_string_value(json_object_get(fs, "mountpoint")),
-			  json_string_value(json_object_get(fs, "type")),
-			  json_string_value(json_object_get(fs, "name")), s, u, pct,
-			  *devs ? devs : "-");
+		cli_table_add(&t, json_string_value(json_object_get(fs, "mountpoint")),
+			      json_string_value(json_object_get(fs, "type")),
+			      json_string_value(json_object_get(fs, "name")), s, u, pct,
+			      *devs ? devs : "-");
 	}
-	table_print_free(&t);
+	cli_table_print_free(&t);
 }
 
 int cli_fsinfo(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "guest-get-fsinfo", print_fsinfo);
+	return cli_query(cli, argc, argv, "guest-get-fsinfo", print_fsinfo);
 }

@@ -15,23 +15,23 @@ int cli_ping(struct cli *cli, int argc, char **argv)
 {
 	json_t *result = NULL;
 	uint64_t t0;
-	int r = no_args(argv[0], argc, argv);
+	int r = cli_no_args(argv[0], argc, argv);
 
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	r = cli_connect(cli);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	t0 = now_mono_ns();
 	r = cli_call(cli, "guest-ping", NULL, &result);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json)
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 	else
 		printf("ok (%.3f ms)\n", (double)(now_mono_ns() - t0) / 1e6);
 	json_decref(result);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int by_name(const void *a, const void *b)
@@ -52,8 +52,8 @@ static void print_info(json_t *result)
 	char buf[64];
 
 	printf("%-9s %s\n",
-	       "version:", scalar(json_object_get(result, "version"), buf, sizeof(buf)));
-	print_rest(result, known, 9);
+	       "version:", cli_scalar(json_object_get(result, "version"), buf, sizeof(buf)));
+	cli_print_rest(result, known, 9);
 	for (size_t i = 0; i < n; i++) {
 		if (json_is_false(json_object_get(json_array_get(cmds, i), "enabled")))
 			disabled++;
@@ -78,7 +78,7 @@ static void print_info(json_t *result)
 
 int cli_info(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "guest-info", print_info);
+	return cli_query(cli, argc, argv, "guest-info", print_info);
 }
 
 static void print_health(json_t *h)
@@ -89,16 +89,17 @@ static void print_health(json_t *h)
 	char a[64], b[64];
 	size_t i;
 
-	printf("%-9s %s\n", "status:", scalar(json_object_get(h, "status"), a, sizeof(a)));
+	printf("%-9s %s\n", "status:", cli_scalar(json_object_get(h, "status"), a, sizeof(a)));
 	json_array_foreach(json_object_get(h, "reasons"), i, v)
-		printf("%-9s %s\n", i == 0 ? "reasons:" : "", scalar(v, a, sizeof(a)));
+		printf("%-9s %s\n", i == 0 ? "reasons:" : "", cli_scalar(v, a, sizeof(a)));
 	v = json_object_get(h, "uptime_ns");
 	if (json_is_integer(v))
 		printf("%-9s %s\n", "uptime:",
-		       duration_str((uint64_t)json_integer_value(v) / 1000000000u, a, sizeof(a)));
+		       cli_duration_str((uint64_t)json_integer_value(v) / 1000000000u, a,
+					sizeof(a)));
 	v = json_object_get(h, "boot_id");
 	if (v)
-		printf("%-9s %s\n", "boot id:", scalar(v, a, sizeof(a)));
+		printf("%-9s %s\n", "boot id:", cli_scalar(v, a, sizeof(a)));
 	v = json_object_get(h, "load");
 	if (json_array_size(v) > 0) {
 		printf("%-9s", "load:");
@@ -112,21 +113,21 @@ static void print_health(json_t *h)
 
 		if (json_is_number(total) && json_is_number(avail) && json_number_value(total) > 0)
 			printf("%-9s %s available of %s (%.0f%% used)\n",
-			       "memory:", bytes_str(json_number_value(avail), a, sizeof(a)),
-			       bytes_str(json_number_value(total), b, sizeof(b)),
+			       "memory:", cli_bytes_str(json_number_value(avail), a, sizeof(a)),
+			       cli_bytes_str(json_number_value(total), b, sizeof(b)),
 			       100.0 * (1 - json_number_value(avail) / json_number_value(total)));
 		else
-			print_tree(0, "memory", v);
+			cli_print_tree(0, "memory", v);
 	}
 	v = json_object_get(h, "pressure");
 	if (json_is_object(v))
-		print_tree(0, "pressure", v);
+		cli_print_tree(0, "pressure", v);
 	v = json_object_get(h, "disks");
 	if (json_array_size(v) > 0) {
-		struct table t = { .ncols = 4 };
+		struct cli_table t = { .ncols = 4 };
 
 		puts("disks:");
-		table_add(&t, "  PATH", "SIZE", "USED", "USE%");
+		cli_table_add(&t, "  PATH", "SIZE", "USED", "USE%");
 		json_array_foreach(v, i, m)
 		{
 			const char *path = json_string_value(json_object_get(m, "path"));
@@ -146,18 +147,18 @@ static void print_health(json_t *h)
 			if (json_is_false(json_object_get(m, "mounted")))
 				snprintf(pct, sizeof(pct), "not mounted");
 			snprintf(p, sizeof(p), "  %s", path ? path : "?");
-			table_add(&t, p, total ? bytes_str(tot, s, sizeof(s)) : "-",
-				  us >= 0 ? bytes_str(us, u, sizeof(u)) : "-", pct);
+			cli_table_add(&t, p, total ? cli_bytes_str(tot, s, sizeof(s)) : "-",
+				      us >= 0 ? cli_bytes_str(us, u, sizeof(u)) : "-", pct);
 		}
-		table_print_free(&t);
+		cli_table_print_free(&t);
 	}
 	v = json_object_get(h, "services");
 	if (json_array_size(v) > 0) {
 		static const char *const shown[] = { "name", "state", NULL };
-		struct table t = { .ncols = 3 };
+		struct cli_table t = { .ncols = 3 };
 
 		puts("services:");
-		table_add(&t, "  NAME", "STATE", "DETAILS");
+		cli_table_add(&t, "  NAME", "STATE", "DETAILS");
 		json_array_foreach(v, i, m)
 		{
 			char n[128], details[512] = "", sbuf[128];
@@ -165,27 +166,27 @@ static void print_health(json_t *h)
 			json_t *f;
 
 			snprintf(n, sizeof(n), "  %s",
-				 scalar(json_object_get(m, "name"), a, sizeof(a)));
+				 cli_scalar(json_object_get(m, "name"), a, sizeof(a)));
 			json_object_foreach(m, key, f)
 			{
 				size_t l = strlen(details);
 
-				if (in_list(key, shown))
+				if (str_in_list(key, shown))
 					continue;
 				snprintf(details + l, sizeof(details) - l, "%s%s=%s", l ? " " : "",
-					 key, scalar(f, sbuf, sizeof(sbuf)));
+					 key, cli_scalar(f, sbuf, sizeof(sbuf)));
 			}
-			table_add(&t, n, scalar(json_object_get(m, "state"), b, sizeof(b)),
-				  details);
+			cli_table_add(&t, n, cli_scalar(json_object_get(m, "state"), b, sizeof(b)),
+				      details);
 		}
-		table_print_free(&t);
+		cli_table_print_free(&t);
 	}
-	print_rest(h, known, 9);
+	cli_print_rest(h, known, 9);
 }
 
 int cli_health(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "porthole-health", print_health);
+	return cli_query(cli, argc, argv, "porthole-health", print_health);
 }
 
 static void print_osinfo(json_t *result)
@@ -203,19 +204,19 @@ static void print_osinfo(json_t *result)
 		if (!v)
 			continue;
 		snprintf(key, sizeof(key), "%s:", known[i]);
-		printf("%-16s %s\n", key, scalar(v, buf, sizeof(buf)));
+		printf("%-16s %s\n", key, cli_scalar(v, buf, sizeof(buf)));
 	}
-	print_rest(result, known, 16);
+	cli_print_rest(result, known, 16);
 }
 
 int cli_osinfo(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "guest-get-osinfo", print_osinfo);
+	return cli_query(cli, argc, argv, "guest-get-osinfo", print_osinfo);
 }
 
 static void print_users(json_t *result)
 {
-	struct table t = { .ncols = 3 };
+	struct cli_table t = { .ncols = 3 };
 	json_t *u;
 	size_t i;
 
@@ -223,7 +224,7 @@ static void print_users(json_t *result)
 		puts("no users logged in");
 		return;
 	}
-	table_add(&t, "USER", "LOGIN TIME", "DOMAIN");
+	cli_table_add(&t, "USER", "LOGIN TIME", "DOMAIN");
 	json_array_foreach(result, i, u)
 	{
 		json_t *login = json_object_get(u, "login-time");
@@ -232,27 +233,27 @@ static void print_users(json_t *result)
 		/* the guest's figure: in range before it is converted */
 		if (json_is_number(login) && json_number_value(login) >= 0 &&
 		    json_number_value(login) <= WALLTIME_QUERY_MAX_S)
-			time_str((int64_t)(json_number_value(login) * 1e9), false, when,
-				 sizeof(when));
-		table_add(&t, json_string_value(json_object_get(u, "user")), when,
-			  json_string_value(json_object_get(u, "domain")));
+			cli_time_str((int64_t)(json_number_value(login) * 1e9), false, when,
+				     sizeof(when));
+		cli_table_add(&t, json_string_value(json_object_get(u, "user")), when,
+			      json_string_value(json_object_get(u, "domain")));
 	}
-	table_print_free(&t);
+	cli_table_print_free(&t);
 }
 
 int cli_users(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "guest-get-users", print_users);
+	return cli_query(cli, argc, argv, "guest-get-users", print_users);
 }
 
 static void print_hostname(json_t *result)
 {
 	char buf[256];
 
-	puts(scalar(json_object_get(result, "host-name"), buf, sizeof(buf)));
+	puts(cli_scalar(json_object_get(result, "host-name"), buf, sizeof(buf)));
 }
 
 int cli_hostname(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, "guest-get-host-name", print_hostname);
+	return cli_query(cli, argc, argv, "guest-get-host-name", print_hostname);
 }

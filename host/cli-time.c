@@ -41,21 +41,22 @@ static int measure(struct cli *cli, int n, struct ts_estimate *ret)
 		r = cli_call(cli, "guest-get-time", NULL, &result);
 		s[i].mono1 = clock_ns(CLOCK_MONOTONIC);
 		s[i].rt1 = clock_ns(CLOCK_REALTIME);
-		if (r != EXIT_OK)
+		if (r != CLI_EXIT_OK)
 			return r;
 		if (!json_is_integer(result)) {
 			json_decref(result);
-			errorf("guest-get-time on %s: the result is not an integer", cli->address);
-			return EXIT_CONNECT;
+			cli_error("guest-get-time on %s: the result is not an integer",
+				  cli->address);
+			return CLI_EXIT_CONNECT;
 		}
 		s[i].guest = json_integer_value(result);
 		json_decref(result);
 	}
 	if (timesync_estimate(s, (size_t)n, ret) < 0) {
-		errorf("no usable sample: the host's clock moved during every round trip");
-		return EXIT_CONNECT;
+		cli_error("no usable sample: the host's clock moved during every round trip");
+		return CLI_EXIT_CONNECT;
 	}
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static void print_offset(const char *label, const struct ts_estimate *e)
@@ -71,7 +72,7 @@ static bool has_command(struct cli *cli, const char *name)
 	bool found = false;
 	size_t i;
 
-	if (cli_call(cli, "guest-info", NULL, &result) != EXIT_OK)
+	if (cli_call(cli, "guest-info", NULL, &result) != CLI_EXIT_OK)
 		return false;
 	json_array_foreach(json_object_get(result, "supported_commands"), i, c)
 	{
@@ -96,7 +97,7 @@ static int correct(struct cli *cli, const struct ts_estimate *e, const char *mod
 	if (absolute || !has_command(cli, "porthole-time-adjust")) {
 		args = json_pack("{s:I}", "time",
 				 (json_int_t)(clock_ns(CLOCK_REALTIME) + e->rtt_ns / 2));
-		r = args ? cli_call(cli, "guest-set-time", args, &result) : EXIT_CONNECT;
+		r = args ? cli_call(cli, "guest-set-time", args, &result) : CLI_EXIT_CONNECT;
 		json_decref(args);
 		json_decref(result);
 		*applied = "set (guest-set-time)";
@@ -105,10 +106,10 @@ static int correct(struct cli *cli, const struct ts_estimate *e, const char *mod
 	args = json_pack("{s:I,s:s,s:b}", "offset_ns", (json_int_t)-e->offset_ns, "mode", mode,
 			 "rtc", rtc);
 	if (!args)
-		return EXIT_CONNECT;
+		return CLI_EXIT_CONNECT;
 	r = cli_call(cli, "porthole-time-adjust", args, &result);
 	json_decref(args);
-	if (r == EXIT_OK) {
+	if (r == CLI_EXIT_OK) {
 		const char *a = json_string_value(json_object_get(result, "applied"));
 
 		*applied = strcmp(a ? a : "", "slew") == 0 ? "slew" : "step";
@@ -132,13 +133,13 @@ static int do_sync(struct cli *cli, const struct sync_opts *o, struct ts_estimat
 	int r;
 
 	r = measure(cli, o->samples, before);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	r = correct(cli, before, o->mode, o->rtc, o->absolute, &applied);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	r = measure(cli, o->samples, after);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json) {
 		printf("{\"before_ns\": %" PRId64 ", \"before_bound_ns\": %" PRId64
@@ -154,7 +155,7 @@ static int do_sync(struct cli *cli, const struct sync_opts *o, struct ts_estimat
 			printf("(a slew is worked off at 0.5 ms a second: 'after' still shows what is "
 			       "left)\n");
 	}
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o, double *interval,
@@ -169,6 +170,7 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 		{ "set", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned interval_ms;
 	int c;
 
 	optind = 1;
@@ -181,15 +183,15 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 			long n = strtol(optarg, &end, 10);
 
 			if (end == optarg || *end || n < 1 || n > SAMPLES_MAX)
-				return usage_error(cmd, "--samples: 1 to %d, not %s", SAMPLES_MAX,
-						   optarg);
+				return cli_usage_error(cmd, "--samples: 1 to %d, not %s",
+						       SAMPLES_MAX, optarg);
 			o->samples = (int)n;
 		} break;
 		case 'm':
 			if (strcmp(optarg, "auto") && strcmp(optarg, "step") &&
 			    strcmp(optarg, "slew"))
-				return usage_error(cmd, "--mode: auto, step or slew, not %s",
-						   optarg);
+				return cli_usage_error(cmd, "--mode: auto, step or slew, not %s",
+						       optarg);
 			o->mode = optarg;
 			break;
 		case 'r':
@@ -199,26 +201,29 @@ static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o
 			o->absolute = true;
 			break;
 		case 'i':
-			if (!interval || parse_seconds(optarg, interval) < 0 || *interval < 0.1)
-				return usage_error(
-					cmd, "--interval: seconds (at least 0.1), not %s", optarg);
+			if (!interval ||
+			    parse_seconds_ms(optarg, 100, CLI_TIMEOUT_MS_MAX, &interval_ms) < 0)
+				return cli_usage_error(cmd,
+						       "--interval: seconds from 0.1 to %u, not %s",
+						       CLI_TIMEOUT_MS_MAX / 1000, optarg);
+			*interval = interval_ms / 1000.0;
 			break;
 		case 'c':
 			if (!count)
-				return usage_error(cmd, "unknown option");
+				return cli_usage_error(cmd, "unknown option");
 			errno = 0;
 			*count = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || *count < 1)
-				return usage_error(cmd, "--count: a positive number, not %s",
-						   optarg);
+				return cli_usage_error(cmd, "--count: a positive number, not %s",
+						       optarg);
 			break;
 		default:
-			return usage_error(cmd, "unknown option");
+			return cli_usage_error(cmd, "unknown option");
 		}
 	}
 	if (optind < argc)
-		return usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	return EXIT_OK;
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	return CLI_EXIT_OK;
 }
 
 static volatile sig_atomic_t stop;
@@ -246,7 +251,7 @@ static bool wait_guest_event(struct cli *cli, int64_t *since, int ms, bool *have
 	args = json_pack("{s:I,s:i}", "since", (json_int_t)*since, "timeout_ms", ms);
 	r = cli_call(cli, "porthole-events", args, &result);
 	json_decref(args);
-	if (r != EXIT_OK) {
+	if (r != CLI_EXIT_OK) {
 		/* qemu-ga, or an older agent: sleep instead */
 		*have_events = false;
 		return false;
@@ -278,18 +283,18 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 	bool have_events = true;
 	int r = sync_args("time", argc, argv, &o, &interval, &count);
 
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	r = cli_connect(cli);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	/* only what happens from now on is a reason to sync */
 	{
 		json_t *result = NULL;
 
-		if (cli_call(cli, "porthole-events", NULL, &result) == EXIT_OK)
+		if (cli_call(cli, "porthole-events", NULL, &result) == CLI_EXIT_OK)
 			since = json_integer_value(json_object_get(result, "next"));
 		else
 			have_events = false;
@@ -311,7 +316,7 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 		host_bm = bm;
 		if (now) {
 			r = do_sync(cli, &o, &before, &after);
-			if (r != EXIT_OK)
+			if (r != CLI_EXIT_OK)
 				return r;
 			printf("sync: %+.6f s -> %+.6f s (+/- %.6f s)\n",
 			       (double)before.offset_ns / 1e9, (double)after.offset_ns / 1e9,
@@ -325,7 +330,7 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 		if (wait_guest_event(cli, &since, 1000, &have_events))
 			next_sync = 0;
 	}
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 int cli_time(struct cli *cli, int argc, char **argv)
@@ -338,29 +343,29 @@ int cli_time(struct cli *cli, int argc, char **argv)
 		return time_watch(cli, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "sync") == 0) {
 		r = sync_args("time", argc - 1, argv + 1, &o, NULL, NULL);
-		if (r != EXIT_OK)
+		if (r != CLI_EXIT_OK)
 			return r;
 		r = cli_connect(cli);
-		return r != EXIT_OK ? r : do_sync(cli, &o, &before, &after);
+		return r != CLI_EXIT_OK ? r : do_sync(cli, &o, &before, &after);
 	}
 	if (argc >= 2)
-		return usage_error("time", "unknown: time %s (time, time sync, time watch)",
-				   argv[1]);
+		return cli_usage_error("time", "unknown: time %s (time, time sync, time watch)",
+				       argv[1]);
 	r = measure(cli, SAMPLES_DEFAULT, &before);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json) {
 		printf("{\"offset_ns\": %" PRId64 ", \"bound_ns\": %" PRId64 "}\n",
 		       before.offset_ns, before.bound_ns);
-		return EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	{
 		char g[64], h[64];
 		int64_t host = clock_ns(CLOCK_REALTIME);
 
-		printf("guest:  %s\n", time_str(host + before.offset_ns, true, g, sizeof(g)));
-		printf("host:   %s\n", time_str(host, true, h, sizeof(h)));
+		printf("guest:  %s\n", cli_time_str(host + before.offset_ns, true, g, sizeof(g)));
+		printf("host:   %s\n", cli_time_str(host, true, h, sizeof(h)));
 		print_offset("offset:", &before);
 	}
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }

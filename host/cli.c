@@ -1,4 +1,5 @@
-/* The CLI's shared helpers (cli.h). */
+/* The CLI's shared helpers (cli.h): connecting and calling with exit codes,
+ * messages, and the text forms of results. */
 #include "cli.h"
 
 #include <errno.h>
@@ -13,9 +14,7 @@
 
 #include "util.h"
 
-void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-void errorf(const char *fmt, ...)
+void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -26,9 +25,7 @@ void errorf(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-int usage_error(const char *cmd, const char *fmt, ...)
+int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,18 +37,18 @@ int usage_error(const char *cmd, const char *fmt, ...)
 		fprintf(stderr, "\n(porthole help %s)\n", cmd);
 	else
 		fputs("\n(porthole --help)\n", stderr);
-	return EXIT_USAGE;
+	return CLI_EXIT_USAGE;
 }
 
 /* Prints the error behind R and returns the exit code it stands for. */
-int report(int r, const struct client_error *err)
+int cli_report(int r, const struct client_error *err)
 {
 	if (client_status(r) == CLIENT_GUEST_ERROR) {
-		errorf("guest error (%s): %s", err->class, err->desc);
-		return EXIT_GUEST;
+		cli_error("guest error (%s): %s", err->class, err->desc);
+		return CLI_EXIT_GUEST;
 	}
-	errorf("%s", err->desc);
-	return EXIT_CONNECT;
+	cli_error("%s", err->desc);
+	return CLI_EXIT_CONNECT;
 }
 
 /* The address: --connect, else build/vm/agent.sock when it exists here
@@ -63,8 +60,8 @@ static int resolve_address(struct cli *cli, char *buf, size_t size)
 
 	if (cli->address)
 		return 0;
-	if (stat(DEFAULT_SOCKET, &st) == 0) {
-		snprintf(buf, size, "unix:%s", DEFAULT_SOCKET);
+	if (stat(CLI_DEFAULT_SOCKET, &st) == 0) {
+		snprintf(buf, size, "unix:%s", CLI_DEFAULT_SOCKET);
 		cli->address = buf;
 		return 0;
 	}
@@ -72,9 +69,9 @@ static int resolve_address(struct cli *cli, char *buf, size_t size)
 		cli->address = env;
 		return 0;
 	}
-	errorf("no agent to talk to: %s does not exist here and PORTHOLE_CONNECT is not set; "
-	       "pass --connect unix:PATH, vsock:CID:PORT or hvsock:PATH:PORT",
-	       DEFAULT_SOCKET);
+	cli_error("no agent to talk to: %s does not exist here and PORTHOLE_CONNECT is not set; "
+		  "pass --connect unix:PATH, vsock:CID:PORT or hvsock:PATH:PORT",
+		  CLI_DEFAULT_SOCKET);
 	return -ENOENT;
 }
 
@@ -86,13 +83,13 @@ int cli_connect(struct cli *cli)
 	int r;
 
 	if (cli->c)
-		return EXIT_OK;
+		return CLI_EXIT_OK;
 	if (resolve_address(cli, buf, sizeof(buf)) < 0)
-		return EXIT_CONNECT;
+		return CLI_EXIT_CONNECT;
 	r = client_open(cli->address, &o, &cli->c, &err);
 	if (r < 0)
-		return report(r, &err);
-	return EXIT_OK;
+		return cli_report(r, &err);
+	return CLI_EXIT_OK;
 }
 
 /* Calls NAME; on success *RET holds the result. Returns an exit code. */
@@ -102,15 +99,15 @@ int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret)
 	int r;
 
 	r = cli_connect(cli);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	r = client_call_json(cli->c, name, args, cli->timeout_ms, ret, &err);
 	if (r < 0)
-		return report(r, &err);
-	return EXIT_OK;
+		return cli_report(r, &err);
+	return CLI_EXIT_OK;
 }
 
-void print_json(json_t *v, size_t flags)
+void cli_print_json(json_t *v, size_t flags)
 {
 	char *s = json_dumps(v, flags | JSON_ENCODE_ANY);
 
@@ -121,7 +118,7 @@ void print_json(json_t *v, size_t flags)
 }
 
 /* A scalar as text: strings as they are, numbers and the rest as JSON. */
-const char *scalar(json_t *v, char *buf, size_t size)
+const char *cli_scalar(json_t *v, char *buf, size_t size)
 {
 	char *s;
 
@@ -143,7 +140,7 @@ const char *scalar(json_t *v, char *buf, size_t size)
 	return buf;
 }
 
-const char *bytes_str(double b, char *buf, size_t size)
+const char *cli_bytes_str(double b, char *buf, size_t size)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
 	size_t u = 0;
@@ -159,7 +156,7 @@ const char *bytes_str(double b, char *buf, size_t size)
 	return buf;
 }
 
-const char *duration_str(uint64_t s, char *buf, size_t size)
+const char *cli_duration_str(uint64_t s, char *buf, size_t size)
 {
 	uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
 
@@ -176,7 +173,7 @@ const char *duration_str(uint64_t s, char *buf, size_t size)
 
 /* Nanoseconds since the epoch as "2025-11-27 13:09:38.129112000 UTC", or
  * without the fraction. */
-const char *time_str(int64_t ns, bool fraction, char *buf, size_t size)
+const char *cli_time_str(int64_t ns, bool fraction, char *buf, size_t size)
 {
 	time_t s = (time_t)(ns / 1000000000);
 	long frac = (long)(ns % 1000000000);
@@ -199,7 +196,7 @@ const char *time_str(int64_t ns, bool fraction, char *buf, size_t size)
 	return buf;
 }
 
-void table_add(struct table *t, ...)
+void cli_table_add(struct cli_table *t, ...)
 {
 	va_list ap;
 
@@ -221,9 +218,9 @@ void table_add(struct table *t, ...)
 	va_end(ap);
 }
 
-void table_print_free(struct table *t)
+void cli_table_print_free(struct cli_table *t)
 {
-	size_t width[TABLE_COLS] = { 0 };
+	size_t width[CLI_TABLE_COLS] = { 0 };
 
 	for (size_t i = 0; i < t->n; i++) {
 		size_t l = t->cells[i] ? strlen(t->cells[i]) : 0;
@@ -242,12 +239,12 @@ void table_print_free(struct table *t)
 		free(t->cells[i]);
 	}
 	free(t->cells);
-	*t = (struct table){ 0 };
+	*t = (struct cli_table){ 0 };
 }
 
 /* Prints V as "PATH: key=value ..." lines, one per nested object, whatever
  * its shape: what the agent adds later still shows. */
-void print_tree(int indent, const char *path, json_t *v)
+void cli_print_tree(int indent, const char *path, json_t *v)
 {
 	const char *key;
 	json_t *m;
@@ -255,7 +252,7 @@ void print_tree(int indent, const char *path, json_t *v)
 	bool any_scalar = false;
 
 	if (!json_is_object(v)) {
-		printf("%*s%s: %s\n", indent, "", path, scalar(v, buf, sizeof(buf)));
+		printf("%*s%s: %s\n", indent, "", path, cli_scalar(v, buf, sizeof(buf)));
 		return;
 	}
 	json_object_foreach(v, key, m)
@@ -269,12 +266,12 @@ void print_tree(int indent, const char *path, json_t *v)
 			printf("%*s%s:", indent, "", path);
 		any_scalar = true;
 		if (!json_is_array(m)) {
-			printf(" %s=%s", key, scalar(m, buf, sizeof(buf)));
+			printf(" %s=%s", key, cli_scalar(m, buf, sizeof(buf)));
 			continue;
 		}
 		printf(" %s=", key);
 		json_array_foreach(m, i, e)
-			printf("%s%s", i ? "," : "", scalar(e, buf, sizeof(buf)));
+			printf("%s%s", i ? "," : "", cli_scalar(e, buf, sizeof(buf)));
 	}
 	if (any_scalar)
 		putchar('\n');
@@ -285,19 +282,11 @@ void print_tree(int indent, const char *path, json_t *v)
 		if (!json_is_object(m))
 			continue;
 		snprintf(sub, sizeof(sub), "%s %s", path, key);
-		print_tree(indent, sub, m);
+		cli_print_tree(indent, sub, m);
 	}
 }
 
-bool in_list(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(s, *list) == 0)
-			return true;
-	return false;
-}
-
-void print_rest(json_t *obj, const char *const *known, int width)
+void cli_print_rest(json_t *obj, const char *const *known, int width)
 {
 	const char *key;
 	json_t *m;
@@ -305,12 +294,12 @@ void print_rest(json_t *obj, const char *const *known, int width)
 
 	json_object_foreach(obj, key, m)
 	{
-		if (in_list(key, known))
+		if (str_in_list(key, known))
 			continue;
 		char label[64];
 
 		if (json_is_object(m)) {
-			print_tree(0, key, m);
+			cli_print_tree(0, key, m);
 			continue;
 		}
 		snprintf(label, sizeof(label), "%s:", key);
@@ -320,51 +309,39 @@ void print_rest(json_t *obj, const char *const *known, int width)
 
 			printf("%-*s", width, label);
 			json_array_foreach(m, i, e)
-				printf("%s%s", i ? ", " : " ", scalar(e, buf, sizeof(buf)));
+				printf("%s%s", i ? ", " : " ", cli_scalar(e, buf, sizeof(buf)));
 			putchar('\n');
 			continue;
 		}
-		printf("%-*s %s\n", width, label, scalar(m, buf, sizeof(buf)));
+		printf("%-*s %s\n", width, label, cli_scalar(m, buf, sizeof(buf)));
 	}
 }
 
-int no_args(const char *cmd, int argc, char **argv)
+int cli_no_args(const char *cmd, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1)
-		return usage_error(cmd, "%s takes no arguments", cmd);
-	return EXIT_OK;
+		return cli_usage_error(cmd, "%s takes no arguments", cmd);
+	return CLI_EXIT_OK;
 }
 
 /* Runs a command without arguments and prints the raw result for --json,
  * or calls PRINT. */
-int simple(struct cli *cli, int argc, char **argv, const char *name, void (*print)(json_t *result))
+int cli_query(struct cli *cli, int argc, char **argv, const char *name,
+	      void (*print)(json_t *result))
 {
 	json_t *result = NULL;
-	int r = no_args(argv[0], argc, argv);
+	int r = cli_no_args(argv[0], argc, argv);
 
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	r = cli_call(cli, name, NULL, &result);
-	if (r != EXIT_OK)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (cli->json)
-		print_json(result, JSON_COMPACT);
+		cli_print_json(result, JSON_COMPACT);
 	else
 		print(result);
 	json_decref(result);
-	return EXIT_OK;
-}
-
-int parse_seconds(const char *s, double *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > TIMEOUT_S_MAX)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	return CLI_EXIT_OK;
 }

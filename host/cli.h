@@ -1,6 +1,7 @@
-/* The CLI's shared parts: the connection and call helpers, output helpers
- * (tables, sizes, times, JSON), exit codes. host/porthole.c has the command
- * table; groups of commands live in host/cli-*.c. */
+/* The CLI's shared parts: the connection and call helpers, errors and exit
+ * codes, and how results are shown (values, sizes, durations, times, tables,
+ * JSON). host/porthole.c has main() and the command table; the commands live
+ * in host/cli-*.c by group. */
 #pragma once
 
 #include <jansson.h>
@@ -12,14 +13,15 @@
 
 /* Exit codes (docs/cli.md). exec exits with the command's own status. */
 enum {
-	EXIT_OK = 0,
-	EXIT_GUEST = 1, /* the guest answered with an error */
-	EXIT_USAGE = 2, /* the command line is wrong */
-	EXIT_CONNECT = 3, /* could not connect, the connection failed, or timed out */
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_GUEST = 1, /* the guest answered with an error */
+	CLI_EXIT_USAGE = 2, /* the command line is wrong */
+	CLI_EXIT_CONNECT = 3, /* could not connect, the connection failed, or timed out */
 };
 
-#define DEFAULT_SOCKET "build/vm/agent.sock"
-#define TIMEOUT_S_MAX 86400.0
+#define CLI_DEFAULT_SOCKET "build/vm/agent.sock"
+/* The longest --timeout and exec --wait: a day. */
+#define CLI_TIMEOUT_MS_MAX (86400u * 1000)
 
 struct cli {
 	const char *address;
@@ -28,37 +30,57 @@ struct cli {
 	struct client *c;
 };
 
-/* A text table: columns as wide as their widest cell, two spaces apart. */
-#define TABLE_COLS 10
+/* Messages on stderr, "porthole: " first. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints a usage error naming CMD's help and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the error behind R and returns the exit code it stands for. */
+int cli_report(int r, const struct client_error *err);
+/* CLI_EXIT_USAGE, with a message, when CMD was given arguments. */
+int cli_no_args(const char *cmd, int argc, char **argv);
 
-struct table {
-	size_t ncols;
+/* Connects (once) to --connect, else build/vm/agent.sock when it exists
+ * here, else $PORTHOLE_CONNECT. Returns an exit code. */
+int cli_connect(struct cli *cli);
+/* Calls NAME; on success *RET holds the result. Returns an exit code. */
+int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret);
+/* Runs a command that takes no arguments: the raw result for --json, else
+ * PRINT's rendering of it. Returns an exit code. */
+int cli_query(struct cli *cli, int argc, char **argv, const char *name,
+	      void (*print)(json_t *result));
+
+/* Values for people, written into BUF and returned: a JSON scalar as text
+ * (strings as they are, "-" for none); bytes in B, KiB, MiB...; a duration
+ * of S seconds as "2d 3h 4m", "5m 6s"; nanoseconds since the epoch as
+ * "2025-11-27 13:09:38[.129112000] UTC". */
+const char *cli_scalar(json_t *v, char *buf, size_t size);
+const char *cli_bytes_str(double b, char *buf, size_t size);
+const char *cli_duration_str(uint64_t s, char *buf, size_t size);
+const char *cli_time_str(int64_t ns, bool fraction, char *buf, size_t size);
+
+/* V as JSON on stdout (jansson's FLAGS). */
+void cli_print_json(json_t *v, size_t flags);
+/* V as "PATH: key=value ..." lines, one per nested object, whatever its
+ * shape: what the agent adds later still shows. */
+void cli_print_tree(int indent, const char *path, json_t *v);
+/* OBJ's members not in KNOWN (NULL-terminated) as "key: value" lines, the
+ * labels WIDTH wide: a newer agent's additions show up. */
+void cli_print_rest(json_t *obj, const char *const *known, int width);
+
+/* A text table: columns as wide as their widest cell, two spaces apart. */
+#define CLI_TABLE_COLS 10
+
+struct cli_table {
+	size_t ncols; /* at most CLI_TABLE_COLS */
 	char **cells;
 	size_t n, cap;
 };
 
-void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints a usage error naming CMD's help and returns EXIT_USAGE. */
-int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints the error behind R and returns the exit code it stands for. */
-int report(int r, const struct client_error *err);
-int cli_connect(struct cli *cli);
-/* Calls NAME; on success *RET holds the result. Returns an exit code. */
-int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret);
-void print_json(json_t *v, size_t flags);
-const char *scalar(json_t *v, char *buf, size_t size);
-const char *bytes_str(double b, char *buf, size_t size);
-const char *duration_str(uint64_t s, char *buf, size_t size);
-const char *time_str(int64_t ns, bool fraction, char *buf, size_t size);
-void table_add(struct table *t, ...);
-void table_print_free(struct table *t);
-void print_tree(int indent, const char *path, json_t *v);
-void print_rest(json_t *obj, const char *const *known, int width);
-bool in_list(const char *s, const char *const *list);
-int no_args(const char *cmd, int argc, char **argv);
-/* Runs a command without arguments: the raw result for --json, else PRINT. */
-int simple(struct cli *cli, int argc, char **argv, const char *name, void (*print)(json_t *result));
-int parse_seconds(const char *s, double *ret);
+/* Adds a row of NCOLS strings (NULL shows as "-"); a row that does not fit
+ * in memory is left out. */
+void cli_table_add(struct cli_table *t, ...);
+/* Prints the table on stdout and frees it. */
+void cli_table_print_free(struct cli_table *t);
 
 /* Commands in host/cli-*.c, listed in porthole.c's table. */
 int cli_ping(struct cli *cli, int argc, char **argv); /* cli-system.c */
@@ -85,13 +107,13 @@ int cli_events(struct cli *cli, int argc, char **argv);
 
 /* cli-services.c's formatting, for the tests. */
 /* Seconds since the epoch T as local "2026-11-27 15:20:01.250". */
-const char *local_time_str(double t, char *buf, size_t size);
+const char *cli_local_time_str(double t, char *buf, size_t size);
 /* The services table (porthole-services' result): NAME STATE PID SINCE
  * (how long ago, from NOW) RESTARTS READY MEMORY CPU, and OOM when any
- * service had an OOM kill. T is empty; table_print_free prints it. */
-void services_table_fill(struct table *t, json_t *services, double now);
+ * service had an OOM kill. T is empty; cli_table_print_free prints it. */
+void cli_services_table_fill(struct cli_table *t, json_t *services, double now);
 /* "TIME STREAM TEXT" for one of porthole-logs' lines, the time local. */
-void log_line_format(json_t *line, char *buf, size_t size);
+void cli_log_line_format(json_t *line, char *buf, size_t size);
 /* --since: seconds since the epoch, or a time ago ("90s", "10m", "2h",
  * "1d") counted back from NOW. -EINVAL otherwise. */
-int parse_since(const char *s, double now, double *ret);
+int cli_parse_since(const char *s, double now, double *ret);

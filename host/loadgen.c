@@ -475,15 +475,19 @@ int main(int argc, char **argv)
 			}
 			o.server_pid = (int)v;
 			break;
-		case 't':
-			if (parse_count(optarg, 1, 3600, &v) < 0) {
+		case 't': {
+			unsigned ms;
+
+			if (parse_seconds_ms(optarg, 1, 3600 * MSEC_PER_SEC, &ms) < 0) {
 				fprintf(stderr,
-					"porthole-loadgen: --timeout: 1 to 3600 s, not %s\n",
+					"porthole-loadgen: --timeout: seconds from 0.001 to 3600, "
+					"not %s\n",
 					optarg);
 				return 2;
 			}
-			o.timeout_ms = (int)v * 1000;
+			o.timeout_ms = (int)ms;
 			break;
+		}
 		case 'j':
 			o.json = true;
 			break;

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "util.h"
 
 struct command {
 	const char *name;
@@ -128,7 +129,7 @@ static void print_usage(FILE *f)
 	      "Options:\n"
 	      "  -c, --connect ADDRESS  unix:PATH, vsock:CID:PORT, or hvsock:PATH:PORT (the\n"
 	      "                         'CONNECT <port>' unix socket of Firecracker, Cloud\n"
-	      "                         Hypervisor and vhost-user vsock). Default: unix:" DEFAULT_SOCKET
+	      "                         Hypervisor and vhost-user vsock). Default: unix:" CLI_DEFAULT_SOCKET
 	      "\n"
 	      "                         if it exists here, else $PORTHOLE_CONNECT.\n"
 	      "  -j, --json             print the command's raw JSON result\n"
@@ -166,15 +167,15 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 	(void)cli;
 	if (argc < 2) {
 		print_usage(stdout);
-		return EXIT_OK;
+		return CLI_EXIT_OK;
 	}
 	if (argc > 2)
-		return usage_error("help", "help takes one command");
+		return cli_usage_error("help", "help takes one command");
 	c = find_command(argv[1]);
 	if (!c)
-		return usage_error(NULL, "unknown command '%s'", argv[1]);
+		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
 	print_command_help(c);
-	return EXIT_OK;
+	return CLI_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
 	};
 	struct cli cli = { .timeout_ms = CLIENT_TIMEOUT_MS_DEFAULT };
 	const struct command *cmd;
-	double timeout_s;
+	unsigned timeout_ms;
 	int c, r;
 
 	/* "+": options after the command are the command's. */
@@ -199,34 +200,33 @@ int main(int argc, char **argv)
 			cli.json = true;
 			break;
 		case 't':
-			if (parse_seconds(optarg, &timeout_s) < 0)
-				return usage_error(NULL,
-						   "--timeout: not a number of seconds in "
-						   "(0, %.0f]: %s",
-						   TIMEOUT_S_MAX, optarg);
-			cli.timeout_ms = (int)(timeout_s * 1000 + 0.999);
+			if (parse_seconds_ms(optarg, 1, CLI_TIMEOUT_MS_MAX, &timeout_ms) < 0)
+				return cli_usage_error(
+					NULL, "--timeout: seconds from 0.001 to %u, not %s",
+					CLI_TIMEOUT_MS_MAX / 1000, optarg);
+			cli.timeout_ms = (int)timeout_ms;
 			break;
 		case 'h':
 			print_usage(stdout);
-			return EXIT_OK;
+			return CLI_EXIT_OK;
 		case 'V':
 			printf("porthole %s\n", PORTHOLE_VERSION);
-			return EXIT_OK;
+			return CLI_EXIT_OK;
 		default:
 			print_usage(stderr);
-			return EXIT_USAGE;
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
-		return usage_error(NULL, "no command");
+		return cli_usage_error(NULL, "no command");
 	cmd = find_command(argv[optind]);
 	if (!cmd)
-		return usage_error(NULL, "unknown command '%s'", argv[optind]);
+		return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
 	/* "porthole COMMAND --help" is "porthole help COMMAND". */
 	for (int i = optind + 1; i < argc && (i == optind + 1 || !cmd->passthrough); i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			print_command_help(cmd);
-			return EXIT_OK;
+			return CLI_EXIT_OK;
 		}
 	r = cmd->run(&cli, argc - optind, argv + optind);
 	/* Flush before closing: a full pipe is not the agent's problem. */

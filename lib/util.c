@@ -128,6 +128,46 @@ int parse_bool(const char *s, bool *ret)
 	return -EINVAL;
 }
 
+int parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *ret_ms)
+{
+	uint64_t ms = 0;
+	unsigned scale = 100;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		ms = ms * 10 + (uint64_t)(*s - '0');
+		/* seconds so far: past what fits, the rest cannot bring it back */
+		if (ms > UINT_MAX / MSEC_PER_SEC)
+			return -ERANGE;
+	}
+	ms *= MSEC_PER_SEC;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		for (; *s >= '0' && *s <= '9'; s++, scale /= 10) {
+			if (scale == 0)
+				return -EINVAL;
+			ms += (uint64_t)(*s - '0') * scale;
+		}
+	}
+	if (*s)
+		return -EINVAL;
+	if (ms < min_ms || ms > max_ms)
+		return -ERANGE;
+	*ret_ms = (unsigned)ms;
+	return 0;
+}
+
+bool str_in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
 static uint64_t now_ns(clockid_t id)
 {
 	struct timespec ts;

@@ -46,6 +46,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
 /* 1/0, yes/no, true/false, on/off. */
 int parse_bool(const char *s, bool *ret);
+/* A duration in seconds with up to three decimals ("90", "0.5", "1.250"),
+ * as milliseconds in [MIN_MS, MAX_MS]: the one syntax of durations, in
+ * service files and on the host's command lines. -EINVAL for anything else
+ * (a sign, blanks, an exponent, a fourth decimal), -ERANGE outside. */
+int parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *ret_ms);
+/* Whether S is one of the strings of LIST (NULL-terminated). */
+bool str_in_list(const char *s, const char *const *list);
 
 /* Monotonic and boot-time clocks in nanoseconds. */
 uint64_t now_mono_ns(void);

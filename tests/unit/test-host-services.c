@@ -20,13 +20,13 @@ static const char services[] =
 	"\"restarts\": 4, \"ready\": false, \"memory_bytes\": null, \"cpu_usec\": null, "
 	"\"oom_kills\": null}]";
 
-static const char *cell(const struct table *t, size_t row, size_t col)
+static const char *cell(const struct cli_table *t, size_t row, size_t col)
 {
 	assert_true(row * t->ncols + col < t->n);
 	return t->cells[row * t->ncols + col];
 }
 
-static void free_table(struct table *t)
+static void free_table(struct cli_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		free(t->cells[i]);
@@ -36,7 +36,7 @@ static void free_table(struct table *t)
 static void test_services_table(void **state)
 {
 	json_t *list = json_loads(services, 0, NULL);
-	struct table t = { 0 };
+	struct cli_table t = { 0 };
 	static const char *const header[] = { "NAME",	  "STATE", "PID",    "SINCE",
 					      "RESTARTS", "READY", "MEMORY", "CPU" };
 	static const char *const row1[] = { "dockerd", "running", "812",      "50m 0s",
@@ -45,7 +45,7 @@ static void test_services_table(void **state)
 
 	(void)state;
 	assert_non_null(list);
-	services_table_fill(&t, list, 4000);
+	cli_services_table_fill(&t, list, 4000);
 	/* no OOM kill anywhere: no OOM column */
 	assert_int_equal(t.ncols, 8);
 	assert_int_equal(t.n, 3 * 8);
@@ -58,8 +58,8 @@ static void test_services_table(void **state)
 
 	/* an OOM kill: the column, with "-" where the controller is missing */
 	json_object_set_new(json_array_get(list, 0), "oom_kills", json_integer(2));
-	t = (struct table){ 0 };
-	services_table_fill(&t, list, 4000);
+	t = (struct cli_table){ 0 };
+	cli_services_table_fill(&t, list, 4000);
 	assert_int_equal(t.ncols, 9);
 	assert_string_equal(cell(&t, 0, 8), "OOM");
 	assert_string_equal(cell(&t, 1, 8), "2");
@@ -75,16 +75,17 @@ static void test_log_line(void **state)
 	char buf[256];
 
 	(void)state;
-	log_line_format(line, buf, sizeof(buf));
+	cli_log_line_format(line, buf, sizeof(buf));
 	assert_string_equal(buf, "2026-11-26 22:00:01.250 stderr listening on /run/docker.sock");
 	json_decref(line);
 	/* whatever is missing shows as "-", nothing is skipped */
 	line = json_pack("{s:s}", "text", "x");
-	log_line_format(line, buf, sizeof(buf));
+	cli_log_line_format(line, buf, sizeof(buf));
 	assert_string_equal(buf, "- - x");
 	json_decref(line);
-	assert_string_equal(local_time_str(0.9999, buf, sizeof(buf)), "1969-12-31 14:00:00.999");
-	assert_string_equal(local_time_str(-0.5, buf, sizeof(buf)), "1969-12-31 13:59:59.500");
+	assert_string_equal(cli_local_time_str(0.9999, buf, sizeof(buf)),
+			    "1969-12-31 14:00:00.999");
+	assert_string_equal(cli_local_time_str(-0.5, buf, sizeof(buf)), "1969-12-31 13:59:59.500");
 }
 
 static void test_parse_since(void **state)
@@ -92,20 +93,20 @@ static void test_parse_since(void **state)
 	double t = -1;
 
 	(void)state;
-	assert_int_equal(parse_since("1795766400.5", 2e9, &t), 0);
+	assert_int_equal(cli_parse_since("1795766400.5", 2e9, &t), 0);
 	assert_true(t == 1795766400.5);
-	assert_int_equal(parse_since("90s", 10000, &t), 0);
+	assert_int_equal(cli_parse_since("90s", 10000, &t), 0);
 	assert_true(t == 9910);
-	assert_int_equal(parse_since("10m", 10000, &t), 0);
+	assert_int_equal(cli_parse_since("10m", 10000, &t), 0);
 	assert_true(t == 9400);
-	assert_int_equal(parse_since("2h", 10000, &t), 0);
+	assert_int_equal(cli_parse_since("2h", 10000, &t), 0);
 	assert_true(t == 2800);
-	assert_int_equal(parse_since("1d", 10000, &t), 0);
+	assert_int_equal(cli_parse_since("1d", 10000, &t), 0);
 	assert_true(t == 0);
 	for (const char *const *bad = (const char *const[]){ "", "x", "-5", "10x", "10mm", "1e999",
 							     "nan", "5 m", NULL };
 	     *bad; bad++)
-		if (parse_since(*bad, 10000, &t) != -EINVAL)
+		if (cli_parse_since(*bad, 10000, &t) != -EINVAL)
 			fail_msg("'%s' accepted", *bad);
 }
 
