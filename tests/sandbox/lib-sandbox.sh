@@ -51,23 +51,42 @@ sandbox_start() {
 }
 
 # SB_CG: a fresh cgroup on the host's cgroup2 mount (/sys/fs/cgroup, or
-# /sys/fs/cgroup/unified on a hybrid host); empty when there is none.
-SB_CG=
+# /sys/fs/cgroup/unified on a hybrid host). A host that mounts no cgroup2
+# (cgroup v1 only) still has the hierarchy: it is mounted here for the run
+# (SB_CG_MNT). Empty when the kernel has no cgroup2 at all.
+SB_CG= SB_CG_MNT=
 sandbox_cgroup_make() {
 	local mnt
 	mnt=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 	SB_CG=
-	[ -n "$mnt" ] || return 0
+	if [ -z "$mnt" ]; then
+		# (a mount from the initial cgroup namespace sets the super block's
+		# nsdelegate or clears it: set, as on every cgroup2 host of systemd's,
+		# should a mount that this one cannot see rely on it)
+		SB_CG_MNT=$(mktemp -d /tmp/porthole-cgroup2.XXXXXX)
+		if ! mount -t cgroup2 -o nsdelegate none "$SB_CG_MNT"; then
+			echo "# the host mounts no cgroup2 and it cannot be mounted: init runs in the host's cgroup"
+			rmdir "$SB_CG_MNT"
+			SB_CG_MNT=
+			return 0
+		fi
+		mnt=$SB_CG_MNT
+	fi
 	SB_CG=$mnt/porthole-sandbox.$$.$RANDOM
 	mkdir "$SB_CG" || SB_CG=
 }
 
 sandbox_cgroup_remove() {
-	[ -n "$SB_CG" ] && [ -d "$SB_CG" ] || return 0
-	# the deepest first; each is empty once its processes are gone
-	wait_for 10 sh -c 'find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; [ ! -d "$1" ]' sh "$SB_CG" ||
-		echo "# cgroup $SB_CG left behind"
+	if [ -n "$SB_CG" ] && [ -d "$SB_CG" ]; then
+		# the deepest first; each is empty once its processes are gone
+		wait_for 10 sh -c 'find "$1" -depth -type d -exec rmdir {} + 2>/dev/null; [ ! -d "$1" ]' sh "$SB_CG" ||
+			echo "# cgroup $SB_CG left behind"
+	fi
 	SB_CG=
+	if [ -n "$SB_CG_MNT" ]; then
+		umount "$SB_CG_MNT" && rmdir "$SB_CG_MNT"
+		SB_CG_MNT=
+	fi
 }
 
 sandbox_find_init() {
