@@ -132,12 +132,24 @@ else
 fi
 web=$(vm 'docker run -d --name web -p 8080:80 my-web-server' | grep -E '^[0-9a-f]{64}$')
 check "docker run -d -p 8080:80 my-web-server" test -n "$web"
-fetch() { curl -s --max-time 10 "http://127.0.0.1:$port/" 2>/dev/null; }
-page_served() { [ "$(fetch)" = "<h1>$token</h1>" ]; }
+# fetch: the page at the forwarded port, with python3 (scripts/deps) as the
+# HTTP client, straight (no proxy from the environment); a failure prints its
+# reason on stderr, which the report shows.
+fetch() {
+	python3 -c '
+import sys, urllib.request
+try:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(sys.argv[1], timeout=10) as r:
+        sys.stdout.write(r.read().decode(errors="replace"))
+except Exception as e:
+    sys.exit("%s: %s" % (sys.argv[1], e))' "http://127.0.0.1:$port/"
+}
+page_served() { [ "$(fetch 2>/dev/null)" = "<h1>$token</h1>" ]; }
 if wait_for 60 page_served; then
 	ok "the host fetches the page through QEMU's forward to the guest's 8080"
 else
-	not_ok "the host fetches the page through QEMU's forward to the guest's 8080 (got: $(fetch | head -c 200))"
+	not_ok "the host fetches the page through QEMU's forward to the guest's 8080 (got: $(fetch 2>&1 | head -c 200))"
 fi
 check "the guest's own 127.0.0.1:8080 serves it too (route_localnet, no docker-proxy)" \
 	eval 'vm "wget -q -O- http://127.0.0.1:8080/" | grep -qxF "<h1>$token</h1>"'
