@@ -83,7 +83,8 @@ $(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION
 	echo "$(VERSION) $(BUILD_EPOCH)" >$(VERSION_STAMP))
 $(call obj,$(VERSION_USERS)) $(call sanobj,$(VERSION_USERS)): $(VERSION_STAMP)
 
-.PHONY: all deps check test unit image run stop install clean distclean format bench fuzz
+.PHONY: all deps check test unit image run stop install clean distclean format bench fuzz \
+	fresh-check
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -176,6 +177,11 @@ check: deps
 	scripts/image engine
 	tests/run
 
+# The README's commands, as written, in a clean Debian 12 tree (mmdebstrap
+# minbase, git, make) on a clone of HEAD: logs in build/fresh-check/.
+fresh-check:
+	scripts/fresh-check
+
 run: deps
 	$(MAKE) --no-print-directory all
 	scripts/image $(PROFILE)
@@ -221,8 +227,9 @@ format:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz
 
-# also the kernel, package and image caches
+# also the kernel, package and image caches (and never through a mount, such
+# as fresh-check's tree would have if it had been killed)
 distclean:
-	rm -rf $(BUILD)
+	rm -rf --one-file-system $(BUILD)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)
