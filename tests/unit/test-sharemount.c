@@ -1,7 +1,6 @@
-/* lib/sharemount.c and agent/cmd-shares.c: paths, share specs and options,
- * the tags read from a sysfs tree, the allowed-roots check on a real
- * directory tree with symbolic links, the mount table lookup, and the
- * commands' argument errors (which refuse before anything is loaded). */
+/* lib/sharemount.c: paths, share specs and options, the tags read from a
+ * sysfs tree, the allowed-roots check on a real directory tree with
+ * symbolic links, and the mount table lookup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,14 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "command.h"
 #include "log.h"
-#include "options.h"
 #include "sharemount.h"
 #include "util.h"
 
 static char tmp[256];
+
 /* Why the tree cannot be one share_resolve trusts; "" when it is. */
 static char untrusted[256];
 
@@ -98,7 +95,7 @@ static bool exists(const char *rel)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmp, sizeof(tmp), "%s/test-agent-shares.XXXXXX", trusted_base());
+	snprintf(tmp, sizeof(tmp), "%s/test-sharemount.XXXXXX", trusted_base());
 	assert_non_null(mkdtemp(tmp));
 	return 0;
 }
@@ -387,70 +384,6 @@ static void test_mount_at(void **state)
 	assert_false(share_mount_at(mi, "/mnt", type, sizeof(type), source, sizeof(source), NULL));
 }
 
-/* ---- the commands: argument errors, before anything is loaded ---- */
-
-static struct agent agent;
-
-static const struct command *find(const char *name)
-{
-	for (const struct command *c = cmd_shares_table; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
-	fail_msg("no command %s", name);
-	return NULL;
-}
-
-static void fails_with(const char *name, const char *args, const char *needle)
-{
-	struct cmd_error err = { 0 };
-	json_t *a = json_loads(args, 0, NULL), *res = NULL;
-
-	assert_non_null(a);
-	assert_int_equal(find(name)->handler(&agent, a, &res, &err), -1);
-	json_decref(a);
-	assert_null(res);
-	if (!strstr(err.desc, needle))
-		fail_msg("%s %s: '%s' does not say '%s'", name, args, err.desc, needle);
-}
-
-static void test_commands(void **state)
-{
-	struct cmd_error err = { 0 };
-	json_t *res = NULL, *a = json_object();
-
-	(void)state;
-	options_defaults(&agent.cfg);
-	assert_int_equal(agent.cfg.n_share_roots, 4);
-	fails_with("porthole-mount", "{\"tag\": \"t\", \"target\": \"/etc/x\"}",
-		   "outside the allowed roots (/mnt, /host, /Users, /home)");
-	fails_with("porthole-mount", "{\"tag\": \"t\", \"target\": \"mnt/x\"}", "absolute path");
-	fails_with("porthole-mount", "{\"tag\": \"t\", \"target\": \"/mnt/x\", \"type\": \"nfs\"}",
-		   "\"virtiofs\" or \"9p\"");
-	fails_with("porthole-mount", "{\"tag\": \"\", \"target\": \"/mnt/x\"}", "'tag'");
-	fails_with("porthole-mount",
-		   "{\"tag\": \"t\", \"target\": \"/mnt/x\", \"type\": \"9p\", \"options\": "
-		   "{\"trans\": \"tcp\"}}",
-		   "option 'trans'");
-	fails_with("porthole-mount",
-		   "{\"tag\": \"t\", \"target\": \"/mnt/x\", \"type\": \"9p\", \"options\": "
-		   "{\"msize\": [1]}}",
-		   "msize must be");
-	fails_with("porthole-unmount", "{\"target\": \"/usr\"}", "outside the allowed roots");
-	/* agent.share_roots */
-	assert_int_equal(options_set(&agent.cfg, "share_roots", "/srv, /data/", "test"), 0);
-	assert_int_equal(agent.cfg.n_share_roots, 2);
-	assert_string_equal(agent.cfg.share_roots[1], "/data");
-	assert_int_equal(options_set(&agent.cfg, "share_roots", "/", "test"), -EINVAL);
-	assert_int_equal(options_set(&agent.cfg, "share_roots", "relative", "test"), -EINVAL);
-	assert_int_equal(options_set(&agent.cfg, "trim_interval", "10", "test"), -EINVAL);
-	assert_int_equal(options_set(&agent.cfg, "trim_interval", "0", "test"), 0);
-	/* porthole-mounts answers whatever the mount table holds */
-	assert_int_equal(find("porthole-mounts")->handler(&agent, a, &res, &err), 0);
-	assert_true(json_is_array(json_object_get(res, "mounts")));
-	json_decref(res);
-	json_decref(a);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,7 +394,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_trusts_only_root_dirs, setup,
 						teardown),
 		cmocka_unit_test(test_mount_at),
-		cmocka_unit_test(test_commands),
 	};
 
 	log_set_level(LOG_LEVEL_EMERG);
