@@ -83,6 +83,30 @@ static void write_b64(json_t *data, FILE *f, const char *what)
 	free(buf);
 }
 
+/* --stdin: porthole's standard input as guest-exec's input-data. */
+static int stdin_arg(json_t *args)
+{
+	char *data = NULL, *b64 = NULL;
+	size_t len = 0;
+	int r = read_stdin(EXEC_STDIN_MAX, &data, &len);
+
+	if (r < 0) {
+		cli_error("read stdin (at most %d bytes): %s", EXEC_STDIN_MAX, strerror(-r));
+		return CLI_EXIT_USAGE;
+	}
+	r = base64_encode(data, len, &b64, NULL);
+	free(data);
+	if (r < 0) {
+		cli_error("encode stdin: %s", strerror(-r));
+		return CLI_EXIT_USAGE;
+	}
+	json_object_set_new(args, "input-data", json_string(b64));
+	free(b64);
+	return CLI_EXIT_OK;
+}
+
+/* ARGS gets guest-exec's arguments from the command line; a usage error
+ * returns its exit code (and ARGS may be half filled). */
 static int exec_args(const char *cmd, int argc, char **argv, json_t *args, unsigned *wait_ms)
 {
 	static const struct option opts[] = {
@@ -92,63 +116,47 @@ static int exec_args(const char *cmd, int argc, char **argv, json_t *args, unsig
 		{ 0 },
 	};
 	json_t *env = json_array(), *arg = json_array();
-	int c;
+	int c, r = CLI_EXIT_OK;
 
 	optind = 1;
 	/* "+": options end at the command, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+w:e:i", opts, NULL)) != -1) {
+	while (r == CLI_EXIT_OK && (c = getopt_long(argc, argv, "+w:e:i", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			if (parse_seconds_ms(optarg, 1, CLI_TIMEOUT_MS_MAX, wait_ms) < 0)
-				return cli_usage_error(cmd,
-						       "--wait: seconds from 0.001 to %u, not %s",
-						       CLI_TIMEOUT_MS_MAX / 1000, optarg);
+				r = cli_usage_error(cmd, "--wait: seconds from 0.001 to %u, not %s",
+						    CLI_TIMEOUT_MS_MAX / 1000, optarg);
 			break;
 		case 'e':
 			if (!strchr(optarg, '='))
-				return cli_usage_error(cmd, "--env wants NAME=VALUE, not %s",
-						       optarg);
-			if (json_array_size(env) >= EXEC_ENV_MAX)
-				return cli_usage_error(cmd, "at most %d --env", EXEC_ENV_MAX);
-			json_array_append_new(env, json_string(optarg));
+				r = cli_usage_error(cmd, "--env wants NAME=VALUE, not %s", optarg);
+			else if (json_array_size(env) >= EXEC_ENV_MAX)
+				r = cli_usage_error(cmd, "at most %d --env", EXEC_ENV_MAX);
+			else
+				json_array_append_new(env, json_string(optarg));
 			break;
-		case 'i': {
-			char *data = NULL, *b64 = NULL;
-			size_t len = 0;
-			int r = read_stdin(EXEC_STDIN_MAX, &data, &len);
-
-			if (r < 0) {
-				cli_error("read stdin (at most %d bytes): %s", EXEC_STDIN_MAX,
-					  strerror(-r));
-				return CLI_EXIT_USAGE;
-			}
-			r = base64_encode(data, len, &b64, NULL);
-			free(data);
-			if (r < 0) {
-				cli_error("encode stdin: %s", strerror(-r));
-				return CLI_EXIT_USAGE;
-			}
-			json_object_set_new(args, "input-data", json_string(b64));
-			free(b64);
+		case 'i':
+			r = stdin_arg(args);
 			break;
-		}
 		default:
-			return cli_usage_error(cmd, "bad option");
+			r = cli_usage_error(cmd, "bad option");
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error(cmd, "exec needs a command");
-	json_object_set_new(args, "path", json_string(argv[optind]));
-	for (int i = optind + 1; i < argc; i++)
-		json_array_append_new(arg, json_string(argv[i]));
-	if (json_array_size(arg))
-		json_object_set(args, "arg", arg);
-	if (json_array_size(env))
-		json_object_set(args, "env", env);
-	json_object_set_new(args, "capture-output", json_true());
+	if (r == CLI_EXIT_OK && optind >= argc)
+		r = cli_usage_error(cmd, "exec needs a command");
+	if (r == CLI_EXIT_OK) {
+		json_object_set_new(args, "path", json_string(argv[optind]));
+		for (int i = optind + 1; i < argc; i++)
+			json_array_append_new(arg, json_string(argv[i]));
+		if (json_array_size(arg))
+			json_object_set(args, "arg", arg);
+		if (json_array_size(env))
+			json_object_set(args, "env", env);
+		json_object_set_new(args, "capture-output", json_true());
+	}
 	json_decref(env);
 	json_decref(arg);
-	return CLI_EXIT_OK;
+	return r;
 }
 
 static int exec_status_code(json_t *st, const char *path)

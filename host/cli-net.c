@@ -75,10 +75,8 @@ static void print_lease(json_t *ifc)
 	if (json_is_integer(json_object_get(l, "expires")) &&
 	    json_integer_value(json_object_get(l, "expires")) >= 0)
 		printf("; obtained %s, expires %s",
-		       cli_time_str(json_integer_value(json_object_get(l, "obtained")) * 1000000000,
-				    false, t1, sizeof(t1)),
-		       cli_time_str(json_integer_value(json_object_get(l, "expires")) * 1000000000,
-				    false, t2, sizeof(t2)));
+		       cli_guest_time_str(json_object_get(l, "obtained"), t1, sizeof(t1)),
+		       cli_guest_time_str(json_object_get(l, "expires"), t2, sizeof(t2)));
 	putchar('\n');
 }
 

@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "util.h"
-#include "walltime.h"
 
 int cli_ping(struct cli *cli, int argc, char **argv)
 {
@@ -227,16 +226,12 @@ static void print_users(json_t *result)
 	cli_table_add(&t, "USER", "LOGIN TIME", "DOMAIN");
 	json_array_foreach(result, i, u)
 	{
-		json_t *login = json_object_get(u, "login-time");
-		char when[64] = "-";
+		char when[64];
 
-		/* the guest's figure: in range before it is converted */
-		if (json_is_number(login) && json_number_value(login) >= 0 &&
-		    json_number_value(login) <= WALLTIME_QUERY_MAX_S)
-			cli_time_str((int64_t)(json_number_value(login) * 1e9), false, when,
-				     sizeof(when));
-		cli_table_add(&t, json_string_value(json_object_get(u, "user")), when,
-			      json_string_value(json_object_get(u, "domain")));
+		cli_table_add(
+			&t, json_string_value(json_object_get(u, "user")),
+			cli_guest_time_str(json_object_get(u, "login-time"), when, sizeof(when)),
+			json_string_value(json_object_get(u, "domain")));
 	}
 	cli_table_print_free(&t);
 }

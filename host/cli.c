@@ -196,6 +196,16 @@ const char *cli_time_str(int64_t ns, bool fraction, char *buf, size_t size)
 	return buf;
 }
 
+const char *cli_guest_time_str(json_t *v, char *buf, size_t size)
+{
+	double s = json_number_value(v);
+
+	/* in range before it is converted: a double past int64 is undefined */
+	if (!json_is_number(v) || !(s >= 0) || s >= (double)(INT64_MAX / NSEC_PER_SEC))
+		return "-";
+	return cli_time_str((int64_t)(s * NSEC_PER_SEC), false, buf, size);
+}
+
 void cli_table_add(struct cli_table *t, ...)
 {
 	va_list ap;

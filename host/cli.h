@@ -57,6 +57,10 @@ const char *cli_scalar(json_t *v, char *buf, size_t size);
 const char *cli_bytes_str(double b, char *buf, size_t size);
 const char *cli_duration_str(uint64_t s, char *buf, size_t size);
 const char *cli_time_str(int64_t ns, bool fraction, char *buf, size_t size);
+/* V, seconds since the epoch as the guest gave them (a JSON number), as
+ * cli_time_str(..., false) shows them; "-" for anything else, a time before
+ * 1970 or after 2262 (nanoseconds in 64 bits) included. */
+const char *cli_guest_time_str(json_t *v, char *buf, size_t size);
 
 /* V as JSON on stdout (jansson's FLAGS). */
 void cli_print_json(json_t *v, size_t flags);
