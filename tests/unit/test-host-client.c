@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "host-test.h"
 
 static json_t *parse(const char *s)
 {
@@ -67,117 +68,13 @@ static void test_reply_result(void **state)
 	assert_int_equal(client_status(0), CLIENT_OK);
 }
 
-/* A scripted peer: accepts one connection on a unix socket and runs STEPS:
- * wait until the bytes received contain EXPECT ("" for none), then write
- * SEND (with "%ID%" replaced by the id of the last guest-sync-delimited
- * seen), or close when SEND is NULL. */
-struct step {
-	const char *expect;
-	const char *send;
-	size_t send_len; /* 0: strlen(send) */
-};
-
-struct peer {
-	char dir[64];
-	char path[108];
-	int listen_fd;
-	const struct step *steps;
-	size_t n_steps;
-	char got[8192];
-	size_t got_len;
-	pthread_t thread;
-};
-
-static bool peer_wait_for(struct peer *p, int fd, const char *expect)
-{
-	while (!memmem(p->got, p->got_len, expect, strlen(expect))) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, 5000) <= 0 || p->got_len == sizeof(p->got))
-			return false;
-		n = read(fd, p->got + p->got_len, sizeof(p->got) - p->got_len);
-		if (n <= 0)
-			return false;
-		p->got_len += (size_t)n;
-	}
-	return true;
-}
-
-static void *peer_run(void *arg)
-{
-	struct peer *p = arg;
-	char sync_id[32] = "0";
-	int fd = accept(p->listen_fd, NULL, NULL);
-
-	if (fd < 0)
-		return NULL;
-	for (size_t i = 0; i < p->n_steps; i++) {
-		const struct step *s = &p->steps[i];
-		char buf[1024], *at;
-		const char *id;
-		size_t len;
-
-		if (!peer_wait_for(p, fd, s->expect))
-			break;
-		/* the last sync id seen so far */
-		for (const char *q = p->got; (q = memmem(q, p->got_len - (size_t)(q - p->got),
-							 "\"arguments\":{\"id\":", 18));
-		     q += 18)
-			snprintf(sync_id, sizeof(sync_id), "%.*s",
-				 (int)strspn(q + 18, "0123456789"), q + 18);
-		if (!s->send)
-			break;
-		len = s->send_len ? s->send_len : strlen(s->send);
-		at = memmem(s->send, len, "%ID%", 4);
-		if (at) {
-			id = sync_id;
-			snprintf(buf, sizeof(buf), "%.*s%s%.*s", (int)(at - s->send), s->send, id,
-				 (int)(len - (size_t)(at - s->send) - 4), at + 4);
-			if (write(fd, buf, strlen(buf)) < 0)
-				break;
-		} else if (write(fd, s->send, len) < 0) {
-			break;
-		}
-	}
-	close(fd);
-	return NULL;
-}
-
-static void peer_start(struct peer *p, const struct step *steps, size_t n)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	snprintf(p->dir, sizeof(p->dir), "/tmp/test-host-client.XXXXXX");
-	assert_non_null(mkdtemp(p->dir));
-	snprintf(p->path, sizeof(p->path), "%s/agent.sock", p->dir);
-	strcpy(sa.sun_path, p->path);
-	p->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(p->listen_fd >= 0);
-	assert_int_equal(bind(p->listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(p->listen_fd, 1), 0);
-	p->steps = steps;
-	p->n_steps = n;
-	assert_int_equal(pthread_create(&p->thread, NULL, peer_run, p), 0);
-}
-
-static void peer_stop(struct peer *p)
-{
-	pthread_join(p->thread, NULL);
-	close(p->listen_fd);
-	unlink(p->path);
-	rmdir(p->dir);
-}
-
 static struct client *open_peer(struct peer *p, int timeout_ms, int expect_r,
 				struct client_error *err)
 {
 	struct client_options o = { .connect_timeout_ms = timeout_ms };
 	struct client *c = NULL;
-	char addr[160];
 
-	snprintf(addr, sizeof(addr), "unix:%s", p->path);
-	assert_int_equal(client_open(addr, &o, &c, err), expect_r);
+	assert_int_equal(client_open(p->address, &o, &c, err), expect_r);
 	return c;
 }
 

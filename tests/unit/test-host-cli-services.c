@@ -1,5 +1,6 @@
 /* host/cli-services.c: the services table, the log lines and --since, as
- * porthole services and porthole logs print and parse them. */
+ * porthole services and porthole logs print and parse them, and the
+ * requests logs and restart make of their command lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "host-test.h"
 
 static const char services[] =
 	"[{\"name\": \"dockerd\", \"state\": \"running\", \"pid\": 812, \"since\": 1000, "
@@ -110,12 +112,64 @@ static void test_parse_since(void **state)
 			fail_msg("'%s' accepted", *bad);
 }
 
+static void test_logs_and_restart(void **state)
+{
+	static const char *const logs[] = { "logs", "web", "-n", "2", NULL };
+	static const char *const restart[] = { "restart", "web", NULL };
+	static const char *const bad[][4] = {
+		{ "logs", NULL },
+		{ "logs", "web", "-n", "0" },
+		{ "logs", "web", "--since", "soon" },
+		{ "restart", NULL },
+	};
+	const struct step logs_steps[] = {
+		STEP_SYNC,
+		{ "\"execute\":\"porthole-logs\"",
+		  "{\"return\": {\"lines\": [{\"time\": 1795766401.25, \"stream\": \"stdout\", "
+		  "\"text\": \"up\"}, {\"time\": 1795766402, \"stream\": \"stderr\", \"text\": "
+		  "\"oops\"}], \"dropped\": 3}, \"id\": 1}\n",
+		  0 },
+	};
+	const struct step restart_steps[] = {
+		STEP_SYNC,
+		{ "porthole-service-restart", "{\"return\": {}, \"id\": 1}\n", 0 },
+	};
+	struct cli_run *r = calloc(1, sizeof(*r));
+
+	(void)state;
+	cli_run(r, cli_logs, false, logs_steps, 2, logs);
+	assert_int_equal(r->code, CLI_EXIT_OK);
+	assert_true(peer_got(&r->peer, "\"arguments\":{\"service\":\"web\",\"lines\":2}"));
+	assert_string_equal(r->out, "2026-11-26 22:00:01.250 stdout up\n"
+				    "2026-11-26 22:00:02.000 stderr oops\n");
+	/* lines lost to the guest's bounded buffer are said, not hidden */
+	assert_non_null(strstr(r->err, "3 older lines of web were lost"));
+
+	cli_run(r, cli_restart, false, restart_steps, 2, restart);
+	assert_int_equal(r->code, CLI_EXIT_OK);
+	assert_true(peer_got(&r->peer, "{\"execute\":\"porthole-service-restart\",\"id\":1,"
+				       "\"arguments\":{\"name\":\"web\"}}"));
+	assert_string_equal(r->out, "restarting web (porthole services shows its new pid)\n");
+
+	/* a wrong command line asks nothing */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *argv[5] = { bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL };
+
+		cli_run(r, strcmp(argv[0], "logs") == 0 ? cli_logs : cli_restart, false, logs_steps,
+			2, argv);
+		assert_int_equal(r->code, CLI_EXIT_USAGE);
+		assert_false(peer_got(&r->peer, "porthole-"));
+	}
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_services_table),
 		cmocka_unit_test(test_log_line),
 		cmocka_unit_test(test_parse_since),
+		cmocka_unit_test(test_logs_and_restart),
 	};
 
 	/* local time is what porthole prints: this test's is fixed */
