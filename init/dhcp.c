@@ -357,6 +357,13 @@ void dhcp_client_timeout(struct dhcp_client *c)
 			start_discover(c, 0);
 			break;
 		}
+		/* leaving BOUND, a transaction of its own, whichever comes
+		 * first: T1, or T2 when it is T1 too or the timer came late
+		 * (the VM suspended) */
+		if (c->info.state == DHCP_BOUND) {
+			c->xid = random32();
+			c->exchange_start_ns = t;
+		}
 		if (t >= c->info.t2_ns) {
 			if (c->info.state != DHCP_REBINDING)
 				log_info("%s: dhcp: T2 passed, rebinding", c->ifname);
@@ -364,8 +371,6 @@ void dhcp_client_timeout(struct dhcp_client *c)
 		} else if (c->info.state == DHCP_BOUND) {
 			log_debug("%s: dhcp: T1 passed, renewing", c->ifname);
 			c->info.state = DHCP_RENEWING;
-			c->xid = random32();
-			c->exchange_start_ns = t;
 		}
 		send_message(c, DHCP_REQUEST);
 		{

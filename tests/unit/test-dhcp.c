@@ -493,6 +493,38 @@ static void test_rebind_at_t2_broadcast(void **state)
 	dhcp_client_free(c);
 }
 
+/* Straight from BOUND to REBINDING, when T1 is T2 (a server that sends only
+ * T2, below half the lease) or the timer comes late (the VM was suspended
+ * past T2): the REQUEST is a new transaction, not the first exchange's, and
+ * its secs count from now, not from the first DISCOVER. */
+static void test_rebind_without_renewing(void **state)
+{
+	struct offer t2_only = { .lease_s = 120, .t2_s = 5 };
+	struct dhcp_client *c = bound(&t2_only);
+	const struct dhcp_info *in = dhcp_client_info(c);
+	uint32_t xid = last()->xid;
+
+	(void)state;
+	assert_int_equal(in->t1_ns, in->t2_ns);
+	fire(c);
+	assert_int_equal(state_of(c), DHCP_REBINDING);
+	expect_lease_request(bcast);
+	assert_int_not_equal(last()->xid, xid);
+	assert_int_equal(last()->secs, 0);
+	dhcp_client_free(c);
+
+	reset(NULL);
+	c = bound(&hour);
+	in = dhcp_client_info(c);
+	xid = last()->xid;
+	w.armed = in->t2_ns + 10 * S;
+	fire(c);
+	assert_int_equal(state_of(c), DHCP_REBINDING);
+	assert_int_not_equal(last()->xid, xid);
+	assert_int_equal(last()->secs, 0);
+	dhcp_client_free(c);
+}
+
 /* Nobody answers: at the lease's end the address goes, the owner is told,
  * and the client starts over with a DISCOVER at once. */
 static void test_expiry_removes_the_address(void **state)
@@ -715,6 +747,7 @@ int main(void)
 		cmocka_unit_test_setup(test_rapid_commit, reset),
 		cmocka_unit_test_setup(test_renew_at_t1_unicast, reset),
 		cmocka_unit_test_setup(test_rebind_at_t2_broadcast, reset),
+		cmocka_unit_test_setup(test_rebind_without_renewing, reset),
 		cmocka_unit_test_setup(test_expiry_removes_the_address, reset),
 		cmocka_unit_test_setup(test_nak_drops_the_lease_and_starts_over, reset),
 		cmocka_unit_test_setup(test_retransmissions_back_off_and_cap, reset),
