@@ -199,6 +199,7 @@ enum fake_mode {
 	FAKE_SILENT, /* reads the request, never answers */
 	FAKE_LONG, /* 1.25 MiB without a newline */
 	FAKE_CLOSE, /* closes without answering */
+	FAKE_TRICKLE, /* the reply in three parts, then a newline and a second line */
 };
 
 static struct fake {
@@ -257,6 +258,17 @@ static inline void *fake_run(void *data)
 		}
 		case FAKE_CLOSE:
 			break;
+		case FAKE_TRICKLE: {
+			size_t n = strlen(fake.reply), cut[] = { 0, n / 3, 2 * n / 3, n };
+			static const char after[] = "\n{\"error\": \"a line nobody asked for\"}\n";
+
+			for (int i = 0; i < 3; i++) {
+				send(fd, fake.reply + cut[i], cut[i + 1] - cut[i], MSG_NOSIGNAL);
+				usleep(30000);
+			}
+			send(fd, after, sizeof(after) - 1, MSG_NOSIGNAL);
+			break;
+		}
 		}
 		close(fd);
 	}

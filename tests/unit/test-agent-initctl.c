@@ -121,11 +121,77 @@ static void test_initctl_bounds(void **state)
 	fake.lfd = -1;
 }
 
+/* What init's reply may look like, and what it may not. */
+static void test_initctl_replies(void **state)
+{
+	json_t *const untouched = json_null();
+	json_t *reply, *req = json_pack("{s:s}", "op", "services");
+	size_t big = 1 << 20;
+	char *text, path[200];
+
+	(void)state;
+	/* JSON, but not an object; a member twice: not init's */
+	for (const char *const *bad =
+		     (const char *const[]){ "[1]", "5", "\"ok\"", "{\"ok\": true, \"ok\": false}",
+					    NULL };
+	     *bad; bad++) {
+		fake_start(FAKE_REPLY, *bad);
+		reply = untouched;
+		assert_int_equal(initctl_call(fake.path, req, 2000, &reply, why, sizeof(why)),
+				 -EPROTO);
+		assert_ptr_equal(reply, untouched);
+		assert_non_null(strstr(why, fake.path));
+		fake_stop();
+	}
+	/* init's error leaves the reply alone too */
+	fake_start(FAKE_REPLY, "{\"error\": \"no\"}");
+	reply = untouched;
+	assert_int_equal(initctl_call(fake.path, req, 2000, &reply, why, sizeof(why)), -EREMOTEIO);
+	assert_ptr_equal(reply, untouched);
+	assert_string_equal(why, "no");
+	fake_stop();
+
+	/* a reply in pieces is read whole; what follows its newline is not
+	 * read as the reply (one request, one reply) */
+	fake_start(FAKE_TRICKLE, "{\"services\": [{\"name\": \"web\"}]}");
+	assert_int_equal(call_fake(2000, &reply), 0);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(reply, "services"), 0), "name")),
+			    "web");
+	json_decref(reply);
+	fake_stop();
+
+	/* init's largest reply, 1 MiB, fits */
+	text = malloc(big + 1);
+	assert_non_null(text);
+	memset(text, 'a', big);
+	memcpy(text, "{\"t\": \"", 7);
+	memcpy(text + big - 2, "\"}", 2);
+	text[big] = '\0';
+	fake_start(FAKE_REPLY, text);
+	assert_int_equal(call_fake(5000, &reply), 0);
+	assert_int_equal(strlen(json_string_value(json_object_get(reply, "t"))), big - 9);
+	json_decref(reply);
+	fake_stop();
+	free(text);
+
+	/* a socket path longer than sun_path: said, and nothing connected */
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	reply = untouched;
+	assert_int_equal(initctl_call(path, req, 2000, &reply, why, sizeof(why)), -ENAMETOOLONG);
+	assert_ptr_equal(reply, untouched);
+	assert_non_null(strstr(why, "path too long"));
+	json_decref(req);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_initctl_exchange),
 		cmocka_unit_test(test_initctl_bounds),
+		cmocka_unit_test(test_initctl_replies),
 	};
 
 	return cmocka_run_group_tests(tests, agent_test_setup, NULL);

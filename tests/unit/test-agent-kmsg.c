@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -112,12 +113,33 @@ static void test_kmsg_read(void **state)
 	close(w);
 }
 
+/* The offset that turns the kernel's monotonic stamps into wall time, and
+ * a descriptor that cannot be read: an error, not a loop. */
+static void test_realtime_and_errors(void **state)
+{
+	struct timespec rt, mono;
+	struct kmsg_ring ring;
+	double d, expect;
+
+	(void)state;
+	d = kmsg_realtime_minus_mono();
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	expect = (double)(rt.tv_sec - mono.tv_sec) + (double)(rt.tv_nsec - mono.tv_nsec) / 1e9;
+	assert_true(d - expect < 0.01 && expect - d < 0.01);
+	assert_int_equal(kmsg_ring_init(&ring, 4, 1024), 0);
+	assert_int_equal(kmsg_read(-1, 0, d, &ring), -EBADF);
+	assert_int_equal(ring.n, 0);
+	kmsg_ring_free(&ring);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kmsg_parse),
 		cmocka_unit_test(test_kmsg_ring),
 		cmocka_unit_test(test_kmsg_read),
+		cmocka_unit_test(test_realtime_and_errors),
 	};
 
 	return cmocka_run_group_tests(tests, agent_test_setup, NULL);
