@@ -27,14 +27,6 @@ static const char *const number_keys[] = { "index",    "leases", "rejected", "le
 					   "obtained", "renew",	 "rebind",   "expires",
 					   "mtu",      "up",	 "carrier",  NULL };
 
-static bool in_list(const char *s, const char *const *l)
-{
-	for (; *l; l++)
-		if (strcmp(s, *l) == 0)
-			return true;
-	return false;
-}
-
 static json_t *split_words(const char *v)
 {
 	json_t *a = json_array();
@@ -74,7 +66,7 @@ static void state_entry(void *user, const char *key, const char *value, const ch
 			return;
 	}
 	key = dot + 1;
-	if (in_list(key, number_keys) && parse_int64(value, INT64_MIN, INT64_MAX, &n) == 0)
+	if (str_in_list(key, number_keys) && parse_int64(value, INT64_MIN, INT64_MAX, &n) == 0)
 		v = json_integer(n);
 	else if (strcmp(key, "dns") == 0 || strcmp(key, "servers") == 0 ||
 		 strcmp(key, "search") == 0 || strcmp(key, "address") == 0)

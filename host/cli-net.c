@@ -10,13 +10,6 @@
 
 #define DNS_ARGS_MAX 16
 
-static const char *str(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "-";
-}
-
 /* qemu-ga's address objects: {"ip-address", "prefix"} -> "a/len" */
 static const char *addr_text(json_t *addr, char *buf, size_t size)
 {
@@ -42,7 +35,7 @@ static void print_qga(json_t *result)
 	json_array_foreach(result, i, ifc)
 	{
 		json_t *addrs = json_object_get(ifc, "ip-addresses");
-		const char *name = str(ifc, "name"), *mac = str(ifc, "hardware-address");
+		const char *name = cli_str(ifc, "name"), *mac = cli_str(ifc, "hardware-address");
 
 		if (json_array_size(addrs) == 0)
 			cli_table_add(&t, name, mac, "-");
@@ -66,10 +59,11 @@ static void print_lease(json_t *ifc)
 
 	if (!l)
 		return;
-	printf("%s: dhcp %s", str(ifc, "name"), str(l, "state"));
+	printf("%s: dhcp %s", cli_str(ifc, "name"), cli_str(l, "state"));
 	if (json_array_size(addr))
-		printf(", %s from %s, router %s, dns", json_string_value(json_array_get(addr, 0)),
-		       str(l, "server"), str(l, "router"));
+		printf(", %s from %s, router %s, dns",
+		       cli_or_dash(json_string_value(json_array_get(addr, 0))),
+		       cli_str(l, "server"), cli_str(l, "router"));
 	json_array_foreach(dns, i, e)
 		printf("%s%s", i ? "," : " ", json_string_value(e) ? json_string_value(e) : "?");
 	if (json_is_integer(json_object_get(l, "expires")) &&
@@ -93,20 +87,21 @@ static void print_network(json_t *result)
 	{
 		json_t *addrs = json_object_get(ifc, "addresses");
 		const char *state = json_is_true(json_object_get(ifc, "carrier")) ||
-						    strcmp(str(ifc, "state"), "down") == 0
-					    ? str(ifc, "state")
+						    strcmp(cli_str(ifc, "state"), "down") == 0
+					    ? cli_str(ifc, "state")
 					    : "no-carrier";
 
 		snprintf(mtu, sizeof(mtu), "%s", cli_scalar(json_object_get(ifc, "mtu"), buf, 16));
 		if (json_array_size(addrs) == 0)
-			cli_table_add(&t, str(ifc, "name"), state, str(ifc, "mac"), mtu, "-");
+			cli_table_add(&t, cli_str(ifc, "name"), state, cli_str(ifc, "mac"), mtu,
+				      "-");
 		json_array_foreach(addrs, j, addr)
 		{
 			char a[128];
 
 			if (j == 0)
-				cli_table_add(&t, str(ifc, "name"), state, str(ifc, "mac"), mtu,
-					      addr_text(addr, a, sizeof(a)));
+				cli_table_add(&t, cli_str(ifc, "name"), state, cli_str(ifc, "mac"),
+					      mtu, addr_text(addr, a, sizeof(a)));
 			else
 				cli_table_add(&t, "", "", "", "", addr_text(addr, a, sizeof(a)));
 		}
@@ -116,15 +111,16 @@ static void print_network(json_t *result)
 	{
 		print_lease(ifc);
 		if (json_object_get(ifc, "error"))
-			printf("%s: error: %s\n", str(ifc, "name"), str(ifc, "error"));
+			printf("%s: error: %s\n", cli_str(ifc, "name"), cli_str(ifc, "error"));
 	}
 	printf("\nroutes:\n");
 	json_array_foreach(json_object_get(result, "routes"), i, rt)
 	{
-		printf("  %s", str(rt, "destination"));
+		printf("  %s", cli_str(rt, "destination"));
 		if (json_object_get(rt, "gateway"))
-			printf(" via %s", str(rt, "gateway"));
-		printf(" dev %s (%s, metric %s)\n", str(rt, "interface"), str(rt, "protocol"),
+			printf(" via %s", cli_str(rt, "gateway"));
+		printf(" dev %s (%s, metric %s)\n", cli_str(rt, "interface"),
+		       cli_str(rt, "protocol"),
 		       cli_scalar(json_object_get(rt, "metric"), buf, sizeof(buf)));
 	}
 	printf("\ndns:");
@@ -136,7 +132,7 @@ static void print_network(json_t *result)
 			printf(" %s", json_string_value(addr) ? json_string_value(addr) : "?");
 	}
 	if (json_object_get(dns, "source"))
-		printf(" (%s)", str(dns, "source"));
+		printf(" (%s)", cli_str(dns, "source"));
 	putchar('\n');
 }
 

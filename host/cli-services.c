@@ -88,7 +88,8 @@ void cli_services_table_fill(struct cli_table *t, json_t *services, double now)
 		if (json_is_integer(mem))
 			cli_bytes_str((double)json_integer_value(mem), m, sizeof(m));
 		if (json_is_integer(cpu))
-			snprintf(c, sizeof(c), "%.2f s", (double)json_integer_value(cpu) / 1e6);
+			snprintf(c, sizeof(c), "%.2f s",
+				 (double)json_integer_value(cpu) / USEC_PER_SEC);
 		cli_table_add(
 			t, json_string_value(json_object_get(s, "name")),
 			json_string_value(json_object_get(s, "state")),
@@ -255,10 +256,10 @@ static void print_events(json_t *result)
 
 		printf("%s clock %s %+.6f s%s%s%s\n",
 		       cli_local_time_str((double)json_integer_value(json_object_get(e, "at_ns")) /
-						  1e9,
+						  NSEC_PER_SEC,
 					  when, sizeof(when)),
-		       json_string_value(json_object_get(e, "type")),
-		       (double)json_integer_value(json_object_get(e, "jump_ns")) / 1e9,
+		       cli_str(e, "type"),
+		       (double)json_integer_value(json_object_get(e, "jump_ns")) / NSEC_PER_SEC,
 		       source ? " (" : "", source ? source : "", source ? ")" : "");
 	}
 	json_array_foreach(json_object_get(result, "service_events"), i, e)
@@ -268,8 +269,7 @@ static void print_events(json_t *result)
 		printf("%s %s %s%s%s\n",
 		       cli_local_time_str(json_number_value(json_object_get(e, "time")), when,
 					  sizeof(when)),
-		       json_string_value(json_object_get(e, "service")),
-		       json_string_value(json_object_get(e, "type")), detail && *detail ? ": " : "",
+		       cli_str(e, "service"), cli_str(e, "type"), detail && *detail ? ": " : "",
 		       detail ? detail : "");
 	}
 }

@@ -84,9 +84,7 @@ int cli_mount(struct cli *cli, int argc, char **argv)
 		printf("%s %s (%s) on %s%s\n",
 		       json_is_true(json_object_get(result, "already")) ? "already mounted:"
 									: "mounted",
-		       json_string_value(json_object_get(result, "tag")),
-		       json_string_value(json_object_get(result, "type")),
-		       json_string_value(json_object_get(result, "target")),
+		       cli_str(result, "tag"), cli_str(result, "type"), cli_str(result, "target"),
 		       json_is_true(json_object_get(result, "readonly")) ? ", read-only" : "");
 out:
 	json_decref(result);
@@ -118,7 +116,7 @@ int cli_umount(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(result, JSON_COMPACT);
 	else
-		printf("unmounted %s\n", json_string_value(json_object_get(result, "target")));
+		printf("unmounted %s\n", cli_str(result, "target"));
 	json_decref(result);
 	return CLI_EXIT_OK;
 }
@@ -182,10 +180,10 @@ int cli_trim(struct cli *cli, int argc, char **argv)
 		json_t *e = json_object_get(fs, "error");
 
 		if (e)
-			printf("%-20s %s\n", json_string_value(json_object_get(fs, "path")),
-			       json_string_value(e));
+			printf("%-20s %s\n", cli_str(fs, "path"),
+			       cli_or_dash(json_string_value(e)));
 		else
-			printf("%-20s %s trimmed\n", json_string_value(json_object_get(fs, "path")),
+			printf("%-20s %s trimmed\n", cli_str(fs, "path"),
 			       cli_bytes_str((double)json_integer_value(
 						     json_object_get(fs, "trimmed_bytes")),
 					     buf, sizeof(buf)));

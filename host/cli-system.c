@@ -28,7 +28,7 @@ int cli_ping(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(result, JSON_COMPACT);
 	else
-		printf("ok (%.3f ms)\n", (double)(now_mono_ns() - t0) / 1e6);
+		printf("ok (%.3f ms)\n", (double)(now_mono_ns() - t0) / NSEC_PER_MSEC);
 	json_decref(result);
 	return CLI_EXIT_OK;
 }
@@ -94,7 +94,7 @@ static void print_health(json_t *h)
 	v = json_object_get(h, "uptime_ns");
 	if (json_is_integer(v))
 		printf("%-9s %s\n", "uptime:",
-		       cli_duration_str((uint64_t)json_integer_value(v) / 1000000000u, a,
+		       cli_duration_str((uint64_t)json_integer_value(v) / NSEC_PER_SEC, a,
 					sizeof(a)));
 	v = json_object_get(h, "boot_id");
 	if (v)

@@ -61,8 +61,9 @@ static int measure(struct cli *cli, int n, struct ts_estimate *ret)
 
 static void print_offset(const char *label, const struct ts_estimate *e)
 {
-	printf("%-8s %+.6f s (guest %s host, +/- %.6f s)\n", label, (double)e->offset_ns / 1e9,
-	       e->offset_ns >= 0 ? "ahead of" : "behind", (double)e->bound_ns / 1e9);
+	printf("%-8s %+.6f s (guest %s host, +/- %.6f s)\n", label,
+	       (double)e->offset_ns / NSEC_PER_SEC, e->offset_ns >= 0 ? "ahead of" : "behind",
+	       (double)e->bound_ns / NSEC_PER_SEC);
 }
 
 /* Whether the agent has NAME enabled (guest-info). */
@@ -149,7 +150,8 @@ static int do_sync(struct cli *cli, const struct sync_opts *o, struct ts_estimat
 		       after->bound_ns);
 	} else if (!o->quiet) {
 		print_offset("before:", before);
-		printf("applied: %s of %+.6f s\n", applied, (double)-before->offset_ns / 1e9);
+		printf("applied: %s of %+.6f s\n", applied,
+		       (double)-before->offset_ns / NSEC_PER_SEC);
 		print_offset("after:", after);
 		if (strcmp(applied, "slew") == 0)
 			printf("(a slew is worked off at 0.5 ms a second: 'after' still shows what is "
@@ -265,7 +267,8 @@ static bool wait_guest_event(struct cli *cli, int64_t *since, int ms, bool *have
 		/* our own corrections come back as "adjusted": not a reason to sync */
 		if (type && strcmp(type, "adjusted") != 0) {
 			printf("guest: %s, %+.6f s\n", type,
-			       (double)json_integer_value(json_object_get(ev, "jump_ns")) / 1e9);
+			       (double)json_integer_value(json_object_get(ev, "jump_ns")) /
+				       NSEC_PER_SEC);
 			json_decref(result);
 			return true;
 		}
@@ -310,7 +313,7 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 		 * the host has just resumed, and the guest (paused meanwhile) is behind */
 		if (bm - host_bm > NSEC_PER_SEC) {
 			printf("host: resumed after %.1f s asleep: syncing\n",
-			       (double)(bm - host_bm) / 1e9);
+			       (double)(bm - host_bm) / NSEC_PER_SEC);
 			now = true;
 		}
 		host_bm = bm;
@@ -319,11 +322,12 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 			if (r != CLI_EXIT_OK)
 				return r;
 			printf("sync: %+.6f s -> %+.6f s (+/- %.6f s)\n",
-			       (double)before.offset_ns / 1e9, (double)after.offset_ns / 1e9,
-			       (double)after.bound_ns / 1e9);
+			       (double)before.offset_ns / NSEC_PER_SEC,
+			       (double)after.offset_ns / NSEC_PER_SEC,
+			       (double)after.bound_ns / NSEC_PER_SEC);
 			fflush(stdout);
 			syncs++;
-			next_sync = clock_ns(CLOCK_MONOTONIC) + (int64_t)(interval * 1e9);
+			next_sync = clock_ns(CLOCK_MONOTONIC) + (int64_t)(interval * NSEC_PER_SEC);
 			continue;
 		}
 		/* at most a second between looks at the host's own clocks */

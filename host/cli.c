@@ -117,6 +117,16 @@ void cli_print_json(json_t *v, size_t flags)
 	}
 }
 
+const char *cli_or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+const char *cli_str(json_t *o, const char *key)
+{
+	return cli_or_dash(json_string_value(json_object_get(o, key)));
+}
+
 /* A scalar as text: strings as they are, numbers and the rest as JSON. */
 const char *cli_scalar(json_t *v, char *buf, size_t size)
 {
@@ -175,13 +185,13 @@ const char *cli_duration_str(uint64_t s, char *buf, size_t size)
  * without the fraction. */
 const char *cli_time_str(int64_t ns, bool fraction, char *buf, size_t size)
 {
-	time_t s = (time_t)(ns / 1000000000);
-	long frac = (long)(ns % 1000000000);
+	time_t s = (time_t)(ns / NSEC_PER_SEC);
+	long frac = (long)(ns % NSEC_PER_SEC);
 	struct tm tm;
 	char day[40];
 
 	if (frac < 0) {
-		frac += 1000000000;
+		frac += NSEC_PER_SEC;
 		s--;
 	}
 	if (!gmtime_r(&s, &tm)) {

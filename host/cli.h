@@ -54,6 +54,12 @@ int cli_query(struct cli *cli, int argc, char **argv, const char *name,
  * of S seconds as "2d 3h 4m", "5m 6s"; nanoseconds since the epoch as
  * "2025-11-27 13:09:38[.129112000] UTC". */
 const char *cli_scalar(json_t *v, char *buf, size_t size);
+/* O's member KEY if it is a string, else "-": what the agent sent is shown,
+ * and a member missing or of another type (an older or hostile agent) never
+ * reaches printf as NULL. */
+const char *cli_str(json_t *o, const char *key);
+/* S, or "-" when NULL. */
+const char *cli_or_dash(const char *s);
 const char *cli_bytes_str(double b, char *buf, size_t size);
 const char *cli_duration_str(uint64_t s, char *buf, size_t size);
 const char *cli_time_str(int64_t ns, bool fraction, char *buf, size_t size);

@@ -75,10 +75,10 @@ static void fmt_ns(uint64_t ns, char *buf, size_t size)
 		snprintf(buf, size, "%.1fus", (double)ns / 1e3);
 	else if (ns < 1000000)
 		snprintf(buf, size, "%.0fus", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		snprintf(buf, size, "%.1fms", (double)ns / 1e6);
+	else if (ns < NSEC_PER_SEC)
+		snprintf(buf, size, "%.1fms", (double)ns / NSEC_PER_MSEC);
 	else
-		snprintf(buf, size, "%.2fs", (double)ns / 1e9);
+		snprintf(buf, size, "%.2fs", (double)ns / NSEC_PER_SEC);
 }
 
 /* utime and stime (fields 14 and 15 of /proc/PID/stat, proc(5)), counted
@@ -328,12 +328,12 @@ static int run(const struct opts *o)
 		fmt_ns(q99, p99, sizeof(p99));
 		fmt_ns(qmax, pmax, sizeof(pmax));
 		if (t1 > t0)
-			rps = (double)total / ((double)(t1 - t0) / 1e9);
+			rps = (double)total / ((double)(t1 - t0) / NSEC_PER_SEC);
 	}
 	conc = max_overlap(runs, o->connections);
 	if (before.ok && after.ok && total) {
 		/* Includes each connection's resync: one more request each. */
-		cpu_us = (double)(after.cpu_ticks - before.cpu_ticks) * 1e6 /
+		cpu_us = (double)(after.cpu_ticks - before.cpu_ticks) * USEC_PER_SEC /
 			 (double)sysconf(_SC_CLK_TCK) / (double)total;
 		snprintf(cpu, sizeof(cpu), "%.1fus", cpu_us);
 	}
