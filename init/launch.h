@@ -2,7 +2,7 @@
  * set up as asked (signals, session, stdio or a controlling terminal, an fd
  * passed on, cgroup, limits, oom_score_adj, directory, capabilities, user),
  * then execve with init's base environment. What to run, when, and what
- * its exit means is the caller's (service.c, supervise.c, tool.c). */
+ * its exit means is the caller's (service-exec.c, supervise.c, tool.c). */
 #pragma once
 
 #include <stdbool.h>

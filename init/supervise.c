@@ -323,6 +323,16 @@ void supervise_unwatch(struct supervisor *s, int fd)
 		}
 }
 
+void supervise_close(struct supervisor *s, int *fd)
+{
+	if (*fd < 0)
+		return;
+	if (s)
+		supervise_unwatch(s, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
 static bool is_power_fd(const struct supervisor *s, int fd)
 {
 	for (int i = 0; i < POWER_BUTTONS_MAX; i++)

@@ -77,6 +77,9 @@ int supervise_start(struct supervisor *s, const char *name, char *const *argv, b
  * caller closes FD afterwards. */
 int supervise_watch(struct supervisor *s, int fd, supervise_fd_fn fn, void *data);
 void supervise_unwatch(struct supervisor *s, int fd);
+/* Unwatches and closes *FD, and sets it to -1; nothing when it is -1 (or S
+ * is NULL: a loop that was never there). */
+void supervise_close(struct supervisor *s, int *fd);
 /* The epoll events FD is watched for (EPOLLIN, EPOLLOUT). */
 int supervise_watch_set(struct supervisor *s, int fd, uint32_t events);
 
