@@ -8,12 +8,21 @@
 #include <errno.h>
 #include <string.h>
 
+#include "agent-test.h"
 #include "cmd-clock.h"
 
 #define MS 1000000LL
 #define S (1000 * MS)
 #define NOW (1800000000LL * S)
 #define BUILT (1790000000LL * S)
+
+/* The group's table, and the argument specs the schema gives its commands. */
+static void test_table(void **state)
+{
+	(void)state;
+	check_table(cmd_clock_table, 2);
+	assert_null(find("porthole-time")->args[0].name);
+}
 
 static int check(int64_t offset, enum clock_mode mode, enum clock_mode *applied, char *why)
 {
@@ -76,6 +85,7 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_auto_steps_above_threshold_slews_below),
 		cmocka_unit_test(test_refusals),
 	};
