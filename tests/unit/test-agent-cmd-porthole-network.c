@@ -149,6 +149,7 @@ static void test_dns_set_refuses(void **state)
 	};
 	_cleanup_free_ char *before = NULL;
 	bool override = access(DNS_OVERRIDE_PATH, F_OK) == 0;
+	bool run_dir = access("/run/porthole", F_OK) == 0;
 	size_t before_len = 0;
 
 	(void)state;
@@ -170,6 +171,8 @@ static void test_dns_set_refuses(void **state)
 			(void)write_file_atomic(RESOLV_CONF_PATH, before, before_len, 0644);
 		if (!override)
 			unlink(DNS_OVERRIDE_PATH);
+		if (!run_dir)
+			rmdir("/run/porthole");
 		if (!same)
 			fail_msg("%s: resolv.conf was written (put back)", cases[i].args);
 		if (r != CMD_FAILED || strcmp(err.desc, cases[i].desc) != 0)
