@@ -281,9 +281,16 @@ int options_set(struct agent_config *c, const char *key, const char *value, cons
 	return 0;
 }
 
+/* The longest list value, its continuation lines joined */
+#define LIST_VALUE_MAX 4096
+
 struct load_state {
 	struct agent_config *c;
 	unsigned errors;
+	/* the key last set and its value so far: an indented line continues
+	 * a list (docs/configuration.md), so it adds to it */
+	char key[CONF_KEY_MAX];
+	char value[LIST_VALUE_MAX];
 };
 
 static void entry(void *user, const char *key, const char *value, const char *where,
@@ -291,19 +298,32 @@ static void entry(void *user, const char *key, const char *value, const char *wh
 {
 	struct load_state *st = user;
 
-	(void)continuation;
 	/* init's data_mount is where the data disk is: the agent's too */
 	if (strcmp(key, "data_mount") == 0 && options_set(st->c, key, value, where) < 0)
 		st->errors++;
 	if (strncmp(key, "agent.", 6) != 0)
 		return; /* init's, or another part's */
-	if (options_set(st->c, key + 6, value, where) < 0)
+	if (continuation && strcmp(st->key, key) == 0) {
+		size_t n = strlen(st->value);
+
+		if (n + 1 + strlen(value) >= sizeof(st->value)) {
+			log_error("%s: %s: the list is longer than %d bytes, ignored", where, key,
+				  LIST_VALUE_MAX);
+			st->errors++;
+			return;
+		}
+		snprintf(st->value + n, sizeof(st->value) - n, ",%s", value);
+	} else {
+		snprintf(st->key, sizeof(st->key), "%s", key);
+		snprintf(st->value, sizeof(st->value), "%s", value);
+	}
+	if (options_set(st->c, key + 6, st->value, where) < 0)
 		st->errors++;
 }
 
 unsigned options_load(struct agent_config *c, const char *file, const char *cmdline)
 {
-	struct load_state st = { c, 0 };
+	struct load_state st = { .c = c };
 
 	st.errors += conf_load_file(file ? file : AGENT_CONFIG_PATH, entry, &st);
 	if (cmdline)

@@ -15,7 +15,8 @@
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t len = 0, cap = 4096 < max + 1 ? 4096 : max + 1;
+	/* room for MAX bytes, one more to tell a longer file, and the NUL */
+	size_t len = 0, cap = 4096 < max + 2 ? 4096 : max + 2;
 	char *buf;
 
 	if (fd < 0)
@@ -26,14 +27,14 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	for (;;) {
 		ssize_t n;
 
+		if (len > max) {
+			free(buf);
+			return -EFBIG;
+		}
 		if (len + 1 >= cap) {
 			char *nb;
 
-			if (cap > max) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			cap = cap * 2 > max + 2 ? max + 2 : cap * 2;
 			nb = realloc(buf, cap);
 			if (!nb) {
 				free(buf);
@@ -206,6 +207,14 @@ int mkdir_p(const char *path, unsigned mode)
 				return -errno;
 		} else if (errno != EEXIST) {
 			return -errno;
+		} else {
+			struct stat st;
+
+			/* there already: fine if it is a directory (or a link to one) */
+			if (stat(buf, &st) < 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
 		}
 		*p = c;
 		if (!c)

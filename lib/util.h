@@ -68,7 +68,8 @@ int send_all_until(int fd, const void *buf, size_t len, uint64_t deadline);
 uint64_t now_boot_ns(void);
 
 /* Creates PATH and its missing parents, each with MODE exactly (not masked
- * by the umask); directories that exist are left as they are. */
+ * by the umask); directories that exist are left as they are. -ENOTDIR when
+ * one of them exists as something else. */
 int mkdir_p(const char *path, unsigned mode);
 
 /* Undoes proc(5)'s escaping of space, tab, newline and backslash in

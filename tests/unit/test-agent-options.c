@@ -287,6 +287,36 @@ static void test_load(void **state)
 	assert_int_equal(c.vsock_port, 1024);
 }
 
+/* A list goes on on indented lines, as docs/configuration.md says and as
+ * init's keys do: each adds to it (it once replaced it). */
+static void test_list_continues(void **state)
+{
+	static const char conf[] = "[agent]\n"
+				   "block_rpcs = guest-ping,\n"
+				   "\tguest-info\n"
+				   "  guest-sync\n"
+				   "vsock_cids = 2\n"
+				   "\t3\n";
+	char path[] = "/tmp/test-agent-options.XXXXXX";
+	struct agent_config c;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, conf, strlen(conf)), 0);
+	close(fd);
+	options_defaults(&c);
+	assert_int_equal(options_load(&c, path, NULL), 0);
+	unlink(path);
+	assert_int_equal(c.n_block_rpcs, 3);
+	assert_string_equal(c.block_rpcs[0], "guest-ping");
+	assert_string_equal(c.block_rpcs[1], "guest-info");
+	assert_string_equal(c.block_rpcs[2], "guest-sync");
+	assert_int_equal(c.n_vsock_cids, 2);
+	assert_int_equal(c.vsock_cids[1], 3);
+}
+
 /* A bad list value is refused whole: the list it would have replaced stays. */
 static void test_bad_list_changes_nothing(void **state)
 {
@@ -330,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_paths_and_booleans),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_list_continues),
 		cmocka_unit_test(test_bad_list_changes_nothing),
 		cmocka_unit_test(test_share_roots_and_trim),
 	};

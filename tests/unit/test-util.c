@@ -218,6 +218,8 @@ static void test_mkdir_p(void **state)
 	/* a file on the way */
 	assert_int_equal(write_file_atomic(in_dir("file"), "x", 1, 0644), 0);
 	assert_int_equal(mkdir_p(in_dir("file/sub"), 0755), -ENOTDIR);
+	/* ...or where the directory should be: not "there already" */
+	assert_int_equal(mkdir_p(in_dir("file"), 0755), -ENOTDIR);
 	assert_int_equal(mkdir_p("", 0755), -ENAMETOOLONG);
 }
 
@@ -280,6 +282,10 @@ static void test_read_file(void **state)
 	assert_int_equal(read_file(in_dir("f"), 99, &text, &len), -EFBIG);
 	assert_string_equal(text, "untouched");
 	assert_int_equal(read_file(in_dir("f"), 10, &text, NULL), -EFBIG);
+	/* exactly the bound: read (only a longer file is refused) */
+	assert_int_equal(read_file(in_dir("f"), 100, &text, &len), 0);
+	assert_int_equal(len, 100);
+	free(text);
 	/* within it: all, NUL-terminated */
 	assert_int_equal(read_file(in_dir("f"), 4096, &text, &len), 0);
 	assert_int_equal(len, 100);
