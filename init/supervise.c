@@ -1,6 +1,8 @@
 /* The PID-1 loop, after catatonit and tini: every signal blocked and read
  * through a signalfd; children reaped with waitpid(-1, WNOHANG) until none is
- * left, because the kernel coalesces SIGCHLD (catatonit issue 4). */
+ * left, because the kernel coalesces SIGCHLD (catatonit issue 4). One epoll
+ * set of watches, init's own fds (signals, uevents, power buttons) among
+ * them like any module's; the console shell kept alive with backoff.c. */
 #include "supervise.h"
 
 #include <errno.h>
@@ -55,26 +57,41 @@ int supervise_block_signals(int *ret_sigfd)
 	return 0;
 }
 
-static int epoll_add(int epfd, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+static void on_signals(struct supervisor *s, int fd, uint32_t events, void *data);
+static void on_uevent(struct supervisor *s, int fd, uint32_t events, void *data);
+static void on_power(struct supervisor *s, int fd, uint32_t events, void *data);
 
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+/* The first shutdown asked for in this turn of the loop wins. */
+static void ask(struct supervisor *s, enum shutdown_kind kind)
+{
+	if (s->asked == SHUTDOWN_NONE)
+		s->asked = kind;
 }
 
+/* Opens the power buttons not open yet and watches them. */
 static void power_scan(struct supervisor *s)
 {
 	int before[POWER_BUTTONS_MAX];
 
 	memcpy(before, s->power_fds, sizeof(before));
 	power_buttons_scan(s->power_fds);
-	for (int i = 0; i < POWER_BUTTONS_MAX; i++)
-		if (s->power_fds[i] >= 0 && before[i] < 0)
-			epoll_add(s->epfd, s->power_fds[i]);
+	for (int i = 0; i < POWER_BUTTONS_MAX; i++) {
+		int r;
+
+		if (s->power_fds[i] < 0 || before[i] >= 0)
+			continue;
+		r = supervise_watch(s, s->power_fds[i], on_power, NULL);
+		if (r < 0) {
+			log_warn_errno(r, "watch power button; it is not heard");
+			supervise_close(NULL, &s->power_fds[i]);
+		}
+	}
 }
 
 int supervise_init(struct supervisor *s, int sigfd, bool sandbox)
 {
+	int r;
+
 	memset(s, 0, sizeof(*s));
 	s->sigfd = sigfd;
 	s->sandbox = sandbox;
@@ -86,19 +103,23 @@ int supervise_init(struct supervisor *s, int sigfd, bool sandbox)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		return log_error_errno(-errno, "epoll_create1");
-	if (epoll_add(s->epfd, sigfd) < 0)
-		return log_error_errno(-errno, "epoll add signalfd");
+	r = supervise_watch(s, sigfd, on_signals, NULL);
+	if (r < 0)
+		return log_error_errno(r, "epoll add signalfd");
 	return 0;
 }
 
 void supervise_init_late(struct supervisor *s)
 {
+	int r;
+
 	s->ueventfd = devices_uevent_open();
 	if (s->ueventfd < 0) {
 		log_warn_errno(s->ueventfd, "uevent socket; device links made only at boot");
 		s->ueventfd = -1;
-	} else {
-		epoll_add(s->epfd, s->ueventfd);
+	} else if ((r = supervise_watch(s, s->ueventfd, on_uevent, NULL)) < 0) {
+		log_warn_errno(r, "watch uevent socket; device links made only at boot");
+		supervise_close(NULL, &s->ueventfd);
 	}
 	power_scan(s);
 }
@@ -242,13 +263,14 @@ static int respawn_due(struct supervisor *s)
 	return (int)((next - now) / 1000000 + 1);
 }
 
-static enum shutdown_kind read_signals(struct supervisor *s)
+static void on_signals(struct supervisor *s, int fd, uint32_t events, void *data)
 {
-	enum shutdown_kind kind = SHUTDOWN_NONE;
 	struct signalfd_siginfo si[16];
 	ssize_t n;
 
-	while ((n = read(s->sigfd, si, sizeof(si))) > 0) {
+	(void)events;
+	(void)data;
+	while ((n = read(fd, si, sizeof(si))) > 0) {
 		for (size_t i = 0; i < (size_t)n / sizeof(si[0]); i++) {
 			int sig = (int)si[i].ssi_signo;
 			enum shutdown_kind k = supervise_signal_action(sig);
@@ -263,24 +285,23 @@ static enum shutdown_kind read_signals(struct supervisor *s)
 				 k == SHUTDOWN_REBOOT ? "reboot"
 				 : k == SHUTDOWN_HALT ? "halt"
 						      : "power-off");
-			if (kind == SHUTDOWN_NONE)
-				kind = k;
+			ask(s, k);
 		}
 	}
 	/* SIGCHLD or not: reaping is cheap and a lost wakeup is not. */
 	supervise_reap(s);
-	return kind;
 }
 
-static void handle_uevent(struct supervisor *s)
+static void on_uevent(struct supervisor *s, int fd, uint32_t events, void *data)
 {
 	char subsys[64];
 
 	/* Drain what is queued; act once per batch. */
 	bool ports = false, input = false;
 
-	for (int i = 0; i < 256 && devices_uevent_read(s->ueventfd, subsys, sizeof(subsys)) == 0;
-	     i++) {
+	(void)events;
+	(void)data;
+	for (int i = 0; i < 256 && devices_uevent_read(fd, subsys, sizeof(subsys)) == 0; i++) {
 		if (strcmp(subsys, "virtio-ports") == 0)
 			ports = true;
 		else if (strcmp(subsys, "input") == 0)
@@ -290,6 +311,25 @@ static void handle_uevent(struct supervisor *s)
 		devices_link_virtio_ports("/sys/class/virtio-ports", "/dev");
 	if (input)
 		power_scan(s);
+}
+
+static void on_power(struct supervisor *s, int fd, uint32_t events, void *data)
+{
+	int r = power_button_read(fd);
+
+	(void)events;
+	(void)data;
+	if (r < 0) {
+		/* the device is gone: a new one comes back through a uevent */
+		for (int i = 0; i < POWER_BUTTONS_MAX; i++)
+			if (s->power_fds[i] == fd)
+				supervise_close(s, &s->power_fds[i]);
+		return;
+	}
+	if (r > 0) {
+		log_info("power button pressed: power-off");
+		ask(s, SHUTDOWN_POWEROFF);
+	}
 }
 
 int supervise_watch(struct supervisor *s, int fd, supervise_fd_fn fn, void *data)
@@ -333,15 +373,8 @@ void supervise_close(struct supervisor *s, int *fd)
 	*fd = -1;
 }
 
-static bool is_power_fd(const struct supervisor *s, int fd)
-{
-	for (int i = 0; i < POWER_BUTTONS_MAX; i++)
-		if (s->power_fds[i] == fd)
-			return true;
-	return false;
-}
-
-/* A watched fd's callback; false when FD is not watched. */
+/* A watched fd's callback; false when FD is not watched (any more: an
+ * earlier callback of the same batch may have let it go). */
 static bool handle_watch(struct supervisor *s, int fd, uint32_t events)
 {
 	for (int i = 0; i < WATCHES_MAX; i++)
@@ -352,54 +385,20 @@ static bool handle_watch(struct supervisor *s, int fd, uint32_t events)
 	return false;
 }
 
-static bool handle_power(struct supervisor *s, int fd)
-{
-	int r = power_button_read(fd);
-
-	if (r < 0) {
-		for (int i = 0; i < POWER_BUTTONS_MAX; i++)
-			if (s->power_fds[i] == fd) {
-				epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
-				close(fd);
-				s->power_fds[i] = -1;
-			}
-		return false;
-	}
-	if (r > 0)
-		log_info("power button pressed: power-off");
-	return r > 0;
-}
-
 enum shutdown_kind supervise_poll_once(struct supervisor *s, int timeout_ms)
 {
 	struct epoll_event ev[8];
 	int n = epoll_wait(s->epfd, ev, ARRAY_SIZE(ev), timeout_ms);
-	enum shutdown_kind kind = SHUTDOWN_NONE;
 
+	s->asked = SHUTDOWN_NONE;
 	if (n < 0) {
 		if (errno != EINTR)
 			log_error_errno(-errno, "epoll_wait");
 		return SHUTDOWN_NONE;
 	}
-	for (int i = 0; i < n; i++) {
-		int fd = ev[i].data.fd;
-
-		if (fd == s->sigfd) {
-			enum shutdown_kind k = read_signals(s);
-
-			if (k != SHUTDOWN_NONE && kind == SHUTDOWN_NONE)
-				kind = k;
-		} else if (fd == s->ueventfd) {
-			handle_uevent(s);
-		} else if (handle_watch(s, fd, ev[i].events)) {
-			/* (an fd unwatched earlier in this batch is not a
-			 * power button either: is_power_fd) */
-			continue;
-		} else if (is_power_fd(s, fd) && handle_power(s, fd) && kind == SHUTDOWN_NONE) {
-			kind = SHUTDOWN_POWEROFF;
-		}
-	}
-	return kind;
+	for (int i = 0; i < n; i++)
+		handle_watch(s, ev[i].data.fd, ev[i].events);
+	return s->asked;
 }
 
 static int min_timeout(int a, int b)

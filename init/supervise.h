@@ -1,6 +1,7 @@
-/* init's steady state: one event loop over a signalfd, reaping every child,
- * restarting what init started, and turning signals and the power button
- * into a shutdown request. Services proper come with the service module. */
+/* init's steady state: one event loop of fd watches (the signalfd first),
+ * reaping every child, restarting what init started itself (the console
+ * shell), and turning signals and the power button into a shutdown request.
+ * Services proper come with the service module, through its hooks. */
 #pragma once
 
 #include <stdbool.h>
@@ -11,8 +12,10 @@
 #include "power.h"
 
 #define CHILDREN_MAX 32
-/* fds other modules watch in the loop (the network's sockets and timers) */
-#define WATCHES_MAX 160 /* the network's, 4 per service, the control socket's */
+/* fds watched in the loop: init's own (the signalfd, the uevent socket, the
+ * power buttons), the network's sockets and timers, 4 per service and the
+ * control socket's */
+#define WATCHES_MAX (160 + 2 + POWER_BUTTONS_MAX)
 
 enum shutdown_kind {
 	SHUTDOWN_NONE,
@@ -57,6 +60,8 @@ struct supervisor {
 	void *hook_data;
 	/* a shutdown asked for through the control socket */
 	enum shutdown_kind requested;
+	/* asked for in this turn of the loop: a signal, the power button */
+	enum shutdown_kind asked;
 };
 
 /* Blocks every signal init handles and opens the signalfd. Call first, so
