@@ -45,7 +45,7 @@ struct conn {
 	char *out;
 	size_t out_off, out_len, out_cap;
 	uint64_t last_active_ns;
-	bool want_out; /* EPOLLOUT is armed */
+	uint32_t armed; /* the epoll events asked for */
 	bool awaiting; /* an asynchronous command owes a reply: read nothing more */
 	bool resume_pending; /* a conn_resume is scheduled: one is enough */
 	uint64_t id; /* for transport_deliver; never reused */
@@ -98,12 +98,25 @@ static void conn_close(struct conn *c, const char *why)
 	free(c);
 }
 
+/* Output waiting beyond this: stop parsing input until the client reads. */
+static bool conn_backlogged(const struct conn *c)
+{
+	return c->out_len - c->out_off >= 65536;
+}
+
+/* What to wait for: output while some waits, and input unless the
+ * connection is paused (an asynchronous command owes it a reply, or its
+ * replies back up): epoll reports unread input again on every turn, and
+ * the loop would spin until the client reads or the command answers. A
+ * port is edge-triggered, told of input once: it always waits for it. */
 static uint32_t conn_events(const struct conn *c)
 {
-	uint32_t ev = EPOLLIN | EPOLLRDHUP;
+	uint32_t ev = 0;
 
 	if (c->kind == CONN_SERIAL)
 		ev = EPOLLIN | EPOLLET;
+	else if (!c->awaiting && !conn_backlogged(c))
+		ev = EPOLLIN | EPOLLRDHUP;
 	if (c->out_len > c->out_off)
 		ev |= EPOLLOUT;
 	return ev;
@@ -111,11 +124,11 @@ static uint32_t conn_events(const struct conn *c)
 
 static void conn_arm(struct conn *c)
 {
-	bool want = c->out_len > c->out_off;
+	uint32_t ev = conn_events(c);
 
-	if (want != c->want_out) {
-		c->want_out = want;
-		loop_mod_fd(c->a->loop, c->fd, conn_events(c));
+	if (ev != c->armed) {
+		c->armed = ev;
+		loop_mod_fd(c->a->loop, c->fd, ev);
 	}
 }
 
@@ -179,12 +192,6 @@ static int conn_flush(struct conn *c)
 		}
 	}
 	return 0;
-}
-
-/* Output waiting beyond this: stop parsing input until the client reads. */
-static bool conn_backlogged(const struct conn *c)
-{
-	return c->out_len - c->out_off >= 65536;
 }
 
 static bool on_item(void *user, const struct jsonstream_item *item)
@@ -321,11 +328,13 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
 			}
 		}
 	}
-	/* Read while there is room for replies; a backlogged client waits. */
+	/* Read while there is room for replies; a backlogged client waits,
+	 * what it sent before included. */
 	for (int rounds = 0;; rounds++) {
 		ssize_t n;
 
-		if (c->awaiting || !conn_parse_kept(c) || c->awaiting || conn_backlogged(c))
+		if (c->awaiting || conn_backlogged(c) || !conn_parse_kept(c) || c->awaiting ||
+		    conn_backlogged(c))
 			break;
 		if (rounds == 64) {
 			if (c->kind == CONN_SERIAL)
@@ -391,7 +400,8 @@ static struct conn *conn_new(struct agent *a, int fd, enum conn_kind kind, const
 	jsonstream_init(&c->st, a->cfg.max_request);
 	c->last_active_ns = now_mono_ns();
 	c->id = ++next_conn_id;
-	if (loop_add_fd(a->loop, fd, conn_events(c), conn_event, c) < 0) {
+	c->armed = conn_events(c);
+	if (loop_add_fd(a->loop, fd, c->armed, conn_event, c) < 0) {
 		free(c);
 		return NULL;
 	}

@@ -247,6 +247,9 @@ static void test_client_not_reading_is_paused(void **state)
 
 	(void)state;
 	start(8, 300);
+	/* a quarter of what SLOW is owed: a reply past it would be dropped,
+	 * so that all of them coming back says the agent paused, not dropped */
+	agent.cfg.max_output = 256 * 1024;
 	slow = client();
 	other = client();
 	/* how big a reply is: all of them are many times what the agent and
@@ -269,6 +272,9 @@ static void test_client_not_reading_is_paused(void **state)
 			idle++;
 		turn();
 	}
+	/* paused: the agent neither answers more nor spins on the requests
+	 * it has not read (epoll says readable until it reads them) */
+	assert_true(run_for(300) < 100 * MS);
 	/* not all of it answered: what waits for SLOW is bounded */
 	assert_int_equal(ioctl(slow, FIONREAD, &queued), 0);
 	assert_true((size_t)queued < one * N / 2);
@@ -379,7 +385,7 @@ static void test_idle_clients_closed(void **state)
 
 /* A late reply (a porthole-events long poll) goes to the connection that
  * asked, with its id, and ahead of what that connection sent after it;
- * the others are answered while it waits. */
+ * the others are answered while it waits, and the wait costs no CPU. */
 static void test_late_reply_to_its_connection(void **state)
 {
 	static const char
@@ -389,6 +395,7 @@ static void test_late_reply_to_its_connection(void **state)
 			   "\"timeout_ms\":100},\"id\":\"b\"}",
 		sync_a[] = "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":7}}";
 	struct got ga = { 0 }, gb = { 0 };
+	uint64_t cpu;
 	int a, b, c;
 
 	(void)state;
@@ -405,7 +412,7 @@ static void test_late_reply_to_its_connection(void **state)
 	assert_int_equal(ga.len + gb.len, 0);
 	/* A sends on while it waits: that waits too */
 	send_all(a, sync_a, strlen(sync_a));
-	run_for(50);
+	cpu = run_for(50);
 
 	/* B's time-out comes first: its reply, with its id, to B only */
 	read_lines(b, &gb, 1, 2000);
@@ -416,12 +423,13 @@ static void test_late_reply_to_its_connection(void **state)
 	assert_int_equal(ga.len, 0);
 
 	/* then A's, and then the request A sent behind it */
-	run_for(300);
+	cpu += run_for(300);
 	read_lines(a, &ga, 2, 2000);
 	assert_int_equal(lines(&ga), 2);
 	assert_non_null(strstr(ga.data, "\"id\": \"a\""));
 	assert_non_null(strstr(ga.data, "}\n{\"return\": 7}\n"));
 	assert_int_equal(lines(&gb), 1);
+	assert_true(cpu < 100 * MS);
 	free(ga.data);
 	free(gb.data);
 	close(a);
