@@ -137,7 +137,9 @@ static void load_config(struct init_config *cfg, const char *file, const char *c
 	_cleanup_free_ char *proc_cmdline = NULL;
 
 	config_defaults(cfg);
-	config_load_file(cfg, file ? file : CONFIG_PATH);
+	/* its errors are logged with file and line, counted in cfg, and the
+	 * defaults stand in for the bad values */
+	(void)config_load_file(cfg, file ? file : CONFIG_PATH);
 	if (!cmdline && read_file("/proc/cmdline", CONFIG_CMDLINE_MAX, &proc_cmdline, NULL) == 0)
 		cmdline = proc_cmdline;
 	if (cmdline)
@@ -186,7 +188,8 @@ static int run_check(const struct options *o)
 	log_setup("porthole-init");
 	/* --check reads no /proc/cmdline unless told: it describes FILE. */
 	config_defaults(&cfg);
-	config_load_file(&cfg, o->check_file ? o->check_file : CONFIG_PATH);
+	/* counted in cfg.n_errors, which the summary and status report */
+	(void)config_load_file(&cfg, o->check_file ? o->check_file : CONFIG_PATH);
 	if (o->cmdline)
 		config_parse_cmdline(&cfg, o->cmdline);
 
@@ -231,7 +234,8 @@ __attribute__((noreturn)) static void emergency(struct supervisor *s, const stru
 		log_emerg(
 			"porthole.rescue=1: starting a shell on the console; exit it to power off");
 		slot = supervise_start(s, "rescue-shell", shell_argv, false, true);
-		/* not respawned: its slot is freed when it exits */
+		/* not respawned: its slot is freed when it exits. Waiting on a
+		 * person, who was told how to end it: no time-out */
 		while (slot >= 0 && s->children[slot].argv) {
 			sleep(1);
 			supervise_reap(s);
@@ -315,13 +319,15 @@ static void move_root_if_needed(char **argv)
 	log_set_level(LOG_LEVEL_EMERG);
 	load_config(&cfg, NULL, NULL);
 	log_set_level(LOG_LEVEL_INFO);
+	/* mounted again after the re-exec; one left here is only hidden */
 	if (mounted_proc)
-		umount2("/proc", MNT_DETACH);
+		(void)umount2("/proc", MNT_DETACH);
 	if (!cfg.root_tmpfs)
 		return;
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)now_mono_ns());
 	setenv(START_ENV, getenv(START_ENV) ? getenv(START_ENV) : start, 1);
-	rootfs_bind_over_self(argv);
+	/* returns only when it failed, said there */
+	(void)rootfs_bind_over_self(argv);
 	log_error("staying on the initramfs root: container runtimes cannot pivot_root");
 }
 
@@ -332,6 +338,7 @@ int main(int argc, char **argv)
 	struct init_config cfg;
 	struct supervisor sup;
 	enum shutdown_kind kind;
+	const char *failed = NULL; /* the first essential step that failed */
 	int sigfd, r;
 
 	log_setup("porthole-init");
@@ -345,10 +352,15 @@ int main(int argc, char **argv)
 	}
 	unsetenv(START_ENV);
 
-	/* 1 early: signals first, so none is lost and none kills PID 1 */
+	/* 1 early: signals first, so none is lost and none kills PID 1. What
+	 * fails before the configuration is read goes to emergency() after it
+	 * (porthole.rescue): the first failure is the one named. */
 	r = supervise_block_signals(&sigfd);
-	if (r < 0)
+	if (r < 0) {
 		log_emerg("signalfd: %s", strerror(-r));
+		sigfd = -1;
+		failed = "signals (signalfd)";
+	}
 	umask(022);
 	if (!opts.sandbox)
 		opts.sandbox = getenv("PORTHOLE_SANDBOX") || detect_sandbox();
@@ -360,16 +372,21 @@ int main(int argc, char **argv)
 		move_root_if_needed(argv);
 		unsetenv(START_ENV);
 	}
-	supervise_init(&sup, sigfd, opts.sandbox);
+	/* (logged; with sigfd -1 it fails too, the signals named first) */
+	if (supervise_init(&sup, sigfd, opts.sandbox) < 0 && !failed)
+		failed = "the event loop";
 
-	r = mount_apply(MOUNT_EARLY);
+	if (mount_apply(MOUNT_EARLY) < 0 && !failed)
+		failed = "essential file systems";
 	ensure_stdio();
 	if (!opts.sandbox) {
-		/* /dev/kmsg rate-limits writers to 10 lines per 5 s unless told not to */
-		write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
-		log_set_target(LOG_TARGET_KMSG);
+		/* /dev/kmsg rate-limits writers to 10 lines per 5 s unless told not
+		 * to; without it the lines still go, some dropped: ignored */
+		(void)write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
+		/* falls back to the console by itself */
+		(void)log_set_target(LOG_TARGET_KMSG);
 		/* a failure is logged; shares are then refused below /, saying why */
-		rootfs_secure();
+		(void)rootfs_secure();
 	}
 	{
 		/* A sandbox's /proc/cmdline is the host's: not ours to read. */
@@ -381,32 +398,42 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	log_info("porthole-init %s starting%s", PORTHOLE_VERSION, opts.sandbox ? " (sandbox)" : "");
-	if (r < 0)
-		emergency(&sup, &cfg, "essential file systems");
+	if (failed)
+		emergency(&sup, &cfg, failed);
 
 	/* 2 host name, limits, modules and devices */
 	if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
 		log_warn_errno(-errno, "set host name %s, ignoring", cfg.hostname);
 	set_rlimits(&cfg);
 	if (!opts.sandbox) {
+		/* not essential: what a missing module provides fails later,
+		 * named (libkmod's own failure is logged by modules_load) */
 		r = modules_load((const char(*)[64])cfg.modules, cfg.n_modules);
 		if (r > 0)
 			log_warn("%d of the configured modules could not be loaded", r);
-		mount_apply(MOUNT_LATE);
-		devices_link_virtio_ports("/sys/class/virtio-ports", "/dev");
-		boot_clock_from_rtc("/dev/rtc0");
+		if (mount_apply(MOUNT_LATE) < 0)
+			emergency(&sup, &cfg, "essential file systems");
+		r = devices_link_virtio_ports("/sys/class/virtio-ports", "/dev");
+		if (r < 0)
+			log_warn_errno(
+				r, "/sys/class/virtio-ports: no /dev/virtio-ports links, ignoring");
+		/* 1: set, 0: right already; a failure is logged, the clock runs on */
+		(void)boot_clock_from_rtc("/dev/rtc0");
 		supervise_init_late(&sup);
 	}
 
 	/* 3 storage: the data disk, then the shares (before any service) */
 	if (!opts.sandbox) {
-		storage_setup_data_disk(&cfg.storage);
-		storage_mount_shares(&cfg.storage);
+		/* each failure is logged where it happens: without its disk the VM
+		 * runs on tmpfs, without a share the host's folder is not there */
+		(void)storage_setup_data_disk(&cfg.storage);
+		(void)storage_mount_shares(&cfg.storage);
 	}
 
 	/* 4 network: loopback, sysctls, static and DHCP interfaces, DNS */
 	net_setup(&sup, &cfg, opts.sandbox);
-	mount_make_rshared();
+	/* logged; container runtimes then refuse shared mounts, the VM runs on */
+	(void)mount_make_rshared();
 
 	/* 5 cgroups and 6 the services, by dependency; the control socket */
 	services_load(&services, &sup, SERVICES_DIR, CGROUP_ROOT, SERVICES_LOG_DIR);
@@ -415,10 +442,12 @@ int main(int argc, char **argv)
 	else if (!services_find(&services, AGENT_SERVICE) && !opts.sandbox)
 		log_warn("%s/%s.conf: not in the image, the host cannot reach the VM", SERVICES_DIR,
 			 AGENT_SERVICE);
-	control_start(&sup, &services, CONTROL_SOCKET);
+	/* logged; init runs on, the agent then reports init unreachable */
+	(void)control_start(&sup, &services, CONTROL_SOCKET);
 	services_begin(&services);
+	/* logged; the VM runs on without a shell on its console */
 	if (cfg.shell == SHELL_CONSOLE && !opts.sandbox)
-		supervise_start(&sup, "console-shell", shell_argv, true, true);
+		(void)supervise_start(&sup, "console-shell", shell_argv, true, true);
 
 	log_info("ready: %llu ms since kernel start, init %llu ms",
 		 (unsigned long long)(now_boot_ns() / 1000000),
