@@ -130,38 +130,6 @@ static int parse_u64(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* "90", "0.5", "1.250": seconds to the millisecond, into ms. */
-static int parse_seconds(const char *s, unsigned min_ms, unsigned max_ms, unsigned *ret)
-{
-	uint64_t ms = 0;
-	unsigned scale = 100;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		ms = ms * 10 + (uint64_t)(*s - '0');
-		if (ms > SECONDS_MAX)
-			return -ERANGE;
-	}
-	ms *= 1000;
-	if (*s == '.') {
-		s++;
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		for (; isdigit((unsigned char)*s); s++, scale /= 10) {
-			if (scale == 0)
-				return -EINVAL;
-			ms += (uint64_t)(*s - '0') * scale;
-		}
-	}
-	if (*s)
-		return -EINVAL;
-	if (ms < min_ms || ms > max_ms)
-		return -ERANGE;
-	*ret = (unsigned)ms;
-	return 0;
-}
-
 /* Bytes with an optional K, M, G or T (powers of 1024), or "max". */
 static int parse_bytes(const char *s, int64_t *ret)
 {
@@ -481,7 +449,7 @@ static int p_ready(struct parse_state *st, const char *v)
 
 static int p_ready_timeout(struct parse_state *st, const char *v)
 {
-	if (parse_seconds(v, 0, SECONDS_MAX * 1000u, &st->spec->ready_timeout_ms) < 0)
+	if (parse_seconds_ms(v, 0, SECONDS_MAX * 1000u, &st->spec->ready_timeout_ms) < 0)
 		return bad(st,
 			   "%s: \"%s\" is not seconds from 0 to %d (to the millisecond: 0.5; 0 "
 			   "waits for ever)",
@@ -505,14 +473,14 @@ static int p_restart(struct parse_state *st, const char *v)
 /* A zero delay would let a crashing service with no crash limit spin. */
 static int p_restart_delay(struct parse_state *st, const char *v)
 {
-	if (parse_seconds(v, 10, 3600 * 1000, &st->spec->restart_delay_ms) < 0)
+	if (parse_seconds_ms(v, 10, 3600 * 1000, &st->spec->restart_delay_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 0.01 to 3600", st->name, v);
 	return 0;
 }
 
 static int p_restart_delay_max(struct parse_state *st, const char *v)
 {
-	if (parse_seconds(v, 10, 3600 * 1000, &st->spec->restart_delay_max_ms) < 0)
+	if (parse_seconds_ms(v, 10, 3600 * 1000, &st->spec->restart_delay_max_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 0.01 to 3600", st->name, v);
 	return 0;
 }
@@ -530,7 +498,7 @@ static int p_crash_limit(struct parse_state *st, const char *v)
 
 static int p_crash_window(struct parse_state *st, const char *v)
 {
-	if (parse_seconds(v, 1000, SECONDS_MAX * 1000u, &st->spec->crash_window_ms) < 0)
+	if (parse_seconds_ms(v, 1000, SECONDS_MAX * 1000u, &st->spec->crash_window_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 1 to %d", st->name, v, SECONDS_MAX);
 	return 0;
 }
@@ -567,7 +535,7 @@ static int p_stop_signal(struct parse_state *st, const char *v)
 
 static int p_stop_timeout(struct parse_state *st, const char *v)
 {
-	if (parse_seconds(v, 0, 3600 * 1000, &st->spec->stop_timeout_ms) < 0)
+	if (parse_seconds_ms(v, 0, 3600 * 1000, &st->spec->stop_timeout_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 0 to 3600", st->name, v);
 	return 0;
 }
