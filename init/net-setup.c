@@ -1,22 +1,23 @@
 /* The network step: the configuration (net-config.c) applied to the links
  * that exist at boot and to those that appear later (RTMGRP_LINK), DHCP
  * clients started and stopped with the link's carrier, resolv.conf and
- * /run/porthole/net.state rewritten atomically when a lease changes. */
+ * /run/porthole/net.state rewritten atomically when a lease changes. What
+ * to configure and what the files say are pure functions, first; the rest
+ * talks to the kernel. */
 #include "net-setup.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "dhcp.h"
 #include "dnsconf.h"
 #include "log.h"
-#include "net-link.h"
 #include "sysctl.h"
 #include "util.h"
 
@@ -24,23 +25,208 @@
 #define LINKS_MAX 32
 #define STATE_MAX (16 * 1024)
 
-enum method {
-	METHOD_NONE,
-	METHOD_STATIC,
-	METHOD_DHCP,
+static bool matches(const char *sel, const struct net_link *l, bool nic)
+{
+	uint8_t mac[6];
+
+	if (strcmp(sel, "*") == 0)
+		return nic;
+	if (net_hwaddr_parse(sel, mac) == 0)
+		return l->hwaddr_len == 6 && memcmp(l->hwaddr, mac, 6) == 0;
+	return strcmp(sel, l->name) == 0;
+}
+
+enum net_method net_setup_method(const struct net_config *cfg, const struct net_link *l, bool nic,
+				 const bool taken[NETCFG_IFACES_MAX], int *ret_static)
+{
+	for (size_t i = 0; i < cfg->n_statics; i++)
+		if (!taken[i] && matches(cfg->statics[i].match, l, nic)) {
+			*ret_static = (int)i;
+			return NET_METHOD_STATIC;
+		}
+	for (size_t i = 0; i < cfg->n_dhcp; i++)
+		if (matches(cfg->dhcp[i], l, nic))
+			return NET_METHOD_DHCP;
+	return NET_METHOD_NONE;
+}
+
+static void ip4_str(const uint8_t *a, char *buf, size_t size)
+{
+	if (!inet_ntop(AF_INET, a, buf, (socklen_t)size))
+		snprintf(buf, size, "?");
+}
+
+const char *net_setup_dns(const struct net_config *cfg, const struct dnsconf *override,
+			  const struct dhcp_info *const *info, size_t n, struct dnsconf *ret)
+{
+	const char *source = "dhcp";
+
+	if (override) {
+		*ret = *override;
+		return "override";
+	}
+	memset(ret, 0, sizeof(*ret));
+	if (cfg->dns.n_servers || cfg->dns.n_search) {
+		*ret = cfg->dns;
+		source = "config";
+		if (ret->n_servers)
+			return source;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct dhcp_lease *l = &info[i]->lease;
+		char a[INET_ADDRSTRLEN];
+
+		if (!info[i]->has_lease)
+			continue;
+		for (size_t k = 0; k < l->n_dns; k++) {
+			ip4_str(l->dns[k], a, sizeof(a));
+			dnsconf_add_server(ret, a);
+		}
+		if (l->domain[0] && !cfg->dns.n_search)
+			dnsconf_add_search(ret, l->domain);
+	}
+	return source;
+}
+
+int net_setup_resolv_text(const struct dnsconf *d, const char *source, char *buf, size_t size)
+{
+	return dnsconf_format(d,
+			      strcmp(source, "override") == 0 ? "porthole-agent (porthole-dns-set)"
+							      : "porthole-init",
+			      buf, size);
+}
+
+/* Text appended to a buffer, counted whole as snprintf counts it. */
+struct text {
+	char *buf;
+	size_t size, len;
 };
+
+static void __attribute__((format(printf, 2, 3))) out(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(t->len < t->size ? t->buf + t->len : NULL,
+		      t->len < t->size ? t->size - t->len : 0, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		t->len += (size_t)r;
+}
+
+static int64_t to_realtime(const struct net_state *st, uint64_t boot_ns)
+{
+	if (boot_ns == UINT64_MAX)
+		return -1;
+	return st->real_s + ((int64_t)boot_ns - (int64_t)st->boot_ns) / 1000000000;
+}
+
+static void state_dhcp(struct text *t, const struct net_state *st, const struct dhcp_info *in)
+{
+	const struct dhcp_lease *l = &in->lease;
+	unsigned rejected = 0;
+	char a[INET_ADDRSTRLEN], ps[64];
+
+	for (int i = 1; i < DHCP_R_MAX; i++)
+		rejected += in->rejected[i];
+	out(t, "state = %s\nleases = %u\nrejected = %u\n", dhcp_state_name(in->state), in->leases,
+	    rejected + in->names_ignored);
+	if (in->has_lease) {
+		struct net_prefix p = { .family = AF_INET, .len = l->prefix_len };
+
+		memcpy(p.addr, l->yiaddr, 4);
+		if (!l->has_subnet)
+			p.len = 32;
+		out(t, "address = %s\n", net_prefix_str(&p, ps, sizeof(ps)));
+		ip4_str(l->server_id, a, sizeof(a));
+		out(t, "server = %s\n", a);
+		if (l->n_routers) {
+			ip4_str(l->routers[0], a, sizeof(a));
+			out(t, "router = %s\n", a);
+		}
+		out(t, "dns =");
+		for (size_t i = 0; i < l->n_dns; i++) {
+			ip4_str(l->dns[i], a, sizeof(a));
+			out(t, " %s", a);
+		}
+		out(t, "\n");
+		if (l->domain[0])
+			out(t, "domain = %s\n", l->domain);
+		if (l->hostname[0])
+			out(t, "hostname = %s\n", l->hostname);
+		if (l->mtu)
+			out(t, "mtu = %u\n", l->mtu);
+		out(t,
+		    "lease_time = %u\nobtained = %lld\nrenew = %lld\nrebind = %lld\n"
+		    "expires = %lld\n",
+		    in->times.lease_s, (long long)to_realtime(st, in->obtained_ns),
+		    (long long)to_realtime(st, in->t1_ns), (long long)to_realtime(st, in->t2_ns),
+		    (long long)to_realtime(st, in->expires_ns));
+	}
+}
+
+static void state_iface(struct text *t, const struct net_state *st, const struct net_iface *k)
+{
+	const uint8_t *m = k->mac;
+	char ps[64];
+
+	out(t,
+	    "\n[%s]\nindex = %d\nmac = %02x:%02x:%02x:%02x:%02x:%02x\nmethod = %s\nup = %d\n"
+	    "carrier = %d\n",
+	    k->name, k->index, m[0], m[1], m[2], m[3], m[4], m[5],
+	    k->method == NET_METHOD_DHCP ? "dhcp" : "static", !!(k->flags & IFF_UP),
+	    !!(k->flags & IFF_RUNNING));
+	if (k->error[0])
+		out(t, "error = %s\n", k->error);
+	if (k->method == NET_METHOD_STATIC) {
+		const struct net_static *s = &st->cfg->statics[k->static_idx];
+
+		out(t, "address =");
+		for (size_t i = 0; i < s->n_addrs; i++)
+			out(t, " %s", net_prefix_str(&s->addrs[i], ps, sizeof(ps)));
+		out(t, "\n");
+		if (s->gw4.family)
+			out(t, "router = %s\n", inet_ntop(AF_INET, s->gw4.addr, ps, sizeof(ps)));
+		if (s->gw6.family)
+			out(t, "router6 = %s\n", inet_ntop(AF_INET6, s->gw6.addr, ps, sizeof(ps)));
+	}
+	if (k->dhcp)
+		state_dhcp(t, st, k->dhcp);
+}
+
+size_t net_setup_state_text(const struct net_state *st, char *buf, size_t size)
+{
+	struct text t = { buf, size, 0 };
+
+	if (size)
+		buf[0] = '\0';
+	out(&t,
+	    "# porthole-init's network state (docs/protocol.md, porthole-network)\n[dns]\n"
+	    "source = %s\nservers =",
+	    st->dns_source);
+	for (size_t i = 0; i < st->dns->n_servers; i++)
+		out(&t, " %s", st->dns->servers[i]);
+	out(&t, "\nsearch =");
+	for (size_t i = 0; i < st->dns->n_search; i++)
+		out(&t, " %s", st->dns->search[i]);
+	out(&t, "\n");
+	for (size_t i = 0; i < st->n_ifaces; i++)
+		state_iface(&t, st, st->ifaces[i]);
+	for (size_t i = 0; i < st->cfg->n_statics; i++)
+		if (st->static_errors[i][0])
+			out(&t, "\n[%s]\nmethod = static\nerror = %s\n", st->cfg->statics[i].match,
+			    st->static_errors[i]);
+	return t.len;
+}
+
+/* What follows applies it, on init's loop. */
 
 struct link {
 	bool used;
-	int index;
-	char name[NET_IFNAME_MAX];
-	uint8_t mac[6];
-	enum method method;
-	int static_idx;
-	unsigned flags;
+	struct net_iface i;
 	unsigned mtu;
 	struct dhcp_client *dhcp;
-	char error[96]; /* the last configuration failure, for the state file */
 };
 
 static struct {
@@ -51,7 +237,7 @@ static struct {
 	int monitor_fd;
 	struct link links[LINKS_MAX];
 	bool static_applied[NETCFG_IFACES_MAX];
-	char static_error[NETCFG_IFACES_MAX][96];
+	char static_error[NETCFG_IFACES_MAX][NET_ERROR_MAX];
 	char last_resolv[DNSCONF_TEXT_MAX];
 	bool resolv_owned;
 } net;
@@ -66,94 +252,38 @@ static bool is_nic(const char *name)
 	return access(path, F_OK) == 0;
 }
 
-static bool matches(const char *sel, const struct net_link *l)
-{
-	uint8_t mac[6];
-
-	if (strcmp(sel, "*") == 0)
-		return is_nic(l->name);
-	if (net_hwaddr_parse(sel, mac) == 0)
-		return l->hwaddr_len == 6 && memcmp(l->hwaddr, mac, 6) == 0;
-	return strcmp(sel, l->name) == 0;
-}
-
-static void mac_str(const uint8_t *m, char *buf, size_t size)
-{
-	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-static void ip4_str(const uint8_t *a, char *buf, size_t size)
-{
-	if (!inet_ntop(AF_INET, a, buf, (socklen_t)size))
-		snprintf(buf, size, "?");
-}
-
-static int64_t to_realtime(uint64_t boot_ns)
-{
-	struct timespec ts;
-
-	if (boot_ns == UINT64_MAX)
-		return -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec + ((int64_t)boot_ns - (int64_t)now_boot_ns()) / 1000000000;
-}
-
-/* The DNS to write: the host's override (porthole-dns-set), else the
- * configuration's, else what the leases carry. */
-static void collect_dns(struct dnsconf *d, const char **source)
+/* The DNS to write, from the host's override, the configuration and the
+ * leases held now. */
+static const char *collect_dns(struct dnsconf *d)
 {
 	_cleanup_free_ char *text = NULL;
+	const struct dhcp_info *info[LINKS_MAX];
+	struct dnsconf override;
+	bool has_override = false;
+	size_t n = 0;
 
-	memset(d, 0, sizeof(*d));
 	if (read_file(DNS_OVERRIDE_PATH, DNSCONF_TEXT_MAX, &text, NULL) == 0) {
-		if (dnsconf_parse(text, d) == 0) {
-			*source = "override";
-			return;
-		}
-		log_warn("%s: not valid, ignoring", DNS_OVERRIDE_PATH);
-		memset(d, 0, sizeof(*d));
+		has_override = dnsconf_parse(text, &override) == 0;
+		if (!has_override)
+			log_warn("%s: not valid, ignoring", DNS_OVERRIDE_PATH);
 	}
-	if (net.cfg->dns.n_servers || net.cfg->dns.n_search) {
-		*d = net.cfg->dns;
-		*source = "config";
-		if (d->n_servers)
-			return;
-	} else {
-		*source = "dhcp";
-	}
-	for (int i = 0; i < LINKS_MAX; i++) {
-		const struct dhcp_info *in;
-		char a[INET_ADDRSTRLEN];
-
-		if (!net.links[i].used || !net.links[i].dhcp)
-			continue;
-		in = dhcp_client_info(net.links[i].dhcp);
-		if (!in->has_lease)
-			continue;
-		for (size_t k = 0; k < in->lease.n_dns; k++) {
-			ip4_str(in->lease.dns[k], a, sizeof(a));
-			dnsconf_add_server(d, a);
-		}
-		if (in->lease.domain[0] && !net.cfg->dns.n_search)
-			dnsconf_add_search(d, in->lease.domain);
-	}
+	for (int i = 0; i < LINKS_MAX; i++)
+		if (net.links[i].used && net.links[i].i.dhcp)
+			info[n++] = net.links[i].i.dhcp;
+	return net_setup_dns(net.cfg, has_override ? &override : NULL, info, n, d);
 }
 
 static void write_resolv(void)
 {
 	struct dnsconf d;
-	const char *source = "dhcp";
+	const char *source = collect_dns(&d);
 	char text[DNSCONF_TEXT_MAX];
 	int len, r;
 
-	collect_dns(&d, &source);
 	/* nothing known, and the file never written by init: leave it be */
 	if (!d.n_servers && !d.n_search && !net.resolv_owned)
 		return;
-	if (strcmp(source, "override") == 0)
-		len = dnsconf_format(&d, "porthole-agent (porthole-dns-set)", text, sizeof(text));
-	else
-		len = dnsconf_format(&d, "porthole-init", text, sizeof(text));
+	len = net_setup_resolv_text(&d, source, text, sizeof(text));
 	if (len < 0 || strcmp(text, net.last_resolv) == 0)
 		return;
 	r = write_file_atomic(RESOLV_CONF_PATH, text, (size_t)len, 0644);
@@ -167,110 +297,28 @@ static void write_resolv(void)
 		 d.n_search, source);
 }
 
-static size_t state_link(char *buf, size_t size, const struct link *k)
-{
-	char mac[18], a[INET_ADDRSTRLEN], ps[64];
-	size_t n = 0;
-
-#define OUT(...)                                                               \
-	do {                                                                   \
-		if (n < size)                                                  \
-			n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__); \
-	} while (0)
-	mac_str(k->mac, mac, sizeof(mac));
-	OUT("\n[%s]\nindex = %d\nmac = %s\nmethod = %s\nup = %d\ncarrier = %d\n", k->name, k->index,
-	    mac, k->method == METHOD_DHCP ? "dhcp" : "static", !!(k->flags & IFF_UP),
-	    !!(k->flags & IFF_RUNNING));
-	if (k->error[0])
-		OUT("error = %s\n", k->error);
-	if (k->method == METHOD_STATIC) {
-		const struct net_static *s = &net.cfg->statics[k->static_idx];
-
-		OUT("address =");
-		for (size_t i = 0; i < s->n_addrs; i++)
-			OUT(" %s", net_prefix_str(&s->addrs[i], ps, sizeof(ps)));
-		OUT("\n");
-		if (s->gw4.family)
-			OUT("router = %s\n", inet_ntop(AF_INET, s->gw4.addr, ps, sizeof(ps)));
-		if (s->gw6.family)
-			OUT("router6 = %s\n", inet_ntop(AF_INET6, s->gw6.addr, ps, sizeof(ps)));
-	}
-	if (k->dhcp) {
-		const struct dhcp_info *in = dhcp_client_info(k->dhcp);
-		const struct dhcp_lease *l = &in->lease;
-		unsigned rejected = 0;
-
-		for (int i = 1; i < DHCP_R_MAX; i++)
-			rejected += in->rejected[i];
-		OUT("state = %s\nleases = %u\nrejected = %u\n", dhcp_state_name(in->state),
-		    in->leases, rejected + in->names_ignored);
-		if (in->has_lease) {
-			struct net_prefix p = { .family = AF_INET, .len = l->prefix_len };
-
-			memcpy(p.addr, l->yiaddr, 4);
-			if (!l->has_subnet)
-				p.len = 32;
-			OUT("address = %s\n", net_prefix_str(&p, ps, sizeof(ps)));
-			ip4_str(l->server_id, a, sizeof(a));
-			OUT("server = %s\n", a);
-			if (l->n_routers) {
-				ip4_str(l->routers[0], a, sizeof(a));
-				OUT("router = %s\n", a);
-			}
-			OUT("dns =");
-			for (size_t i = 0; i < l->n_dns; i++) {
-				ip4_str(l->dns[i], a, sizeof(a));
-				OUT(" %s", a);
-			}
-			OUT("\n");
-			if (l->domain[0])
-				OUT("domain = %s\n", l->domain);
-			if (l->hostname[0])
-				OUT("hostname = %s\n", l->hostname);
-			if (l->mtu)
-				OUT("mtu = %u\n", l->mtu);
-			OUT("lease_time = %u\nobtained = %lld\nrenew = %lld\nrebind = %lld\n"
-			    "expires = %lld\n",
-			    in->times.lease_s, (long long)to_realtime(in->obtained_ns),
-			    (long long)to_realtime(in->t1_ns), (long long)to_realtime(in->t2_ns),
-			    (long long)to_realtime(in->expires_ns));
-		}
-	}
-#undef OUT
-	return n < size ? n : size;
-}
-
-/* /run/porthole/net.state, an INI file: [dns] then a section per configured
- * interface. The agent reads it for porthole-network. */
+/* /run/porthole/net.state: the agent reads it for porthole-network. */
 static void write_state(void)
 {
 	char buf[STATE_MAX];
 	struct dnsconf d;
-	const char *source = "dhcp";
+	const struct net_iface *ifaces[LINKS_MAX];
+	struct net_state st = {
+		.cfg = net.cfg,
+		.dns = &d,
+		.ifaces = ifaces,
+		.static_errors = net.static_error,
+		.boot_ns = now_boot_ns(),
+		.real_s = time(NULL),
+	};
 	size_t n;
 	int r;
 
-	collect_dns(&d, &source);
-	n = (size_t)snprintf(buf, sizeof(buf),
-			     "# porthole-init's network state (docs/protocol.md, "
-			     "porthole-network)\n[dns]\nsource = %s\nservers =",
-			     source);
-	for (size_t i = 0; i < d.n_servers && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s", d.servers[i]);
-	if (n < sizeof(buf))
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\nsearch =");
-	for (size_t i = 0; i < d.n_search && n < sizeof(buf); i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s", d.search[i]);
-	if (n < sizeof(buf))
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n");
-	for (int i = 0; i < LINKS_MAX && n < sizeof(buf); i++)
+	st.dns_source = collect_dns(&d);
+	for (int i = 0; i < LINKS_MAX; i++)
 		if (net.links[i].used)
-			n += state_link(buf + n, sizeof(buf) - n, &net.links[i]);
-	for (size_t i = 0; i < net.cfg->n_statics && n < sizeof(buf); i++)
-		if (net.static_error[i][0])
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-					      "\n[%s]\nmethod = static\nerror = %s\n",
-					      net.cfg->statics[i].match, net.static_error[i]);
+			ifaces[st.n_ifaces++] = &net.links[i].i;
+	n = net_setup_state_text(&st, buf, sizeof(buf));
 	if (n >= sizeof(buf)) {
 		log_warn("%s: more than %d bytes, cut short", NET_STATE_PATH, STATE_MAX);
 		n = sizeof(buf) - 1;
@@ -290,11 +338,10 @@ static void set_dhcp_hostname(void)
 	char current[65] = "";
 
 	for (int i = LINKS_MAX - 1; i >= 0; i--) {
-		const struct dhcp_info *in;
+		const struct dhcp_info *in = net.links[i].i.dhcp;
 
-		if (!net.links[i].used || !net.links[i].dhcp)
+		if (!net.links[i].used || !in)
 			continue;
-		in = dhcp_client_info(net.links[i].dhcp);
 		if (in->has_lease && in->lease.hostname[0])
 			h = in->lease.hostname;
 	}
@@ -336,14 +383,14 @@ static void apply_static(struct link *k, int idx)
 	unsigned mtu = s->mtu ? s->mtu : net.cfg->mtu;
 	int r, failed = 0;
 
-	set_accept_ra(k->name);
-	r = net_link_set(k->index, k->name, true, mtu);
+	set_accept_ra(k->i.name);
+	r = net_link_set(k->i.index, k->i.name, true, mtu);
 	if (r < 0) {
-		snprintf(k->error, sizeof(k->error), "set up: %s", strerror(-r));
+		snprintf(k->i.error, sizeof(k->i.error), "set up: %s", strerror(-r));
 		return;
 	}
 	for (size_t i = 0; i < s->n_addrs; i++)
-		if (net_addr_add(k->index, k->name, &s->addrs[i], UINT32_MAX, UINT32_MAX) < 0)
+		if (net_addr_add(k->i.index, k->i.name, &s->addrs[i], UINT32_MAX, UINT32_MAX) < 0)
 			failed++;
 	for (int fam = 0; fam < 2; fam++) {
 		const struct net_prefix *gw = fam == 0 ? &s->gw4 : &s->gw6;
@@ -359,20 +406,20 @@ static void apply_static(struct link *k, int idx)
 			    net_prefix_contains(&s->addrs[i], gw->addr))
 				onlink = false;
 		rt.onlink = onlink;
-		if (net_route_add(k->index, k->name, &rt) < 0)
+		if (net_route_add(k->i.index, k->i.name, &rt) < 0)
 			failed++;
 	}
 	if (failed)
-		snprintf(k->error, sizeof(k->error), "%d of its addresses and routes failed",
+		snprintf(k->i.error, sizeof(k->i.error), "%d of its addresses and routes failed",
 			 failed);
 	else
-		log_info("%s: configured statically", k->name);
+		log_info("%s: configured statically", k->i.name);
 }
 
 static struct link *find_link(int index)
 {
 	for (int i = 0; i < LINKS_MAX; i++)
-		if (net.links[i].used && net.links[i].index == index)
+		if (net.links[i].used && net.links[i].i.index == index)
 			return &net.links[i];
 	return NULL;
 }
@@ -380,19 +427,11 @@ static struct link *find_link(int index)
 /* A link init has not seen: what the configuration says of it. */
 static struct link *adopt(const struct net_link *l)
 {
-	enum method m = METHOD_NONE;
 	int idx = -1;
+	enum net_method m = net_setup_method(net.cfg, l, is_nic(l->name), net.static_applied, &idx);
 	struct link *k = NULL;
 
-	for (size_t i = 0; i < net.cfg->n_statics && m == METHOD_NONE; i++)
-		if (!net.static_applied[i] && matches(net.cfg->statics[i].match, l)) {
-			m = METHOD_STATIC;
-			idx = (int)i;
-		}
-	for (size_t i = 0; i < net.cfg->n_dhcp && m == METHOD_NONE; i++)
-		if (matches(net.cfg->dhcp[i], l))
-			m = METHOD_DHCP;
-	if (m == METHOD_NONE)
+	if (m == NET_METHOD_NONE)
 		return NULL;
 	for (int i = 0; i < LINKS_MAX && !k; i++)
 		if (!net.links[i].used)
@@ -403,13 +442,13 @@ static struct link *adopt(const struct net_link *l)
 	}
 	memset(k, 0, sizeof(*k));
 	k->used = true;
-	k->index = l->index;
-	snprintf(k->name, sizeof(k->name), "%s", l->name);
+	k->i.index = l->index;
+	snprintf(k->i.name, sizeof(k->i.name), "%s", l->name);
 	if (l->hwaddr_len >= 6)
-		memcpy(k->mac, l->hwaddr, 6);
-	k->method = m;
-	k->static_idx = idx;
-	if (m == METHOD_STATIC) {
+		memcpy(k->i.mac, l->hwaddr, 6);
+	k->i.method = m;
+	k->i.static_idx = idx;
+	if (m == NET_METHOD_STATIC) {
 		net.static_applied[idx] = true;
 		net.static_error[idx][0] = '\0';
 		apply_static(k, idx);
@@ -422,18 +461,20 @@ static struct link *adopt(const struct net_link *l)
 		if (l->hwaddr_len != 6) {
 			log_error("%s: dhcp: not an Ethernet link (hardware address of %zu bytes)",
 				  l->name, l->hwaddr_len);
-			snprintf(k->error, sizeof(k->error), "not an Ethernet link");
+			snprintf(k->i.error, sizeof(k->i.error), "not an Ethernet link");
 			return k;
 		}
-		set_accept_ra(k->name);
-		if (dhcp_client_new(net.sup, k->index, k->name, k->mac, &set, on_lease, NULL,
+		set_accept_ra(k->i.name);
+		if (dhcp_client_new(net.sup, k->i.index, k->i.name, k->i.mac, &set, on_lease, NULL,
 				    &k->dhcp) < 0)
-			snprintf(k->error, sizeof(k->error), "DHCP client not started");
+			snprintf(k->i.error, sizeof(k->i.error), "DHCP client not started");
+		else
+			k->i.dhcp = dhcp_client_info(k->dhcp);
 		/* up at first sight; later an administrator's down stays down */
 		if (!(l->flags & IFF_UP))
-			net_link_set(k->index, k->name, true, net.cfg->mtu);
+			net_link_set(k->i.index, k->i.name, true, net.cfg->mtu);
 		else if (net.cfg->mtu)
-			net_link_set(k->index, k->name, true, net.cfg->mtu);
+			net_link_set(k->i.index, k->i.name, true, net.cfg->mtu);
 	}
 	return k;
 }
@@ -449,11 +490,13 @@ static void on_link(const struct net_link *l, void *data)
 	if (l->deleted) {
 		if (!k)
 			return;
-		log_info("%s: gone", k->name);
+		log_info("%s: gone", k->i.name);
 		dhcp_client_free(k->dhcp);
+		k->dhcp = NULL;
+		k->i.dhcp = NULL;
 		k->used = false;
-		if (k->method == METHOD_STATIC)
-			net.static_applied[k->static_idx] = false;
+		if (k->i.method == NET_METHOD_STATIC)
+			net.static_applied[k->i.static_idx] = false;
 		write_state();
 		return;
 	}
@@ -463,9 +506,9 @@ static void on_link(const struct net_link *l, void *data)
 			return;
 		changed = true;
 	}
-	if (k->flags != l->flags)
+	if (k->i.flags != l->flags)
 		changed = true;
-	k->flags = l->flags;
+	k->i.flags = l->flags;
 	k->mtu = l->mtu;
 	if (k->dhcp) {
 		/* RUNNING: up with a carrier (operstate up); without it, the
