@@ -450,8 +450,8 @@ int main(int argc, char **argv)
 		(void)supervise_start(&sup, "console-shell", shell_argv, true, true);
 
 	log_info("ready: %llu ms since kernel start, init %llu ms",
-		 (unsigned long long)(now_boot_ns() / 1000000),
-		 (unsigned long long)((now_mono_ns() - t0) / 1000000));
+		 (unsigned long long)(now_boot_ns() / NSEC_PER_MSEC),
+		 (unsigned long long)((now_mono_ns() - t0) / NSEC_PER_MSEC));
 
 	/* 7 steady state, then 8 shutdown */
 	kind = supervise_run(&sup);

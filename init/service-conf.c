@@ -449,7 +449,7 @@ static int p_ready(struct parse_state *st, const char *v)
 
 static int p_ready_timeout(struct parse_state *st, const char *v)
 {
-	if (parse_seconds_ms(v, 0, SECONDS_MAX * 1000u, &st->spec->ready_timeout_ms) < 0)
+	if (parse_seconds_ms(v, 0, SECONDS_MAX * MSEC_PER_SEC, &st->spec->ready_timeout_ms) < 0)
 		return bad(st,
 			   "%s: \"%s\" is not seconds from 0 to %d (to the millisecond: 0.5; 0 "
 			   "waits for ever)",
@@ -473,14 +473,14 @@ static int p_restart(struct parse_state *st, const char *v)
 /* A zero delay would let a crashing service with no crash limit spin. */
 static int p_restart_delay(struct parse_state *st, const char *v)
 {
-	if (parse_seconds_ms(v, 10, 3600 * 1000, &st->spec->restart_delay_ms) < 0)
+	if (parse_seconds_ms(v, 10, 3600 * MSEC_PER_SEC, &st->spec->restart_delay_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 0.01 to 3600", st->name, v);
 	return 0;
 }
 
 static int p_restart_delay_max(struct parse_state *st, const char *v)
 {
-	if (parse_seconds_ms(v, 10, 3600 * 1000, &st->spec->restart_delay_max_ms) < 0)
+	if (parse_seconds_ms(v, 10, 3600 * MSEC_PER_SEC, &st->spec->restart_delay_max_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 0.01 to 3600", st->name, v);
 	return 0;
 }
@@ -498,7 +498,7 @@ static int p_crash_limit(struct parse_state *st, const char *v)
 
 static int p_crash_window(struct parse_state *st, const char *v)
 {
-	if (parse_seconds_ms(v, 1000, SECONDS_MAX * 1000u, &st->spec->crash_window_ms) < 0)
+	if (parse_seconds_ms(v, 1000, SECONDS_MAX * MSEC_PER_SEC, &st->spec->crash_window_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 1 to %d", st->name, v, SECONDS_MAX);
 	return 0;
 }
@@ -535,7 +535,7 @@ static int p_stop_signal(struct parse_state *st, const char *v)
 
 static int p_stop_timeout(struct parse_state *st, const char *v)
 {
-	if (parse_seconds_ms(v, 0, 3600 * 1000, &st->spec->stop_timeout_ms) < 0)
+	if (parse_seconds_ms(v, 0, 3600 * MSEC_PER_SEC, &st->spec->stop_timeout_ms) < 0)
 		return bad(st, "%s: \"%s\" is not seconds from 0 to 3600", st->name, v);
 	return 0;
 }
@@ -914,14 +914,14 @@ static void spec_defaults(struct service_spec *s)
 	s->enabled = true;
 	s->ready = READY_NONE;
 	s->ready_fd = 3;
-	s->ready_timeout_ms = 90 * 1000;
+	s->ready_timeout_ms = 90 * MSEC_PER_SEC;
 	s->restart = RESTART_ON_FAILURE;
 	s->restart_delay_ms = BACKOFF_FIRST_MS;
 	s->restart_delay_max_ms = BACKOFF_MAX_MS;
 	s->crash_limit = 5;
-	s->crash_window_ms = 60 * 1000;
+	s->crash_window_ms = 60 * MSEC_PER_SEC;
 	s->stop_signal = SIGTERM;
-	s->stop_timeout_ms = 10 * 1000;
+	s->stop_timeout_ms = 10 * MSEC_PER_SEC;
 	s->output = OUTPUT_LOG;
 	s->memory_max = CG_UNSET;
 	s->memory_high = CG_UNSET;

@@ -225,7 +225,8 @@ static void schedule_restart(struct services *ss, struct service *sv, uint64_t n
 		snprintf(why, sizeof(why),
 			 "restarted %u times in %u s: a crash loop, not restarted again "
 			 "(porthole restart %s)",
-			 sv->backoff.in_window, sp->crash_window_ms / 1000, sp->name);
+			 sv->backoff.in_window, (unsigned)(sp->crash_window_ms / MSEC_PER_SEC),
+			 sp->name);
 		fail(ss, sv, why);
 		return;
 	}

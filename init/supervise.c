@@ -260,7 +260,7 @@ static int respawn_due(struct supervisor *s)
 	}
 	if (next == UINT64_MAX)
 		return -1;
-	return (int)((next - now) / 1000000 + 1);
+	return (int)((next - now) / NSEC_PER_MSEC + 1);
 }
 
 static void on_signals(struct supervisor *s, int fd, uint32_t events, void *data)

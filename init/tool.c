@@ -39,7 +39,7 @@ int tool_run(char *const argv[], unsigned timeout_s)
 {
 	static char *const env[] = { "LANG=C.UTF-8", NULL };
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-	uint64_t deadline = now_mono_ns() + (uint64_t)timeout_s * 1000000000u;
+	uint64_t deadline = now_mono_ns() + (uint64_t)timeout_s * NSEC_PER_SEC;
 	char buf[1024];
 	size_t len = 0, logged = 0;
 	int pipefd[2], status = 0;
@@ -76,7 +76,7 @@ int tool_run(char *const argv[], unsigned timeout_s)
 			kill(pid, SIGKILL);
 			break;
 		}
-		if (poll(&p, 1, (int)((deadline - now) / 1000000u) + 1) < 0) {
+		if (poll(&p, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
