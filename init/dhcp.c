@@ -161,6 +161,17 @@ static int send_message(struct dhcp_client *c, uint8_t type)
 	return 0;
 }
 
+void dhcp_lease_prefix(const struct dhcp_lease *l, struct net_prefix *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->family = AF_INET;
+	memcpy(ret->addr, l->yiaddr, 4);
+	ret->len = l->has_subnet	? l->prefix_len
+		   : l->yiaddr[0] < 128 ? 8
+		   : l->yiaddr[0] < 192 ? 16
+					: 24;
+}
+
 /* What lease L puts on the interface. */
 static void lease_apply(const struct dhcp_client *c, const struct dhcp_lease *l,
 			struct dhcp_apply *ret)
@@ -168,13 +179,7 @@ static void lease_apply(const struct dhcp_client *c, const struct dhcp_lease *l,
 	struct dhcp_times t;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->addr.family = AF_INET;
-	memcpy(ret->addr.addr, l->yiaddr, 4);
-	/* without option 1, the address's class (RFC 2132 3.3 leaves it open) */
-	ret->addr.len = l->has_subnet	     ? l->prefix_len
-			: l->yiaddr[0] < 128 ? 8
-			: l->yiaddr[0] < 192 ? 16
-					     : 24;
+	dhcp_lease_prefix(l, &ret->addr);
 	/* the kernel removes the address itself should init not get to it */
 	dhcp_lease_times(l, &t);
 	ret->valid_s = t.lease_s;

@@ -117,5 +117,9 @@ void dhcp_client_receive(struct dhcp_client *c, const uint8_t *msg, size_t len);
 void dhcp_client_timeout(struct dhcp_client *c);
 
 const struct dhcp_info *dhcp_client_info(const struct dhcp_client *c);
+/* The address lease L puts on the interface, which net.state reports too:
+ * yiaddr with option 1's length, or without it the address's class's
+ * (RFC 2132 3.3 leaves it open). */
+void dhcp_lease_prefix(const struct dhcp_lease *l, struct net_prefix *ret);
 const char *dhcp_client_ifname(const struct dhcp_client *c);
 const char *dhcp_state_name(enum dhcp_state s);

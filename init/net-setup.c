@@ -133,11 +133,10 @@ static void state_dhcp(struct text *t, const struct net_state *st, const struct 
 	out(t, "state = %s\nleases = %u\nrejected = %u\n", dhcp_state_name(in->state), in->leases,
 	    rejected + in->names_ignored);
 	if (in->has_lease) {
-		struct net_prefix p = { .family = AF_INET, .len = l->prefix_len };
+		struct net_prefix p;
 
-		memcpy(p.addr, l->yiaddr, 4);
-		if (!l->has_subnet)
-			p.len = 32;
+		/* what dhcp.c put on the interface */
+		dhcp_lease_prefix(l, &p);
 		out(t, "address = %s\n", net_prefix_str(&p, ps, sizeof(ps)));
 		ip4_str(l->server_id, a, sizeof(a));
 		out(t, "server = %s\n", a);

@@ -285,6 +285,12 @@ static void test_state_text(void **state)
 	net_setup_state_text(&st, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "lease_time = 4294967295\nobtained = 1699999990\n"
 				    "renew = -1\nrebind = -1\nexpires = -1\n"));
+	/* no option 1: the prefix dhcp.c put on the interface, the class's */
+	eth0_info.lease.has_subnet = false;
+	eth0_info.lease.prefix_len = 0;
+	memcpy(eth0_info.lease.yiaddr, ((uint8_t[]){ 192, 168, 7, 9 }), 4);
+	net_setup_state_text(&st, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "address = 192.168.7.9/24\n"));
 	eth0_info.has_lease = false;
 	eth0_info.state = DHCP_SELECTING;
 	net_setup_state_text(&st, buf, sizeof(buf));
