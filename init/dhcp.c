@@ -29,7 +29,6 @@
 #include "log.h"
 #include "util.h"
 
-#define NS 1000000000ull
 /* REQUESTING: this many REQUESTs for one OFFER, then DISCOVER again */
 #define REQUEST_TRIES 4
 /* systemd-networkd's metric for DHCP routes: below static ones' 0 */
@@ -98,7 +97,7 @@ static void arm_in(struct dhcp_client *c, uint64_t ns)
 /* The next retransmission while no lease is held (RFC 2131 4.1). */
 static void arm_backoff(struct dhcp_client *c)
 {
-	arm_in(c, dhcp_backoff_ms(c->attempt++, random32()) * 1000000);
+	arm_in(c, dhcp_backoff_ms(c->attempt++, random32()) * NSEC_PER_MSEC);
 }
 
 /* Sends a message of TYPE for the current state: broadcast from 0.0.0.0
@@ -110,7 +109,7 @@ static int send_message(struct dhcp_client *c, uint8_t type)
 	struct dhcp_request rq = { .type = type, .xid = c->xid };
 	uint8_t msg[DHCP_MSG_MAX];
 	struct dhcp_send m = { .type = type, .msg = msg };
-	uint64_t secs = (now(c) - c->exchange_start_ns) / NS;
+	uint64_t secs = (now(c) - c->exchange_start_ns) / NSEC_PER_SEC;
 	int len, r;
 
 	memcpy(rq.mac, c->mac, 6);
@@ -256,9 +255,9 @@ static void bind_lease(struct dhcp_client *c, const struct dhcp_lease *l)
 	if (c->info.times.lease_s == UINT32_MAX) {
 		c->info.t1_ns = c->info.t2_ns = c->info.expires_ns = UINT64_MAX;
 	} else {
-		c->info.t1_ns = t + (uint64_t)c->info.times.t1_s * NS;
-		c->info.t2_ns = t + (uint64_t)c->info.times.t2_s * NS;
-		c->info.expires_ns = t + (uint64_t)c->info.times.lease_s * NS;
+		c->info.t1_ns = t + (uint64_t)c->info.times.t1_s * NSEC_PER_SEC;
+		c->info.t2_ns = t + (uint64_t)c->info.times.t2_s * NSEC_PER_SEC;
+		c->info.expires_ns = t + (uint64_t)c->info.times.lease_s * NSEC_PER_SEC;
 	}
 	c->info.state = DHCP_BOUND;
 	c->info.names_ignored += l->n_ignored;
@@ -309,7 +308,7 @@ static void on_reply(struct dhcp_client *c, const struct dhcp_lease *l)
 			log_warn("%s: dhcp: NAK%s%s", c->ifname, l->message[0] ? ": " : "",
 				 l->message);
 			lose_lease(c, "refused by the server (NAK)");
-			start_discover(c, dhcp_backoff_ms(0, random32()) * 1000000 / 4);
+			start_discover(c, dhcp_backoff_ms(0, random32()) * NSEC_PER_MSEC / 4);
 		}
 		break;
 	default:
@@ -383,9 +382,9 @@ void dhcp_client_timeout(struct dhcp_client *c)
 			 * to the end (REBINDING), at least 60 s, never past it */
 			uint64_t until =
 				c->info.state == DHCP_RENEWING ? c->info.t2_ns : c->info.expires_ns;
-			uint32_t left = (uint32_t)((until - t + NS - 1) / NS);
+			uint32_t left = (uint32_t)((until - t + NSEC_PER_SEC - 1) / NSEC_PER_SEC);
 
-			arm_at(c, t + (uint64_t)dhcp_retransmit_s(left) * NS);
+			arm_at(c, t + (uint64_t)dhcp_retransmit_s(left) * NSEC_PER_SEC);
 		}
 		break;
 	}
@@ -617,8 +616,8 @@ static void real_arm(void *data, uint64_t at_ns)
 	struct dhcp_client *c = data;
 	struct itimerspec its = { 0 };
 
-	its.it_value.tv_sec = (time_t)(at_ns / NS);
-	its.it_value.tv_nsec = (long)(at_ns % NS);
+	its.it_value.tv_sec = (time_t)(at_ns / NSEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(at_ns % NSEC_PER_SEC);
 	if (timerfd_settime(c->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		log_error_errno(-errno, "%s: dhcp: timerfd_settime", c->ifname);
 }

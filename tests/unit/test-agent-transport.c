@@ -29,7 +29,7 @@
 #include "transport.h"
 #include "util.h"
 
-#define MS 1000000ull
+#define MS ((uint64_t)NSEC_PER_MSEC)
 
 static struct agent agent;
 static char dir[64];

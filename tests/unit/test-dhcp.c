@@ -15,8 +15,9 @@
 
 #include "dhcp.h"
 #include "log.h"
+#include "util.h"
 
-#define S 1000000000ull
+#define S ((uint64_t)NSEC_PER_SEC)
 #define SENT_MAX 64
 
 static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };

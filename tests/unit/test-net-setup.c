@@ -14,8 +14,9 @@
 
 #include "log.h"
 #include "net-setup.h"
+#include "util.h"
 
-#define S 1000000000ull
+#define S ((uint64_t)NSEC_PER_SEC)
 
 static struct net_config cfg;
 
