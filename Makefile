@@ -74,10 +74,11 @@ Q := @
 say := @echo
 endif
 
-# The objects that print the version or check the build time are rebuilt
-# when either changes: the stamp is rewritten only when its text differs.
-VERSION_USERS := init/main.c init/boot-clock.c agent/cmd-clock.c agent/cmd-guest-time.c agent/cmd-health.c agent/cmd-sync.c agent/main.c \
-	host/porthole.c
+# The objects that print the version or check the build time (tests that
+# compare with them included) are rebuilt when either changes: the stamp is
+# rewritten only when its text differs. Found by name, so none is forgotten.
+VERSION_USERS := $(shell grep -l -e PORTHOLE_VERSION -e PORTHOLE_BUILD_EPOCH \
+	init/*.c agent/*.c host/*.c lib/*.c tests/unit/*.c 2>/dev/null)
 VERSION_STAMP := $(BUILD)/version.stamp
 $(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION) $(BUILD_EPOCH)" ] || \
 	echo "$(VERSION) $(BUILD_EPOCH)" >$(VERSION_STAMP))

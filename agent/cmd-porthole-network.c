@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "dnsconf.h"
 #include "log.h"
+#include "options.h"
 #include "util.h"
 
 #define NET_STATE_PATH "/run/porthole/net.state"
@@ -84,7 +85,7 @@ static json_t *read_state(void)
 	json_t *state = json_object();
 
 	if (state && read_file(NET_STATE_PATH, NET_STATE_MAX, &text, NULL) == 0) {
-		conf_parse_ini(text, "net.state", state_entry, state);
+		conf_parse_ini(text, "net.state", state_entry, options_conf_refused, state);
 	}
 	return state;
 }

@@ -321,11 +321,21 @@ static void entry(void *user, const char *key, const char *value, const char *wh
 		st->errors++;
 }
 
+void options_conf_refused(void *user, const char *name, unsigned line, const char *why)
+{
+	(void)user;
+	if (line)
+		log_error("%s:%u: %s, line ignored", name, line, why);
+	else
+		log_error("%s: %s", name, why);
+}
+
 unsigned options_load(struct agent_config *c, const char *file, const char *cmdline)
 {
 	struct load_state st = { .c = c };
 
-	st.errors += conf_load_file(file ? file : AGENT_CONFIG_PATH, entry, &st);
+	st.errors +=
+		conf_load_file(file ? file : AGENT_CONFIG_PATH, entry, options_conf_refused, &st);
 	if (cmdline)
 		conf_parse_cmdline(cmdline, entry, &st);
 	return st.errors;

@@ -329,14 +329,24 @@ static void config_entry(void *user, const char *key, const char *value, const c
 		config_set(c, key, value, where);
 }
 
+/* A line lib/conf refused: said, and the boot goes on with the others. */
+static void config_refused(void *user, const char *name, unsigned line, const char *why)
+{
+	(void)user;
+	if (line)
+		log_error("%s:%u: %s, line ignored", name, line, why);
+	else
+		log_error("%s: %s", name, why);
+}
+
 void config_parse_ini(struct init_config *c, const char *text, const char *name)
 {
-	c->n_errors += conf_parse_ini(text, name, config_entry, c);
+	c->n_errors += conf_parse_ini(text, name, config_entry, config_refused, c);
 }
 
 int config_load_file(struct init_config *c, const char *path)
 {
-	unsigned errors = conf_load_file(path, config_entry, c);
+	unsigned errors = conf_load_file(path, config_entry, config_refused, c);
 
 	c->n_errors += errors;
 	return errors ? -EINVAL : 0;

@@ -40,6 +40,11 @@ struct parse_state {
 	unsigned line; /* of the key being read */
 	const char *name; /* the key without its section */
 	char last_key[CONF_KEY_MAX];
+	/* the earliest line lib/conf refused, and why: inih reports its syntax
+	 * error only at the end, so they may come out of order */
+	unsigned bad_line;
+	bool bad_text; /* refused as a whole (line 0) */
+	char bad_why[128];
 	unsigned key_line[32]; /* per entry of keys[]: where it was first given */
 	unsigned rlimit_line[16];
 
@@ -972,12 +977,26 @@ static void check_whole(struct parse_state *st)
 	}
 }
 
+/* A line lib/conf refused: the earliest is kept, for service_conf_parse's
+ * one first error. */
+static void on_refused(void *user, const char *name, unsigned line, const char *why)
+{
+	struct parse_state *st = user;
+
+	(void)name;
+	if (line == 0 && !st->bad_line) {
+		st->bad_text = true;
+		snprintf(st->bad_why, sizeof(st->bad_why), "%s", why);
+	} else if (line && (!st->bad_line || line < st->bad_line)) {
+		st->bad_line = line;
+		snprintf(st->bad_why, sizeof(st->bad_why), "%s", why);
+	}
+}
+
 int service_conf_parse(const char *text, const char *file, const char *name,
 		       struct service_spec *spec, char *err, size_t err_size)
 {
 	struct parse_state st = { .spec = spec, .file = file, .err = err, .err_size = err_size };
-	char why[128];
-	unsigned bad_line;
 
 	spec_defaults(spec);
 	if (err_size)
@@ -1002,13 +1021,13 @@ int service_conf_parse(const char *text, const char *file, const char *name,
 	snprintf(spec->name, sizeof(spec->name), "%s", name);
 
 	/* "service": a short name, so that inih's "name:line" is never cut */
-	conf_parse_ini_quiet(text, "service", on_key, &st, &bad_line, why, sizeof(why));
-	if (bad_line && (!st.failed || bad_line < st.fail_line)) {
+	conf_parse_ini(text, "service", on_key, on_refused, &st);
+	if (st.bad_line && (!st.failed || st.bad_line < st.fail_line)) {
 		st.failed = false;
-		st.line = bad_line;
-		bad(&st, "%s", why);
-	} else if (why[0] && !st.failed) {
-		bad(&st, "%s", why);
+		st.line = st.bad_line;
+		bad(&st, "%s", st.bad_why);
+	} else if (st.bad_text && !st.failed) {
+		bad(&st, "%s", st.bad_why);
 	}
 	if (!st.failed)
 		check_whole(&st);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "util.h"
 
 /* inih gives the handler no line number unless built with INI_HANDLER_LINENO,
@@ -21,29 +20,14 @@ struct ini_source {
 	unsigned line;
 	unsigned errors;
 	bool continuation; /* the line starts with white space */
-	/* quiet: nothing logged; the first refused line is kept here instead */
-	bool quiet;
-	unsigned bad_line;
-	char *why;
-	size_t why_size;
+	conf_error_fn on_error;
 };
 
 static void conf_refuse(struct ini_source *src, unsigned line, const char *why)
 {
 	src->errors++;
-	if (!src->quiet) {
-		if (line)
-			log_error("%s:%u: %s, line ignored", src->name, line, why);
-		else
-			log_error("%s: %s", src->name, why);
-		return;
-	}
-	/* inih reports its syntax error only at the end: keep the earliest */
-	if (src->bad_line == 0 || line < src->bad_line) {
-		src->bad_line = line;
-		if (src->why_size)
-			snprintf(src->why, src->why_size, "%s", why);
-	}
+	if (src->on_error)
+		src->on_error(src->user, src->name, line, why);
 }
 
 static char *conf_read_line(char *str, int num, void *stream)
@@ -108,49 +92,35 @@ static unsigned conf_parse(struct ini_source *src, const char *text)
 	return src->errors;
 }
 
-unsigned conf_parse_ini(const char *text, const char *name, conf_fn fn, void *user)
+unsigned conf_parse_ini(const char *text, const char *name, conf_fn fn, conf_error_fn on_error,
+			void *user)
 {
-	struct ini_source src = { .fn = fn, .user = user, .name = name };
+	struct ini_source src = { .fn = fn, .user = user, .name = name, .on_error = on_error };
 
 	return conf_parse(&src, text);
 }
 
-unsigned conf_parse_ini_quiet(const char *text, const char *name, conf_fn fn, void *user,
-			      unsigned *ret_line, char *why, size_t why_size)
-{
-	struct ini_source src = { .fn = fn,
-				  .user = user,
-				  .name = name,
-				  .quiet = true,
-				  .why = why,
-				  .why_size = why_size };
-	unsigned errors;
-
-	if (why_size)
-		why[0] = '\0';
-	errors = conf_parse(&src, text);
-	*ret_line = src.bad_line;
-	return errors;
-}
-
-unsigned conf_load_file(const char *path, conf_fn fn, void *user)
+unsigned conf_load_file(const char *path, conf_fn fn, conf_error_fn on_error, void *user)
 {
 	_cleanup_free_ char *text = NULL;
 	const char *base = strrchr(path, '/');
+	char why[96];
 	int r;
 
 	r = read_file(path, CONF_FILE_MAX, &text, NULL);
 	if (r == -ENOENT)
 		return 0;
-	if (r == -EFBIG) {
-		log_error("%s: larger than %d KiB, not read", path, CONF_FILE_MAX / 1024);
-		return 1;
-	}
 	if (r < 0) {
-		log_error_errno(r, "read %s", path);
+		if (r == -EFBIG)
+			snprintf(why, sizeof(why), "larger than %d KiB, not read",
+				 CONF_FILE_MAX / 1024);
+		else
+			snprintf(why, sizeof(why), "not read: %s", strerror(-r));
+		if (on_error)
+			on_error(user, path, 0, why);
 		return 1;
 	}
-	return conf_parse_ini(text, base ? base + 1 : path, fn, user);
+	return conf_parse_ini(text, base ? base + 1 : path, fn, on_error, user);
 }
 
 int conf_split(const char *v, char *out, size_t width, size_t max, size_t *ret_n)

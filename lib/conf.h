@@ -16,18 +16,23 @@
 typedef void (*conf_fn)(void *user, const char *key, const char *value, const char *where,
 			bool continuation);
 
-/* Parses INI TEXT; NAME is used in messages. Returns the number of lines
- * that were refused (syntax errors, over-long lines), each logged. */
-unsigned conf_parse_ini(const char *text, const char *name, conf_fn fn, void *user);
-/* The same, logging nothing: for a caller that refuses the whole text on
- * its first bad line. That line's number goes to *RET_LINE (0 when none was
- * refused, or for "out of memory") and what was wrong with it to WHY. */
-unsigned conf_parse_ini_quiet(const char *text, const char *name, conf_fn fn, void *user,
-			      unsigned *ret_line, char *why, size_t why_size);
+/* Called for each line refused (a syntax error, a line too long): NAME as
+ * given to the parser, its LINE (0 when the text as a whole was refused: out
+ * of memory, a file not read) and what was wrong. lib/ logs nothing: the
+ * caller says it in its own words, or keeps the first (docs/errors.md).
+ * inih reports its syntax error only once it has read everything, so lines
+ * may come out of order. */
+typedef void (*conf_error_fn)(void *user, const char *name, unsigned line, const char *why);
+
+/* Parses INI TEXT; NAME is used in WHERE and for ON_ERROR (NULL: refused
+ * lines are only counted). Returns the number of lines refused. */
+unsigned conf_parse_ini(const char *text, const char *name, conf_fn fn, conf_error_fn on_error,
+			void *user);
 
 /* Reads PATH (at most CONF_FILE_MAX bytes) and parses it. A missing file is
- * 0 errors; other failures are logged and count as one. */
-unsigned conf_load_file(const char *path, conf_fn fn, void *user);
+ * 0 errors; a file that cannot be read, or is too large, counts as one and
+ * goes to ON_ERROR with line 0 and NAME the path. */
+unsigned conf_load_file(const char *path, conf_fn fn, conf_error_fn on_error, void *user);
 
 /* Calls FN for each "porthole.KEY=VALUE" word of CMDLINE ("porthole.KEY"
  * alone is "1"); stops at "--". */
