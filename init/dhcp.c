@@ -54,6 +54,7 @@ struct dhcp_client {
 	uint32_t xid;
 	unsigned attempt;
 	uint64_t exchange_start_ns; /* for the secs field */
+	uint16_t discover_secs; /* the last DISCOVER's: its REQUEST repeats it */
 	struct dhcp_lease offer; /* SELECTING's pick, REQUESTING's subject */
 	bool applied; /* the lease's address is on the interface */
 	struct dhcp_info info;
@@ -114,6 +115,12 @@ static int send_message(struct dhcp_client *c, uint8_t type)
 
 	memcpy(rq.mac, c->mac, 6);
 	rq.secs = (uint16_t)(secs > 0xffff ? 0xffff : secs);
+	/* RFC 2131 4.4.1: the REQUEST that answers an OFFER MUST use the same
+	 * secs as the DISCOVER it came from */
+	if (type == DHCP_DISCOVER)
+		c->discover_secs = rq.secs;
+	else if (c->info.state == DHCP_REQUESTING)
+		rq.secs = c->discover_secs;
 	rq.hostname = c->hostname[0] ? c->hostname : NULL;
 	m.path = c->info.state >= DHCP_BOUND ? DHCP_PATH_UDP : DHCP_PATH_LINK;
 	memcpy(m.to, bcast, 4);

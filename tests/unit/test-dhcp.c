@@ -740,6 +740,33 @@ static void test_apply_failure_and_infinite_lease(void **state)
 	dhcp_client_free(c);
 }
 
+/* RFC 2131 4.4.1: the REQUEST for an OFFER carries the secs of the
+ * DISCOVER it answers, however much later it goes (it counted on). */
+static void test_request_repeats_discover_secs(void **state)
+{
+	struct dhcp_client *c;
+	unsigned secs;
+	uint32_t xid;
+
+	(void)state;
+	c = started(false, 0);
+	fire(c); /* the DISCOVER again, 4 s on (+/- 1 s of RFC 2131's jitter) */
+	assert_int_equal(last()->type, DHCP_DISCOVER);
+	secs = last()->secs;
+	assert_true(secs >= 3 && secs <= 5);
+	xid = last()->xid;
+	w.now += 3 * S; /* the OFFER comes 3 s after that */
+	receive(c, DHCP_OFFER, xid, our_mac, &hour);
+	assert_int_equal(state_of(c), DHCP_REQUESTING);
+	assert_int_equal(last()->type, DHCP_REQUEST);
+	assert_int_equal(last()->secs, secs);
+	/* its retransmission too */
+	fire(c);
+	assert_int_equal(last()->type, DHCP_REQUEST);
+	assert_int_equal(last()->secs, secs);
+	dhcp_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +782,7 @@ int main(void)
 		cmocka_unit_test_setup(test_foreign_replies_refused_and_counted, reset),
 		cmocka_unit_test_setup(test_stop_and_free, reset),
 		cmocka_unit_test_setup(test_apply_failure_and_infinite_lease, reset),
+		cmocka_unit_test_setup(test_request_repeats_discover_secs, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
