@@ -30,61 +30,43 @@
  * since 2.6.35. */
 #define STATS64_MIN_LEN (16 * sizeof(__u64))
 
-/* Attribute tables filled by validating callbacks: an attribute of the wrong
- * type or length is left out, never read. */
-static int link_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-	int r = 0;
-
-	if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
-		return MNL_CB_OK; /* newer than our headers */
-	switch (type) {
-	case IFLA_IFNAME:
-		r = mnl_attr_validate(attr, MNL_TYPE_NUL_STRING);
-		if (r == 0 && mnl_attr_get_payload_len(attr) > IFNAMSIZ)
-			r = -1;
-		break;
-	case IFLA_ADDRESS:
-		/* MAX_ADDR_LEN in the kernel */
-		r = mnl_attr_validate(attr, MNL_TYPE_BINARY);
-		if (r == 0 && mnl_attr_get_payload_len(attr) > 32)
-			r = -1;
-		break;
-	case IFLA_MTU:
-		r = mnl_attr_validate(attr, MNL_TYPE_U32);
-		break;
-	case IFLA_STATS64:
-		r = mnl_attr_validate(attr, MNL_TYPE_BINARY);
-		if (r == 0 && mnl_attr_get_payload_len(attr) < STATS64_MIN_LEN)
-			r = -1;
-		break;
-	default:
-		return MNL_CB_OK;
-	}
-	if (r < 0) {
-		log_warn("guest-network-get-interfaces: link attribute %d of length %u is "
-			 "malformed, ignoring",
-			 type, (unsigned)mnl_attr_get_payload_len(attr));
-		return MNL_CB_OK;
-	}
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
+/* The attributes read, and what each must be: one of the wrong type or
+ * length is left out, never read (and logged). */
+static const struct rtnl_attr_policy link_policy[] = {
+	{ IFLA_IFNAME, MNL_TYPE_NUL_STRING, 0, IFNAMSIZ },
+	{ IFLA_ADDRESS, MNL_TYPE_BINARY, 0, 32 }, /* MAX_ADDR_LEN in the kernel */
+	{ IFLA_MTU, MNL_TYPE_U32, 0, 0 },
+	{ IFLA_STATS64, MNL_TYPE_BINARY, STATS64_MIN_LEN, 0 },
+};
+/* the lengths of addresses are checked against the family by the callers */
+static const struct rtnl_attr_policy addr_policy[] = {
+	{ IFA_ADDRESS, MNL_TYPE_BINARY, 0, 0 },
+	{ IFA_LOCAL, MNL_TYPE_BINARY, 0, 0 },
+};
+static const struct rtnl_attr_policy route_policy[] = {
+	{ RTA_OIF, MNL_TYPE_U32, 0, 0 },	{ RTA_PRIORITY, MNL_TYPE_U32, 0, 0 },
+	{ RTA_TABLE, MNL_TYPE_U32, 0, 0 },	{ RTA_DST, MNL_TYPE_BINARY, 0, 0 },
+	{ RTA_GATEWAY, MNL_TYPE_BINARY, 0, 0 }, { RTA_PREFSRC, MNL_TYPE_BINARY, 0, 0 },
+};
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct net_dump *d = data;
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
 	const struct ifinfomsg *ifm;
 	struct net_iface *f;
+	unsigned bad;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
 		return MNL_CB_OK;
 	ifm = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0 || !tb[IFLA_IFNAME])
+	if (rtnl_attrs(nlh, sizeof(*ifm), link_policy, ARRAY_SIZE(link_policy), tb, ARRAY_SIZE(tb),
+		       &bad) < 0 ||
+	    !tb[IFLA_IFNAME])
 		return MNL_CB_OK;
+	if (bad)
+		log_warn("guest-network-get-interfaces: %u malformed attributes of link %d, "
+			 "ignoring them",
+			 bad, ifm->ifi_index);
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 		struct net_iface *grown;
@@ -129,22 +111,6 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
-		return MNL_CB_OK;
-	if (type != IFA_ADDRESS && type != IFA_LOCAL)
-		return MNL_CB_OK;
-	/* the length is checked against the family by the caller */
-	if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
-		return MNL_CB_OK;
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct net_dump *d = data;
@@ -164,7 +130,8 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 		alen = 16;
 	else
 		return MNL_CB_OK;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+	if (rtnl_attrs(nlh, sizeof(*ifa), addr_policy, ARRAY_SIZE(addr_policy), tb, ARRAY_SIZE(tb),
+		       NULL) < 0)
 		return MNL_CB_OK;
 	/* getifaddrs(3): the local address when there is one (IFA_ADDRESS is
 	 * the peer's on a point-to-point link), else IFA_ADDRESS */
@@ -194,34 +161,6 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	d->n_addrs++;
-	return MNL_CB_OK;
-}
-
-static int route_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, RTA_MAX) < 0)
-		return MNL_CB_OK;
-	switch (type) {
-	case RTA_OIF:
-	case RTA_PRIORITY:
-	case RTA_TABLE:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return MNL_CB_OK;
-		break;
-	case RTA_DST:
-	case RTA_GATEWAY:
-	case RTA_PREFSRC:
-		/* the length is checked against the family by the caller */
-		if (mnl_attr_validate(attr, MNL_TYPE_BINARY) < 0)
-			return MNL_CB_OK;
-		break;
-	default:
-		return MNL_CB_OK;
-	}
-	tb[type] = attr;
 	return MNL_CB_OK;
 }
 
@@ -259,7 +198,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
 		return MNL_CB_OK;
 	alen = rtm->rtm_family == AF_INET ? 4 : 16;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+	if (rtnl_attrs(nlh, sizeof(*rtm), route_policy, ARRAY_SIZE(route_policy), tb,
+		       ARRAY_SIZE(tb), NULL) < 0)
 		return MNL_CB_OK;
 	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
 	if (table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST)

@@ -276,34 +276,13 @@ int net_route_del(int index, const char *name, const struct net_route *rt)
 	return r == -ESRCH ? 0 : r;
 }
 
-static int link_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
-		return MNL_CB_OK; /* newer than our headers */
-	switch (type) {
-	case IFLA_IFNAME:
-		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 ||
-		    mnl_attr_get_payload_len(attr) > NET_IFNAME_MAX)
-			return MNL_CB_OK;
-		break;
-	case IFLA_ADDRESS:
-		if (mnl_attr_get_payload_len(attr) > NET_HWADDR_MAX)
-			return MNL_CB_OK;
-		break;
-	case IFLA_MTU:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
-			return MNL_CB_OK;
-		break;
-	default:
-		return MNL_CB_OK;
-	}
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
+/* The attributes read, and what each must be: one of the wrong type or
+ * length is left out, never read. */
+static const struct rtnl_attr_policy link_policy[] = {
+	{ IFLA_IFNAME, MNL_TYPE_NUL_STRING, 0, NET_IFNAME_MAX },
+	{ IFLA_ADDRESS, MNL_TYPE_BINARY, 0, NET_HWADDR_MAX },
+	{ IFLA_MTU, MNL_TYPE_U32, 0, 0 },
+};
 int net_link_parse(const void *msg, size_t len, struct net_link *ret)
 {
 	const struct nlmsghdr *nlh = msg;
@@ -316,7 +295,9 @@ int net_link_parse(const void *msg, size_t len, struct net_link *ret)
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
 		return -EINVAL;
 	ifm = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb) < 0 || !tb[IFLA_IFNAME])
+	if (rtnl_attrs(nlh, sizeof(*ifm), link_policy, ARRAY_SIZE(link_policy), tb, ARRAY_SIZE(tb),
+		       NULL) < 0 ||
+	    !tb[IFLA_IFNAME])
 		return -EINVAL;
 	l.index = ifm->ifi_index;
 	l.flags = ifm->ifi_flags;

@@ -219,3 +219,48 @@ int rtnl_dump(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, cha
 	nlh->nlmsg_flags |= NLM_F_DUMP;
 	return exchange(r, nlh, &x);
 }
+
+struct attrs_parse {
+	const struct rtnl_attr_policy *policy;
+	size_t n_policy;
+	const struct nlattr **tb;
+	size_t tb_size;
+	unsigned bad;
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	struct attrs_parse *p = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	for (size_t i = 0; i < p->n_policy; i++) {
+		const struct rtnl_attr_policy *pol = &p->policy[i];
+		uint16_t len;
+
+		if (pol->type != type)
+			continue;
+		len = mnl_attr_get_payload_len(attr);
+		if (type >= p->tb_size || mnl_attr_validate(attr, pol->kind) < 0 ||
+		    len < pol->min_len || (pol->max_len && len > pol->max_len)) {
+			p->bad++;
+			return MNL_CB_OK;
+		}
+		p->tb[type] = attr;
+		return MNL_CB_OK;
+	}
+	return MNL_CB_OK; /* not asked for, or newer than our headers */
+}
+
+int rtnl_attrs(const struct nlmsghdr *nlh, size_t offset, const struct rtnl_attr_policy *policy,
+	       size_t n_policy, const struct nlattr **tb, size_t tb_size, unsigned *ret_bad)
+{
+	struct attrs_parse p = { policy, n_policy, tb, tb_size, 0 };
+
+	memset(tb, 0, tb_size * sizeof(*tb));
+	if (mnl_nlmsg_get_payload_len(nlh) < offset ||
+	    mnl_attr_parse(nlh, (unsigned)offset, attr_cb, &p) < 0)
+		return -EINVAL;
+	if (ret_bad)
+		*ret_bad = p.bad;
+	return 0;
+}

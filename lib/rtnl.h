@@ -8,6 +8,7 @@
 
 #include <libmnl/libmnl.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define RTNL_TIMEOUT_S 2 /* the kernel answers at once; this bounds "ever" */
 /* a dump is answered in messages of up to 32 KiB when the reader offers as
@@ -44,3 +45,20 @@ int rtnl_request(struct rtnl *r, struct nlmsghdr *nlh, char *why, size_t why_siz
  * message in WHY. */
 int rtnl_dump(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, char *why,
 	      size_t why_size);
+
+/* What an attribute must be to be read: its kind as libmnl validates it
+ * (MNL_TYPE_U32, MNL_TYPE_NUL_STRING, MNL_TYPE_BINARY...) and its payload's
+ * length bounds (0: none beyond the kind's). */
+struct rtnl_attr_policy {
+	uint16_t type;
+	enum mnl_attr_data_type kind;
+	uint16_t min_len, max_len;
+};
+
+/* Fills TB (TB_SIZE entries, cleared first) with NLH's attributes after its
+ * OFFSET bytes of extra header: those POLICY names and that pass it. The
+ * rest, and any of the wrong kind or length, are left out, never read; how
+ * many were left out for being malformed goes to *RET_BAD (may be NULL).
+ * -EINVAL when the attribute stream itself is malformed. */
+int rtnl_attrs(const struct nlmsghdr *nlh, size_t offset, const struct rtnl_attr_policy *policy,
+	       size_t n_policy, const struct nlattr **tb, size_t tb_size, unsigned *ret_bad);

@@ -88,11 +88,48 @@ static void test_refused_request(void **state)
 	rtnl_close(&r);
 }
 
+/* The attribute policy: what passes is in TB, what is malformed is left
+ * out and counted, what is not asked for is left out. */
+static void test_attr_policy(void **state)
+{
+	static const struct rtnl_attr_policy policy[] = {
+		{ IFLA_MTU, MNL_TYPE_U32, 0, 0 },
+		{ IFLA_IFNAME, MNL_TYPE_NUL_STRING, 0, 16 },
+		{ IFLA_ADDRESS, MNL_TYPE_BINARY, 0, 6 },
+		{ IFLA_BROADCAST, MNL_TYPE_BINARY, 4, 0 },
+	};
+	char buf[512];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	const struct nlattr *tb[IFLA_MAX + 1];
+	unsigned bad = 99;
+
+	(void)state;
+	nlh->nlmsg_type = RTM_NEWLINK;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1500);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "a-name-longer-than-16");
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, "\x52\x54\x00\x12\x34\x56");
+	mnl_attr_put(nlh, IFLA_BROADCAST, 2, "\xff\xff"); /* under min_len */
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, 1000); /* not asked for */
+	assert_int_equal(
+		rtnl_attrs(nlh, sizeof(struct ifinfomsg), policy, 4, tb, IFLA_MAX + 1, &bad), 0);
+	assert_non_null(tb[IFLA_MTU]);
+	assert_int_equal(mnl_attr_get_u32(tb[IFLA_MTU]), 1500);
+	assert_non_null(tb[IFLA_ADDRESS]);
+	assert_null(tb[IFLA_IFNAME]); /* too long */
+	assert_null(tb[IFLA_BROADCAST]); /* too short */
+	assert_null(tb[IFLA_TXQLEN]);
+	assert_int_equal(bad, 2);
+	/* an extra header longer than the message */
+	assert_int_equal(rtnl_attrs(nlh, 4096, policy, 4, tb, IFLA_MAX + 1, NULL), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_refused_request),
+		cmocka_unit_test(test_attr_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
