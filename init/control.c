@@ -246,7 +246,7 @@ static json_t *op_logs(json_t *req)
 
 static json_t *op_events(json_t *req)
 {
-	json_t *v = json_object_get(req, "after"), *a = json_array();
+	json_t *v = json_object_get(req, "after"), *a;
 	const struct services *ss = ctl.ss;
 	uint64_t after = 0, first;
 
@@ -255,6 +255,8 @@ static json_t *op_events(json_t *req)
 			return error_reply("\"after\" must be a sequence number (an integer)");
 		after = (uint64_t)json_integer_value(v);
 	}
+	/* made once the request is known good: an error reply leaves nothing */
+	a = json_array();
 	first = ss->next_seq > SERVICE_EVENTS_MAX ? ss->next_seq - SERVICE_EVENTS_MAX + 1 : 1;
 	if (after + 1 > first)
 		first = after + 1;
