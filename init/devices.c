@@ -83,7 +83,7 @@ int devices_uevent_open(void)
 int devices_uevent_read(int fd, char *subsys, size_t size)
 {
 	char buf[8192];
-	struct sockaddr_nl from;
+	struct sockaddr_nl from = { 0 };
 	struct iovec iov = { buf, sizeof(buf) - 1 };
 	struct msghdr msg = {
 		.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1
@@ -93,8 +93,11 @@ int devices_uevent_read(int fd, char *subsys, size_t size)
 	subsys[0] = '\0';
 	if (n < 0)
 		return -errno;
-	/* Only the kernel (port id 0) is believed: anyone may send to group 1. */
-	if (from.nl_pid != 0 || (msg.msg_flags & MSG_TRUNC))
+	/* Only the kernel (a netlink sender with port id 0) is believed: anyone
+	 * may send to group 1, and a message without a netlink sender is not
+	 * the kernel's either. */
+	if (msg.msg_namelen != sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0 ||
+	    (msg.msg_flags & MSG_TRUNC))
 		return 0;
 	buf[n] = '\0';
 	/* "ACTION@DEVPATH\0KEY=VALUE\0..." */
