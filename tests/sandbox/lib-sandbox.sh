@@ -30,9 +30,11 @@ sandbox_start() {
 	# (ip netns exec execs unshare: $! is still unshare's pid)
 	# A cgroup of its own and a cgroup namespace rooted there: init's
 	# /sys/fs/cgroup is that cgroup, so its services' cgroups land below it,
-	# not beside the host's. (sh joins it, then execs unshare: $! stays.)
+	# not beside the host's. sh joins it before ip netns exec, which mounts a
+	# sysfs of its own without the cgroup mounts, then execs it: $! stays.
+	# Not joined, init would have the host's whole hierarchy: it stops.
 	sandbox_cgroup_make
-	"${wrap[@]}" sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs"; exec "$@"' "$SB_CG" \
+	sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs" || exit 1; exec "$@"' "$SB_CG" "${wrap[@]}" \
 		unshare --pid --mount --uts --ipc --cgroup $netopt --fork --kill-child \
 		sh -c 'mount --bind "$1" "$1" && exec chroot "$1" /usr/bin/env -i PORTHOLE_SANDBOX=1 \
 			PORTHOLE_CMDLINE="$2" /sbin/porthole-init --sandbox' sh "$SB_ROOT" "$cmdline" \
