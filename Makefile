@@ -47,7 +47,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # fuzz-agent-* theirs, the rest init's (which lib's tests do not use).
 prog_of = $(strip $(if $(filter init/% agent/% host/%,$(1)),$(firstword $(subst /, ,$(1))),\
 	$(if $(filter tests/unit/test-agent-% tests/fuzz/fuzz-agent-%,$(1)),agent,\
-	$(if $(filter tests/unit/test-host-%,$(1)),host,$(if $(filter tests/%,$(1)),init)))))
+	$(if $(filter tests/unit/test-host-% tests/fuzz/fuzz-host-%,$(1)),host,$(if $(filter tests/%,$(1)),init)))))
 incs = -iquote lib $(addprefix -iquote ,$(call prog_of,$(1)))
 sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 
@@ -122,7 +122,7 @@ $(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(HOST_LIB_SRCS) $(LIB_
 
 # Unit tests: cmocka, built with ASan and UBSan, one per module:
 # test-MODULE.c links init/ and lib/, test-agent-*.c the agent's modules,
-# test-host-*.c the client library. Static pattern rules, so that make never
+# test-host-*.c the host's library (the client's and porthole-vsockd's modules). Static pattern rules, so that make never
 # picks the wrong group's rule for a test whose objects are not built yet.
 ALL_UNIT := $(wildcard tests/unit/test-*.c)
 AGENT_UNIT := $(filter tests/unit/test-agent-%,$(ALL_UNIT))
@@ -150,12 +150,18 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(say) "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -o $@ $<
 
-# libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules.
+# libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
+# fuzz-host-*.c the host's library.
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 $(BUILD)/fuzz/fuzz-agent-%: tests/fuzz/fuzz-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(AGENT_PKGS))
+
+$(BUILD)/fuzz/fuzz-host-%: tests/fuzz/fuzz-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST)
+	@mkdir -p $(@D)
+	$(say) "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS))
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
