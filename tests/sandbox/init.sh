@@ -95,6 +95,7 @@ check "SIGTERM: processes that honour TERM got it" test "$(grep -c term "$marks"
 check "SIGTERM: one that ignores TERM is killed after stop_timeout" \
 	grep -q 'processes left after 2 s; sending KILL' "$SB_LOG"
 check "SIGTERM: shutdown logged" grep -q 'shutdown: power-off after' "$SB_LOG"
+rm -f "$marks"
 sandbox_cleanup
 
 # --- SIGINT reboots, SIGUSR2 powers off

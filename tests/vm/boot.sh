@@ -52,7 +52,8 @@ check "/run is a tmpfs" mount_has /run tmpfs
 check "/tmp is a tmpfs" mount_has /tmp tmpfs
 # tmpfs shows no mode= when it is its default, 1777: the directories tell
 check "/tmp and /dev/shm: mode 1777" test "$(vm 'stat -c %a /tmp /dev/shm' | tr -d '\r' | tr '\n' ' ')" = "1777 1777 "
-check "/sys/fs/cgroup is cgroup2" mount_has /sys/fs/cgroup cgroup2 nsdelegate
+check "/sys/fs/cgroup is cgroup2 with nsdelegate (init is in the initial namespace)" \
+	mount_has /sys/fs/cgroup cgroup2 nsdelegate
 check "securityfs, bpf, tracefs mounted (best effort, present in this kernel)" \
 	mount_has /sys/fs/bpf bpf
 check "fusectl mounted after the modules" mount_has /sys/fs/fuse/connections fusectl
