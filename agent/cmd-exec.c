@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "agent.h"
 #include "base64.h"
 #include "cmd-json.h"
@@ -123,18 +124,9 @@ static void on_output(struct loop *l, int fd, uint32_t events, void *data)
 	ssize_t n;
 
 	(void)events;
-	if (s->len == s->cap && s->cap < s->max) {
-		size_t cap = s->cap ? s->cap * 2 : 4096;
-		char *b;
-
-		if (cap > s->max)
-			cap = s->max;
-		b = realloc(s->buf, cap);
-		if (b) {
-			s->buf = b;
-			s->cap = cap;
-		}
-	}
+	/* out of memory: what does not fit is read and dropped, as past max */
+	if (s->len == s->cap && s->cap < s->max)
+		(void)buf_reserve(&s->buf, &s->cap, s->len + 1, 4096, s->max);
 	if (s->len < s->cap) {
 		size_t room = s->cap - s->len;
 

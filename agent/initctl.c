@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "buf.h"
 #include "util.h"
 
 #define CONNECT_RETRY_MS 10
@@ -61,29 +62,19 @@ static int connect_bounded(int fd, const struct sockaddr_un *sa, uint64_t deadli
  * one request was sent, one reply is owed. */
 static int recv_line(int fd, uint64_t deadline, char **ret, size_t *ret_len)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap), *nl;
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *nl;
 
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 		int r;
 
-		if (len + 1 == cap) {
-			char *nb;
-
-			if (cap > INITCTL_REPLY_MAX) {
+		if (len + 1 >= cap) {
+			r = buf_reserve(&buf, &cap, len + 2, 4096, INITCTL_REPLY_MAX + 2);
+			if (r < 0) {
 				free(buf);
-				return -EMSGSIZE;
+				return r == -E2BIG ? -EMSGSIZE : r;
 			}
-			cap = cap * 2 > INITCTL_REPLY_MAX + 2 ? INITCTL_REPLY_MAX + 2 : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
 		}
 		n = recv(fd, buf + len, cap - 1 - len, 0);
 		if (n > 0) {

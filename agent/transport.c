@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "dispatch.h"
 #include "jsonstream.h"
 #include "log.h"
@@ -140,8 +141,7 @@ static int conn_queue(struct conn *c, const char *data, size_t len)
 	if (c->out_len - c->out_off + len > c->a->cfg.max_output)
 		return -ENOBUFS;
 	if (c->out_len + len > c->out_cap) {
-		size_t live = c->out_len - c->out_off, cap = c->out_cap ? c->out_cap : 4096;
-		char *nb;
+		size_t live = c->out_len - c->out_off;
 
 		/* compact first: what was sent is gone */
 		if (c->out_off) {
@@ -149,15 +149,8 @@ static int conn_queue(struct conn *c, const char *data, size_t len)
 			c->out_off = 0;
 			c->out_len = live;
 		}
-		while (cap < live + len)
-			cap *= 2;
-		if (cap != c->out_cap) {
-			nb = realloc(c->out, cap);
-			if (!nb)
-				return -ENOMEM;
-			c->out = nb;
-			c->out_cap = cap;
-		}
+		if (buf_reserve(&c->out, &c->out_cap, live + len, 4096, c->a->cfg.max_output) < 0)
+			return -ENOMEM;
 	}
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;

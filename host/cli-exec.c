@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "base64.h"
 #include "cli.h"
 #include "util.h"
@@ -23,28 +24,20 @@
 /* Reads all of stdin, at most MAX bytes. */
 static int read_stdin(size_t max, char **ret, size_t *ret_len)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
 
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 
+		/* one byte past MAX tells a longer input */
 		if (len == cap) {
-			char *nb;
+			int r = buf_reserve(&buf, &cap, len + 1, 4096, max + 1);
 
-			if (cap > max) {
+			if (r < 0) {
 				free(buf);
-				return -EFBIG;
+				return r == -E2BIG ? -EFBIG : r;
 			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
 		}
 		n = read(STDIN_FILENO, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)

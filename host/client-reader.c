@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 void client_reader_init(struct client_reader *r, size_t max)
 {
 	*r = (struct client_reader){ .max = max ? max : CLIENT_REPLY_MAX };
@@ -33,18 +35,9 @@ int client_reader_reserve(struct client_reader *r, size_t want, char **ret_buf, 
 		r->tail = n;
 		r->head = 0;
 	}
-	if (r->cap - r->tail < want) {
-		size_t cap = r->cap ? r->cap : 4096;
-		char *nb;
-
-		while (cap - r->tail < want)
-			cap *= 2;
-		nb = realloc(r->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		r->buf = nb;
-		r->cap = cap;
-	}
+	if (r->cap - r->tail < want &&
+	    buf_reserve(&r->buf, &r->cap, r->tail + want, 4096, SIZE_MAX) < 0)
+		return -ENOMEM;
 	if (ret_buf)
 		*ret_buf = r->buf + r->tail;
 	if (ret_room)

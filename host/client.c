@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "client-reader.h"
 #include "util.h"
 
@@ -140,18 +141,9 @@ static int out_append(struct client *c, const char *s, size_t len)
 	 * more than this without flushing has a bug. */
 	if (len > CLIENT_REQUEST_QUEUE_MAX - c->out_len)
 		return -ENOBUFS;
-	if (c->out_cap - c->out_len < len) {
-		size_t cap = c->out_cap ? c->out_cap : 1024;
-		char *nb;
-
-		while (cap - c->out_len < len)
-			cap *= 2;
-		nb = realloc(c->out, cap);
-		if (!nb)
-			return -ENOMEM;
-		c->out = nb;
-		c->out_cap = cap;
-	}
+	if (c->out_cap - c->out_len < len &&
+	    buf_reserve(&c->out, &c->out_cap, c->out_len + len, 1024, CLIENT_REQUEST_QUEUE_MAX) < 0)
+		return -ENOMEM;
 	memcpy(c->out + c->out_len, s, len);
 	c->out_len += len;
 	return 0;

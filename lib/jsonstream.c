@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 int jsonstream_init(struct jsonstream *s, size_t max)
 {
 	memset(s, 0, sizeof(*s));
@@ -65,18 +66,8 @@ static int append(struct jsonstream *s, char ch)
 		s->dropping = true;
 		return 0;
 	}
-	if (s->len == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		char *nb;
-
-		if (cap > s->max)
-			cap = s->max;
-		nb = realloc(s->buf, cap);
-		if (!nb)
-			return -ENOMEM;
-		s->buf = nb;
-		s->cap = cap;
-	}
+	if (s->len == s->cap && buf_reserve(&s->buf, &s->cap, s->len + 1, 256, s->max) < 0)
+		return -ENOMEM;
 	s->buf[s->len++] = ch;
 	return 0;
 }

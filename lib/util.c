@@ -12,18 +12,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "buf.h"
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	/* room for MAX bytes, one more to tell a longer file, and the NUL */
-	size_t len = 0, cap = 4096 < max + 2 ? 4096 : max + 2;
-	char *buf;
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
 
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 
@@ -31,16 +29,9 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 			free(buf);
 			return -EFBIG;
 		}
-		if (len + 1 >= cap) {
-			char *nb;
-
-			cap = cap * 2 > max + 2 ? max + 2 : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
+		if (len + 1 >= cap && buf_reserve(&buf, &cap, len + 2, 4096, max + 2) < 0) {
+			free(buf);
+			return -ENOMEM;
 		}
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0) {
