@@ -546,7 +546,7 @@ void transport_deliver(uint64_t origin, const struct reply *reply)
 static void sweep(struct loop *l, void *data)
 {
 	struct agent *a = data;
-	uint64_t now = now_mono_ns(), idle = (uint64_t)a->cfg.idle_timeout_s * 1000000000ull;
+	uint64_t now = now_mono_ns(), idle = (uint64_t)a->cfg.idle_timeout_s * NSEC_PER_SEC;
 	struct conn *c = conns, *next;
 
 	for (; c; c = next) {

@@ -205,7 +205,7 @@ int cli_exec(struct cli *cli, int argc, char **argv)
 			break;
 		json_decref(st);
 		st = NULL;
-		if (now_mono_ns() + poll_ms * 1000000ull > deadline) {
+		if (now_mono_ns() + poll_ms * (uint64_t)NSEC_PER_MSEC > deadline) {
 			cli_error("%s (pid %" JSON_INTEGER_FORMAT
 				  ") still runs in the guest after %g s",
 				  path, pid, wait_ms / 1000.0);

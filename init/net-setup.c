@@ -119,7 +119,7 @@ static int64_t to_realtime(const struct net_state *st, uint64_t boot_ns)
 {
 	if (boot_ns == UINT64_MAX)
 		return -1;
-	return st->real_s + ((int64_t)boot_ns - (int64_t)st->boot_ns) / 1000000000;
+	return st->real_s + ((int64_t)boot_ns - (int64_t)st->boot_ns) / NSEC_PER_SEC;
 }
 
 static void state_dhcp(struct text *t, const struct net_state *st, const struct dhcp_info *in)
