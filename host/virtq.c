@@ -164,6 +164,9 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 
 bool virtq_need_call(const struct virtq *q)
 {
+	/* the used index is stored before the flags are read (2.7.7.2): else
+	 * the driver can set NO_INTERRUPT too late and never hear of a buffer */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return q->num && !(load16(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
