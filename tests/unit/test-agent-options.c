@@ -234,6 +234,16 @@ static void test_messages(void **state)
 		fail_msg("logged: %s", out);
 }
 
+/* CONF in a temporary file whose name goes to PATH (a mkstemp template). */
+static void conf_file(char *path, const char *conf)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, conf, strlen(conf)), 0);
+	close(fd);
+}
+
 /* init.conf's [agent] section, init's own data_mount, then the kernel
  * command line's porthole.agent.* words, which win. */
 static void test_load(void **state)
@@ -248,13 +258,9 @@ static void test_load(void **state)
 				   "max_clients = 3\n";
 	char path[] = "/tmp/test-agent-options.XXXXXX";
 	struct agent_config c;
-	int fd;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write_all(fd, conf, strlen(conf)), 0);
-	close(fd);
+	conf_file(path, conf);
 	options_defaults(&c);
 	/* one error: idle_timeout's value; the unknown key is only a warning,
 	 * and [network]'s max_clients is not the agent's */
@@ -299,13 +305,9 @@ static void test_list_continues(void **state)
 				   "\t3\n";
 	char path[] = "/tmp/test-agent-options.XXXXXX";
 	struct agent_config c;
-	int fd;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write_all(fd, conf, strlen(conf)), 0);
-	close(fd);
+	conf_file(path, conf);
 	options_defaults(&c);
 	assert_int_equal(options_load(&c, path, NULL), 0);
 	unlink(path);
