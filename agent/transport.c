@@ -426,9 +426,22 @@ static void reap_gone(void)
 		}
 		/* C, the next one, is not in this batch: closing those is safe */
 		r = poll(pfd, n, 0);
+		/* through the reader's own path: what such a peer sent before it
+		 * went (a guest-shutdown, say) is still done, then its end is
+		 * read and the connection closed; one that is still there after
+		 * (a paused one) is closed */
 		for (size_t i = 0; r > 0 && i < n; i++)
-			if (pfd[i].revents & (POLLHUP | POLLERR))
-				conn_close(batch[i], "peer gone");
+			if (pfd[i].revents & (POLLHUP | POLLERR)) {
+				uint64_t id = batch[i]->id;
+
+				conn_event(batch[i]->a->loop, batch[i]->fd, EPOLLIN | EPOLLHUP,
+					   batch[i]);
+				for (struct conn *k = conns; k; k = k->next)
+					if (k->id == id) {
+						conn_close(k, "peer gone");
+						break;
+					}
+			}
 	}
 }
 
@@ -438,17 +451,17 @@ static void reap_gone(void)
 static void refuse(struct agent *a, int fd, const char *name)
 {
 	static uint64_t last_log_ns;
-	char msg[192];
-	int n;
+	struct reply reply = { 0 };
+	char desc[128];
 
 	n_refused++;
-	n = snprintf(msg, sizeof(msg),
-		     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"too many "
-		     "clients: %u connections are open (agent.max_clients), try again "
-		     "later\"}}\n",
-		     a->cfg.max_clients);
-	if (n > 0 && (size_t)n < sizeof(msg))
-		(void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	snprintf(desc, sizeof(desc),
+		 "too many clients: %u connections are open (agent.max_clients), try again later",
+		 a->cfg.max_clients);
+	/* a fresh socket's buffer takes it whole; the close follows either way */
+	if (dispatch_error("GenericError", desc, &reply) == DISPATCH_REPLY)
+		(void)!send(fd, reply.data, reply.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(reply.data);
 	close(fd);
 	if (last_log_ns && now_mono_ns() - last_log_ns < 60 * NSEC_PER_SEC)
 		return;

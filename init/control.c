@@ -44,11 +44,22 @@ static struct {
 
 static void conn_close(struct conn *c);
 
-/* Closes connections idle for CONTROL_IDLE_S; true when any is left open. */
-/* Closes the connections idle too long, and those whose peer has hung up
- * (POLLHUP) but whose end the loop has not read yet: a burst of short
- * clients must not hold the places a live one needs. */
-static bool sweep(uint64_t now)
+static void on_conn(struct supervisor *s, int fd, uint32_t events, void *data);
+
+static bool ctl_full(void)
+{
+	for (int i = 0; i < CONTROL_CONNS_MAX; i++)
+		if (ctl.conns[i].fd < 0)
+			return false;
+	return true;
+}
+
+/* Closes the connections idle for CONTROL_IDLE_S; with REAP, also serves to
+ * their end those whose peer has hung up (POLLHUP) but whose end the loop
+ * has not read yet: a burst of short clients must not hold the places a
+ * live one needs, and what such a client sent (a restart, a shutdown) is
+ * still done, through the reader's own path. True when any is left open. */
+static bool sweep(uint64_t now, bool reap)
 {
 	bool open = false;
 
@@ -59,9 +70,13 @@ static bool sweep(uint64_t now)
 		if (c->fd >= 0 && now - c->last_ns > CONTROL_IDLE_S * (uint64_t)NSEC_PER_SEC) {
 			log_debug("control: closing a connection idle for %d s", CONTROL_IDLE_S);
 			conn_close(c);
-		} else if (c->fd >= 0 && poll(&pfd, 1, 0) > 0 &&
+		} else if (reap && c->fd >= 0 && poll(&pfd, 1, 0) > 0 &&
 			   (pfd.revents & (POLLHUP | POLLERR))) {
-			conn_close(c);
+			/* bounded: each turn reads up to a line's worth or the end */
+			for (int turn = 0; turn < 4 && c->fd >= 0; turn++)
+				on_conn(ctl.sup, c->fd, EPOLLIN, c);
+			if (c->fd >= 0)
+				conn_close(c);
 		}
 		open |= c->fd >= 0;
 	}
@@ -89,7 +104,7 @@ static void on_sweep(struct supervisor *s, int fd, uint32_t events, void *data)
 	if (read(fd, &ticks, sizeof(ticks)) < 0) {
 		/* nothing to read: a spurious wakeup */
 	}
-	if (!sweep(now_mono_ns()))
+	if (!sweep(now_mono_ns(), false))
 		arm_sweep(false);
 }
 
@@ -449,7 +464,8 @@ static void on_listen(struct supervisor *s, int fd, uint32_t events, void *data)
 		close(cfd);
 		return;
 	}
-	sweep(now);
+	/* the places of peers that have gone, only when one is needed */
+	sweep(now, ctl_full());
 	for (int i = 0; i < CONTROL_CONNS_MAX && !free_conn; i++)
 		if (ctl.conns[i].fd < 0)
 			free_conn = &ctl.conns[i];

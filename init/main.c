@@ -411,8 +411,9 @@ int main(int argc, char **argv)
 		r = modules_load((const char(*)[64])cfg.modules, cfg.n_modules);
 		if (r > 0)
 			log_warn("%d of the configured modules could not be loaded", r);
-		if (mount_apply(MOUNT_LATE) < 0)
-			emergency(&sup, &cfg, "essential file systems");
+		/* best effort only: no late mount is essential, and each
+		 * failure was logged by mount_apply */
+		(void)mount_apply(MOUNT_LATE);
 		r = devices_link_virtio_ports("/sys/class/virtio-ports", "/dev");
 		if (r < 0)
 			log_warn_errno(

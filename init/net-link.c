@@ -139,6 +139,7 @@ static int net_open(struct rtnl *r, const char *what)
 int net_link_set(int index, const char *name, bool up, unsigned mtu)
 {
 	struct rtnl r;
+	int e;
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 	char what[80];
@@ -147,8 +148,9 @@ int net_link_set(int index, const char *name, bool up, unsigned mtu)
 		snprintf(what, sizeof(what), "%s: set %s, mtu %u", name, up ? "up" : "down", mtu);
 	else
 		snprintf(what, sizeof(what), "%s: set %s", name, up ? "up" : "down");
-	if (net_open(&r, what) < 0)
-		return -EIO;
+	e = net_open(&r, what);
+	if (e < 0)
+		return e;
 	nlh = rtnl_msg(&r, RTM_NEWLINK, 0);
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
@@ -174,14 +176,16 @@ static int addr_request(uint16_t type, uint16_t flags, int index, const char *na
 {
 	char what[96], ps[64];
 	struct rtnl r;
+	int e;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	size_t alen = p->family == AF_INET ? 4 : 16;
 
 	snprintf(what, sizeof(what), "%s: %s address %s", name,
 		 type == RTM_NEWADDR ? "add" : "remove", net_prefix_str(p, ps, sizeof(ps)));
-	if (net_open(&r, what) < 0)
-		return -EIO;
+	e = net_open(&r, what);
+	if (e < 0)
+		return e;
 	nlh = rtnl_msg(&r, type, flags);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)p->family;
@@ -230,6 +234,7 @@ static int route_request(uint16_t type, uint16_t flags, int index, const char *n
 {
 	char what[160], ps[64], gw[INET6_ADDRSTRLEN] = "";
 	struct rtnl r;
+	int e;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	size_t alen = rt->dst.family == AF_INET ? 4 : 16;
@@ -240,8 +245,9 @@ static int route_request(uint16_t type, uint16_t flags, int index, const char *n
 		 type == RTM_NEWROUTE ? "add" : "remove",
 		 rt->dst.len ? net_prefix_str(&rt->dst, ps, sizeof(ps)) : "default",
 		 rt->gw ? " via " : "", gw);
-	if (net_open(&r, what) < 0)
-		return -EIO;
+	e = net_open(&r, what);
+	if (e < 0)
+		return e;
 	nlh = rtnl_msg(&r, type, flags);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)rt->dst.family;

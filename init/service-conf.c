@@ -39,7 +39,6 @@ struct parse_state {
 
 	unsigned line; /* of the key being read */
 	const char *name; /* the key without its section */
-	char last_key[CONF_KEY_MAX];
 	/* the earliest line lib/conf refused, and why: inih reports its syntax
 	 * error only at the end, so they may come out of order */
 	unsigned bad_line;
@@ -855,10 +854,6 @@ static void on_key(void *user, const char *key, const char *value, const char *w
 	if (st->failed)
 		return;
 	st->line = where_line(where);
-	/* conf.c marks every indented line; inih takes one for a continuation
-	 * only after a key of the same section, and then passes that key */
-	continuation = continuation && strcmp(key, st->last_key) == 0;
-	snprintf(st->last_key, sizeof(st->last_key), "%s", key);
 	if (!dot) {
 		st->name = key;
 		bad(st, "%s: not in a section (keys go under [service], [limits] or [cgroup])",

@@ -20,6 +20,7 @@ struct ini_source {
 	unsigned line;
 	unsigned errors;
 	bool continuation; /* the line starts with white space */
+	char last_key[CONF_KEY_MAX]; /* the key the previous entry was for */
 	conf_error_fn on_error;
 };
 
@@ -65,6 +66,7 @@ static int conf_entry(void *user, const char *section, const char *name, const c
 {
 	struct ini_source *src = user;
 	char where[48], key[CONF_KEY_MAX];
+	bool cont;
 
 	snprintf(where, sizeof(where), "%s:%u", src->name, src->line);
 	if (!name) /* a section header alone */
@@ -73,7 +75,12 @@ static int conf_entry(void *user, const char *section, const char *name, const c
 		snprintf(key, sizeof(key), "%s", name);
 	else
 		snprintf(key, sizeof(key), "%s.%s", section, name);
-	src->fn(src->user, key, value ? value : "", where, src->continuation);
+	/* inih reads an indented line after a key as more of that key's value,
+	 * but as a key of its own where there is none before it in its
+	 * section: only the first is a continuation */
+	cont = src->continuation && strcmp(key, src->last_key) == 0;
+	snprintf(src->last_key, sizeof(src->last_key), "%s", key);
+	src->fn(src->user, key, value ? value : "", where, cont);
 	return 1; /* keep going: one bad line must not hide the others */
 }
 

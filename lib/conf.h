@@ -12,7 +12,8 @@
 
 /* Called for each key: KEY is "name" for keys before any section or in
  * [init], "section.name" otherwise; WHERE is "file:line" or "kernel command
- * line"; CONTINUATION is set for an indented line that continues KEY's list. */
+ * line"; CONTINUATION is set for an indented line that continues the list of
+ * the key just before it (as inih reads it), never for a section's first. */
 typedef void (*conf_fn)(void *user, const char *key, const char *value, const char *where,
 			bool continuation);
 

@@ -175,7 +175,7 @@ static int exchange(struct rtnl *r, struct nlmsghdr *nlh, struct exchange *x)
 	unsigned seq = nlh->nlmsg_seq;
 	bool is_dump = nlh->nlmsg_flags & NLM_F_DUMP;
 	ssize_t n = 0;
-	int ret;
+	int ret, e;
 
 	if (x->why_size)
 		x->why[0] = '\0';
@@ -193,14 +193,16 @@ static int exchange(struct rtnl *r, struct nlmsghdr *nlh, struct exchange *x)
 	} while (ret == MNL_CB_OK);
 	if (ret == MNL_CB_STOP)
 		return 0;
+	/* what stopped it, before drain's reads can change errno */
+	e = errno;
 	/* stopped before its end: a dump interrupted or refused by a callback */
 	if (is_dump && !x->error)
 		drain(r, seq, (size_t)n);
 	if (x->error)
 		return x->error;
-	if (errno == ESRCH || errno == EPROTO)
+	if (e == ESRCH || e == EPROTO)
 		return -EPROTO; /* not our answer, or a message cut short */
-	return errno ? -errno : -ENOMEM;
+	return e ? -e : -ENOMEM;
 }
 
 int rtnl_request(struct rtnl *r, struct nlmsghdr *nlh, char *why, size_t why_size)
