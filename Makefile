@@ -36,6 +36,9 @@ AGENT_LIB_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
 # the client library both use.
 HOST_MAINS := host/porthole.c host/loadgen.c
 HOST_LIB_SRCS := $(filter-out $(HOST_MAINS),$(wildcard host/*.c))
+# porthole-vsockd's modules: its tests and fuzzers link them, the CLI does not
+VSOCKD_SRCS := $(wildcard host/vsock-*.c host/virtq.c host/vhost-user*.c)
+CLIENT_SRCS := $(filter-out $(VSOCKD_SRCS),$(HOST_LIB_SRCS))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -77,7 +80,7 @@ endif
 # The objects that print the version or check the build time (tests that
 # compare with them included) are rebuilt when either changes: the stamp is
 # rewritten only when its text differs. Found by name, so none is forgotten.
-VERSION_USERS := $(shell grep -l -e PORTHOLE_VERSION -e PORTHOLE_BUILD_EPOCH \
+VERSION_USERS := $(shell grep -l -e PORTHOLE_VERSION -e PORTHOLE_BUILD_EPOCH -e WALLTIME_BUILD_NS \
 	init/*.c agent/*.c host/*.c lib/*.c tests/unit/*.c 2>/dev/null)
 VERSION_STAMP := $(BUILD)/version.stamp
 $(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION) $(BUILD_EPOCH)" ] || \
@@ -110,12 +113,12 @@ $(BUILD)/bin/porthole-agent: $(call obj,$(AGENT_SRCS) $(LIB_SRCS))
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS))
 
-$(BUILD)/bin/porthole: $(call obj,host/porthole.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
+$(BUILD)/bin/porthole: $(call obj,host/porthole.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
 
-$(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
+$(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))

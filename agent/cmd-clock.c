@@ -27,10 +27,6 @@
 #include "util.h"
 #include "walltime.h"
 
-#ifndef PORTHOLE_BUILD_EPOCH
-#define PORTHOLE_BUILD_EPOCH 1700000000LL
-#endif
-
 #define SUSPEND_CHECK_MS 5000
 #define SUSPEND_MIN_NS (500 * NSEC_PER_MSEC) /* boottime ahead by more: a suspend */
 #define PTP_SAMPLES 5
@@ -48,14 +44,6 @@ static struct {
 	int64_t last_at_ns, last_offset_ns;
 	const char *last_mode, *last_source;
 } clk = { .jumpfd = -1, .ptpfd = -1 };
-
-static int64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 int clock_adjust_check(int64_t now, int64_t offset, enum clock_mode mode, int64_t threshold,
 		       int64_t build_ns, enum clock_mode *ret_applied, char *why, size_t size)
@@ -127,11 +115,11 @@ static enum cmd_result time_info(struct agent *a, json_t *args, json_t **result,
 				 "offset_ns", (json_int_t)clk.last_offset_ns, "mode", clk.last_mode,
 				 "source", clk.last_source);
 	r = json_pack("{s:I,s:I,s:I,s:s,s:o,s:I,s:o,s:I}", "realtime_ns",
-		      (json_int_t)now_ns(CLOCK_REALTIME), "monotonic_ns",
-		      (json_int_t)now_ns(CLOCK_MONOTONIC), "boottime_ns",
-		      (json_int_t)now_ns(CLOCK_BOOTTIME), "clocksource", source, "ntp", ntp,
+		      (json_int_t)now_clock_ns(CLOCK_REALTIME), "monotonic_ns",
+		      (json_int_t)now_clock_ns(CLOCK_MONOTONIC), "boottime_ns",
+		      (json_int_t)now_clock_ns(CLOCK_BOOTTIME), "clocksource", source, "ntp", ntp,
 		      "slew_remaining_ns", (json_int_t)ss.offset * 1000, "last_adjustment", last,
-		      "build_time_ns", (json_int_t)PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC);
+		      "build_time_ns", (json_int_t)WALLTIME_BUILD_NS);
 	if (r && clk.ptpfd >= 0)
 		json_object_set_new(r, "ptp", json_pack("{s:s}", "clock", clk.ptp_name));
 	if (!r)
@@ -176,7 +164,7 @@ static int apply(int64_t offset, enum clock_mode mode, const char *source, struc
 					      (long long)(offset / 1000));
 	}
 	clk.adjusted = true;
-	clk.last_at_ns = now_ns(CLOCK_REALTIME);
+	clk.last_at_ns = now_clock_ns(CLOCK_REALTIME);
 	clk.last_offset_ns = offset;
 	clk.last_mode = mode == CLOCK_STEP ? "step" : "slew";
 	clk.last_source = source;
@@ -214,8 +202,8 @@ static enum cmd_result time_adjust(struct agent *a, json_t *args, json_t **resul
 	if (threshold < 0 || threshold > CLOCK_SLEW_MAX_NS)
 		return cmd_fail(err, "Parameter 'threshold_ns' must be 0 to %lld",
 				(long long)CLOCK_SLEW_MAX_NS);
-	if (clock_adjust_check(now_ns(CLOCK_REALTIME), offset, mode, threshold,
-			       PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC, &applied, why, sizeof(why)) < 0)
+	if (clock_adjust_check(now_clock_ns(CLOCK_REALTIME), offset, mode, threshold,
+			       WALLTIME_BUILD_NS, &applied, why, sizeof(why)) < 0)
 		return cmd_fail(err, "%s", why);
 	if (apply(offset, applied, "porthole-time-adjust", err) < 0)
 		return -1;
@@ -223,7 +211,7 @@ static enum cmd_result time_adjust(struct agent *a, json_t *args, json_t **resul
 		return -1;
 	*result = json_pack("{s:s,s:I,s:I}", "applied", applied == CLOCK_STEP ? "step" : "slew",
 			    "offset_ns", (json_int_t)offset, "realtime_ns",
-			    (json_int_t)now_ns(CLOCK_REALTIME));
+			    (json_int_t)now_clock_ns(CLOCK_REALTIME));
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
@@ -233,7 +221,7 @@ static enum cmd_result time_adjust(struct agent *a, json_t *args, json_t **resul
  * (timerfd_create(2): TFD_TIMER_CANCEL_ON_SET needs an absolute time). */
 static int arm_jump_timer(void)
 {
-	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(now_ns(CLOCK_REALTIME) /
+	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(now_clock_ns(CLOCK_REALTIME) /
 								   NSEC_PER_SEC) +
 							  10 * 366 * 86400 } };
 
@@ -254,7 +242,7 @@ static void on_jump(struct loop *l, int fd, uint32_t events, void *data)
 		arm_jump_timer();
 		return;
 	}
-	rt_mono = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	rt_mono = now_clock_ns(CLOCK_REALTIME) - now_clock_ns(CLOCK_MONOTONIC);
 	jump = rt_mono - clk.rt_minus_mono;
 	clk.rt_minus_mono = rt_mono;
 	arm_jump_timer();
@@ -269,7 +257,7 @@ static void on_jump(struct loop *l, int fd, uint32_t events, void *data)
 
 static void check_suspend(struct loop *l, void *data)
 {
-	int64_t bm = now_ns(CLOCK_BOOTTIME) - now_ns(CLOCK_MONOTONIC);
+	int64_t bm = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
 
 	(void)data;
 	/* CLOCK_BOOTTIME counts suspended time, CLOCK_MONOTONIC does not */
@@ -321,8 +309,9 @@ static void ptp_sync(struct loop *l, void *data)
 	/* below a millisecond it is noise for a dev VM; above, slew or step */
 	if (llabs(off) < NSEC_PER_MSEC)
 		return;
-	if (clock_adjust_check(now_ns(CLOCK_REALTIME), off, CLOCK_AUTO, CLOCK_THRESHOLD_DEFAULT_NS,
-			       PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC, &mode, why, sizeof(why)) < 0) {
+	if (clock_adjust_check(now_clock_ns(CLOCK_REALTIME), off, CLOCK_AUTO,
+			       CLOCK_THRESHOLD_DEFAULT_NS, WALLTIME_BUILD_NS, &mode, why,
+			       sizeof(why)) < 0) {
 		log_warn("ptp_kvm: %s", why);
 		return;
 	}
@@ -360,8 +349,8 @@ int clock_watch_start(struct agent *a)
 	int r;
 
 	clk.a = a;
-	clk.rt_minus_mono = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
-	clk.boot_minus_mono = now_ns(CLOCK_BOOTTIME) - now_ns(CLOCK_MONOTONIC);
+	clk.rt_minus_mono = now_clock_ns(CLOCK_REALTIME) - now_clock_ns(CLOCK_MONOTONIC);
+	clk.boot_minus_mono = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
 	clk.jumpfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (clk.jumpfd < 0 || arm_jump_timer() < 0 ||
 	    (r = loop_add_fd(a->loop, clk.jumpfd, EPOLLIN, on_jump, NULL)) < 0)

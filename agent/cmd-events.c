@@ -64,14 +64,6 @@ static struct {
 	struct service_cache svc;
 } ev;
 
-static int64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 static json_t *event_json(const struct event *e)
 {
 	json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "seq", (json_int_t)e->seq, "type", e->type,
@@ -218,7 +210,7 @@ void events_post(const char *type, int64_t jump_ns, const char *source)
 {
 	struct event *e = &ev.events[ev.next_seq % EVENTS_MAX];
 
-	*e = (struct event){ ev.next_seq, type, realtime_ns(), jump_ns, source };
+	*e = (struct event){ ev.next_seq, type, now_clock_ns(CLOCK_REALTIME), jump_ns, source };
 	ev.next_seq++;
 	log_info("clock: %s, %+.6f s (%s)", type, (double)jump_ns / NSEC_PER_SEC,
 		 source ? source : "");

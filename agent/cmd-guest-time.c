@@ -13,12 +13,7 @@
 #include "util.h"
 #include "walltime.h"
 
-#ifndef PORTHOLE_BUILD_EPOCH
-#define PORTHOLE_BUILD_EPOCH 1700000000LL
-#endif
-
 #define RTC_DEV HWCLOCK_DEV
-#define BUILD_NS (PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC)
 
 static enum cmd_result get_time(struct agent *a, json_t *args, json_t **result,
 				struct cmd_error *err)
@@ -35,17 +30,14 @@ static enum cmd_result get_time(struct agent *a, json_t *args, json_t **result,
 /* The system clock's current second to the RTC (hwclock -w). A VM without
  * an RTC (Firecracker, some microvm machines) is not an error: the system
  * clock, which is what the host asked for, is set. */
-int guest_time_rtc_write(struct cmd_error *err)
+enum cmd_result guest_time_rtc_write(struct cmd_error *err)
 {
-	struct timespec now;
 	char why[160];
 	int r;
 
 	/* the system clock may have been set by someone else: the RTC gets
 	 * only what walltime_check accepts */
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (walltime_check((int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec, BUILD_NS, why,
-			   sizeof(why)) < 0)
+	if (walltime_check(now_clock_ns(CLOCK_REALTIME), WALLTIME_BUILD_NS, why, sizeof(why)) < 0)
 		return cmd_fail(err, "the hardware clock was not written: the system clock's %s",
 				why);
 	r = hwclock_write(RTC_DEV);
@@ -70,7 +62,7 @@ static int rtc_read(int64_t *ret_ns, struct cmd_error *err)
 		return cmd_fail(err, "the RTC %s holds an invalid time (%s)", RTC_DEV, why);
 	if (r < 0)
 		return cmd_fail_errno(err, -r, "no time given and cannot read the RTC %s", RTC_DEV);
-	if (walltime_check(s * NSEC_PER_SEC, BUILD_NS, why2, sizeof(why2)) < 0)
+	if (walltime_check(s * NSEC_PER_SEC, WALLTIME_BUILD_NS, why2, sizeof(why2)) < 0)
 		return cmd_fail(err, "the RTC %s holds a time not set: %s", RTC_DEV, why2);
 	*ret_ns = s * NSEC_PER_SEC;
 	return 0;
@@ -100,7 +92,7 @@ static enum cmd_result set_time(struct agent *a, json_t *args, json_t **result,
 		char why[160];
 
 		ns = json_integer_value(jt);
-		if (walltime_check(ns, BUILD_NS, why, sizeof(why)) < 0)
+		if (walltime_check(ns, WALLTIME_BUILD_NS, why, sizeof(why)) < 0)
 			return cmd_fail(err, "Invalid time %lld (nanoseconds since the epoch): %s",
 					(long long)ns, why);
 		if (set_clock(ns, err) < 0)

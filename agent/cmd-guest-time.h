@@ -5,4 +5,4 @@
 
 /* Writes the system clock's current second to /dev/rtc0 (UTC). A VM without
  * an RTC is not an error (logged). */
-int guest_time_rtc_write(struct cmd_error *err);
+enum cmd_result guest_time_rtc_write(struct cmd_error *err);

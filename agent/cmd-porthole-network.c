@@ -16,7 +16,6 @@
 #include "conf.h"
 #include "dnsconf.h"
 #include "log.h"
-#include "options.h"
 #include "util.h"
 
 #define NET_STATE_PATH "/run/porthole/net.state"
@@ -85,7 +84,9 @@ static json_t *read_state(void)
 	json_t *state = json_object();
 
 	if (state && read_file(NET_STATE_PATH, NET_STATE_MAX, &text, NULL) == 0) {
-		conf_parse_ini(text, "net.state", state_entry, options_conf_refused, state);
+		/* init writes it; a line the parser refuses is left out, and
+		 * not logged at every request */
+		conf_parse_ini(text, "net.state", state_entry, NULL, state);
 	}
 	return state;
 }

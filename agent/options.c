@@ -321,7 +321,7 @@ static void entry(void *user, const char *key, const char *value, const char *wh
 		st->errors++;
 }
 
-void options_conf_refused(void *user, const char *name, unsigned line, const char *why)
+static void conf_refused(void *user, const char *name, unsigned line, const char *why)
 {
 	(void)user;
 	if (line)
@@ -334,8 +334,7 @@ unsigned options_load(struct agent_config *c, const char *file, const char *cmdl
 {
 	struct load_state st = { .c = c };
 
-	st.errors +=
-		conf_load_file(file ? file : AGENT_CONFIG_PATH, entry, options_conf_refused, &st);
+	st.errors += conf_load_file(file ? file : AGENT_CONFIG_PATH, entry, conf_refused, &st);
 	if (cmdline)
 		conf_parse_cmdline(cmdline, entry, &st);
 	return st.errors;

@@ -15,7 +15,3 @@ int options_set(struct agent_config *c, const char *key, const char *value, cons
 /* Reads init.conf's [agent] section and the command line's porthole.agent.*
  * words; returns the number of errors (unknown keys are warnings). */
 unsigned options_load(struct agent_config *c, const char *file, const char *cmdline);
-
-/* lib/conf's conf_error_fn for the agent's INI texts: logs the refused line,
- * "NAME:LINE: WHY, line ignored". */
-void options_conf_refused(void *user, const char *name, unsigned line, const char *why);

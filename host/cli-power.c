@@ -42,7 +42,7 @@ int cli_shutdown(struct cli *cli, int argc, char **argv)
 	args = json_pack("{s:s}", "mode", mode);
 	r = args ? client_call_silent(cli->c, "guest-shutdown", args, cli->timeout_ms, &closed,
 				      &err)
-		 : -ENOMEM;
+		 : client_fail(&err, -ENOMEM, "out of memory");
 	json_decref(args);
 	if (r < 0)
 		return cli_report(r, &err);

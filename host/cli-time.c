@@ -19,14 +19,6 @@
 #define SAMPLES_DEFAULT 8
 #define SAMPLES_MAX 64
 
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 /* N round trips of guest-get-time; returns an exit code. */
 static int measure(struct cli *cli, int n, struct ts_estimate *ret)
 {
@@ -36,11 +28,11 @@ static int measure(struct cli *cli, int n, struct ts_estimate *ret)
 	for (int i = 0; i < n; i++) {
 		json_t *result = NULL;
 
-		s[i].rt0 = clock_ns(CLOCK_REALTIME);
-		s[i].mono0 = clock_ns(CLOCK_MONOTONIC);
+		s[i].rt0 = now_clock_ns(CLOCK_REALTIME);
+		s[i].mono0 = now_clock_ns(CLOCK_MONOTONIC);
 		r = cli_call(cli, "guest-get-time", NULL, &result);
-		s[i].mono1 = clock_ns(CLOCK_MONOTONIC);
-		s[i].rt1 = clock_ns(CLOCK_REALTIME);
+		s[i].mono1 = now_clock_ns(CLOCK_MONOTONIC);
+		s[i].rt1 = now_clock_ns(CLOCK_REALTIME);
 		if (r != CLI_EXIT_OK)
 			return r;
 		if (!json_is_integer(result)) {
@@ -97,7 +89,7 @@ static int correct(struct cli *cli, const struct ts_estimate *e, const char *mod
 
 	if (absolute || !has_command(cli, "porthole-time-adjust")) {
 		args = json_pack("{s:I}", "time",
-				 (json_int_t)(clock_ns(CLOCK_REALTIME) + e->rtt_ns / 2));
+				 (json_int_t)(now_clock_ns(CLOCK_REALTIME) + e->rtt_ns / 2));
 		r = args ? cli_call(cli, "guest-set-time", args, &result) : CLI_EXIT_CONNECT;
 		json_decref(args);
 		json_decref(result);
@@ -303,10 +295,10 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 			have_events = false;
 		json_decref(result);
 	}
-	host_bm = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+	host_bm = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
 	while (!stop && (count == 0 || syncs < count)) {
-		int64_t bm = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
-		bool now = clock_ns(CLOCK_MONOTONIC) >= next_sync;
+		int64_t bm = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
+		bool now = now_clock_ns(CLOCK_MONOTONIC) >= next_sync;
 		struct ts_estimate before, after;
 
 		/* CLOCK_BOOTTIME counts the time the host slept, CLOCK_MONOTONIC not:
@@ -327,7 +319,8 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 			       (double)after.bound_ns / NSEC_PER_SEC);
 			fflush(stdout);
 			syncs++;
-			next_sync = clock_ns(CLOCK_MONOTONIC) + (int64_t)(interval * NSEC_PER_SEC);
+			next_sync =
+				now_clock_ns(CLOCK_MONOTONIC) + (int64_t)(interval * NSEC_PER_SEC);
 			continue;
 		}
 		/* at most a second between looks at the host's own clocks */
@@ -365,7 +358,7 @@ int cli_time(struct cli *cli, int argc, char **argv)
 	}
 	{
 		char g[64], h[64];
-		int64_t host = clock_ns(CLOCK_REALTIME);
+		int64_t host = now_clock_ns(CLOCK_REALTIME);
 
 		printf("guest:  %s\n", cli_time_str(host + before.offset_ns, true, g, sizeof(g)));
 		printf("host:   %s\n", cli_time_str(host, true, h, sizeof(h)));

@@ -458,12 +458,9 @@ int client_call_json(struct client *c, const char *name, json_t *args, int timeo
 bool client_command_silent(const char *name)
 {
 	static const char *const silent[] = { "guest-shutdown", "guest-suspend-disk",
-					      "guest-suspend-ram", "guest-suspend-hybrid" };
+					      "guest-suspend-ram", "guest-suspend-hybrid", NULL };
 
-	for (size_t i = 0; i < sizeof(silent) / sizeof(silent[0]); i++)
-		if (strcmp(name, silent[i]) == 0)
-			return true;
-	return false;
+	return str_in_list(name, silent);
 }
 
 int client_call_silent(struct client *c, const char *name, json_t *args, int timeout_ms,

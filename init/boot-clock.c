@@ -12,10 +12,6 @@
 #include "util.h"
 #include "walltime.h"
 
-#ifndef PORTHOLE_BUILD_EPOCH
-#define PORTHOLE_BUILD_EPOCH 1700000000LL
-#endif
-
 int boot_clock_from_rtc(const char *dev)
 {
 	struct timespec now, set;
@@ -30,8 +26,7 @@ int boot_clock_from_rtc(const char *dev)
 				      why);
 	if (r < 0)
 		return log_warn_errno(r, "read %s, clock not set", dev);
-	if (walltime_check(t * NSEC_PER_SEC, PORTHOLE_BUILD_EPOCH * NSEC_PER_SEC, why2,
-			   sizeof(why2)) < 0)
+	if (walltime_check(t * NSEC_PER_SEC, WALLTIME_BUILD_NS, why2, sizeof(why2)) < 0)
 		return log_warn_errno(-ERANGE, "%s: %s, clock not set", dev, why2);
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (llabs((long long)(now.tv_sec - t)) <= 1)

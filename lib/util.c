@@ -160,22 +160,22 @@ bool str_in_list(const char *s, const char *const *list)
 	return false;
 }
 
-static uint64_t now_ns(clockid_t id)
+int64_t now_clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 uint64_t now_mono_ns(void)
 {
-	return now_ns(CLOCK_MONOTONIC);
+	return (uint64_t)now_clock_ns(CLOCK_MONOTONIC);
 }
 
 uint64_t now_boot_ns(void)
 {
-	return now_ns(CLOCK_BOOTTIME);
+	return (uint64_t)now_clock_ns(CLOCK_BOOTTIME);
 }
 
 int mkdir_p(const char *path, unsigned mode)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -54,6 +55,9 @@ int parse_seconds_ms(const char *s, unsigned min_ms, unsigned max_ms, unsigned *
 /* Whether S is one of the strings of LIST (NULL-terminated). */
 bool str_in_list(const char *s, const char *const *list);
 
+/* Clock ID's time in nanoseconds (clock_gettime(2)), for CLOCK_REALTIME
+ * since the epoch. */
+int64_t now_clock_ns(clockid_t id);
 /* Monotonic and boot-time clocks in nanoseconds. */
 uint64_t now_mono_ns(void);
 /* Milliseconds from now to DEADLINE (CLOCK_MONOTONIC ns), rounded up; 0

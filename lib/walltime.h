@@ -9,6 +9,13 @@
 /* 2070-01-01T00:00:00Z, (100 * 365 + 25 leap days) * 86400 s: qemu-ga
  * refuses a time from then on, and an RTC's two-digit year ends there. */
 #define WALLTIME_END_S 3155760000LL
+
+/* The image's build time (the newest commit's, from the Makefile), the
+ * earliest time a clock is set to. */
+#ifndef PORTHOLE_BUILD_EPOCH
+#define PORTHOLE_BUILD_EPOCH 1700000000LL
+#endif
+#define WALLTIME_BUILD_NS (PORTHOLE_BUILD_EPOCH * 1000000000LL)
 /* 9999-12-31T23:59:59Z: the latest time a query may name ("logs since"),
  * far inside what int64 microseconds and nanoseconds can hold. */
 #define WALLTIME_QUERY_MAX_S 253402300799LL
