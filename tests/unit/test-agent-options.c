@@ -317,6 +317,21 @@ static void test_list_continues(void **state)
 	assert_string_equal(c.block_rpcs[2], "guest-sync");
 	assert_int_equal(c.n_vsock_cids, 2);
 	assert_int_equal(c.vsock_cids[1], 3);
+
+	/* a list over its bounds, given over continuation lines, is refused and counted */
+	{
+		static char big[8192];
+		char path2[] = "/tmp/test-agent-options.XXXXXX";
+		size_t n = 0;
+
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "[agent]\nblock_rpcs = a\n");
+		for (int i = 0; i < 300; i++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n, "\tguest-x%04d\n", i);
+		conf_file(path2, big);
+		options_defaults(&c);
+		assert_true(options_load(&c, path2, NULL) >= 1);
+		unlink(path2);
+	}
 }
 
 /* A bad list value is refused whole: the list it would have replaced stays. */
