@@ -1,6 +1,7 @@
 /* Logging shared by init, agent and host tools: levels, one line per message,
- * "component: level: message" (no level word for info: "component: message"). Where the lines go is chosen once by the program
- * (stderr, or /dev/kmsg inside the VM); formatting is left to the callers. */
+ * "component: level: message" (no level word for info: "component: message").
+ * Where the lines go is chosen once by the program (stderr, or /dev/kmsg
+ * inside the VM); formatting is left to the callers. */
 #pragma once
 
 #include <errno.h>
