@@ -177,9 +177,10 @@ static void on_drain_timeout(struct loop *l, void *data)
 	close_fd(l, &p->err.fd);
 }
 
-/* The loop's SIGCHLD reaping hands every child here; those that guest-exec
- * did not start are not ours to know about. */
-static void on_child(struct loop *l, pid_t pid, int status, void *data)
+/* The loop's SIGCHLD reaping asks here about every child; those that
+ * guest-exec did not start (porthole-shell's sessions) are another
+ * watcher's. */
+static bool on_child(struct loop *l, pid_t pid, int status, void *data)
 {
 	struct exec_state *st = data;
 
@@ -195,9 +196,9 @@ static void on_child(struct loop *l, pid_t pid, int status, void *data)
 
 			p->drain_timer = id > 0 ? id : 0;
 		}
-		return;
+		return true;
 	}
-	log_debug("guest-exec: reaped process %d, not one of ours", (int)pid);
+	return false;
 }
 
 static struct exec_state *exec_state(struct agent *a, struct cmd_error *err)
@@ -238,7 +239,7 @@ void cmd_exec_free(struct agent *a)
 	for (size_t i = 0; i < EXEC_PROCS_MAX; i++)
 		if (st->procs[i].pid)
 			proc_free(st->loop, &st->procs[i]);
-	loop_watch_children(st->loop, NULL, NULL);
+	loop_unwatch_children(st->loop, on_child, st);
 	free(st);
 	a->exec = NULL;
 }

@@ -1,6 +1,7 @@
 /* The agent's event loop: epoll over registered fds, a bounded list of
  * one-shot timers (the next one sets epoll_wait's time-out), and SIGCHLD
- * through a signalfd, reaped with waitpid(-1, WNOHANG) until none is left. */
+ * through a signalfd, reaped with waitpid(-1, WNOHANG) until none is left
+ * and each child handed to the watcher whose it is. */
 #include "loop.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 #define LOOP_FDS_MAX 1024
@@ -39,8 +41,10 @@ struct loop {
 	size_t timers_used; /* slots from here on are all free: scans stop here */
 	int64_t next_timer_id;
 	int sigfd;
-	loop_child_fn child_fn;
-	void *child_data;
+	struct {
+		loop_child_fn fn;
+		void *data;
+	} watchers[LOOP_CHILD_WATCHERS_MAX];
 };
 
 int loop_new(struct loop **ret)
@@ -161,20 +165,37 @@ static void on_sigchld(struct loop *l, int fd, uint32_t events, void *data)
 		int status;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
+		size_t i;
+
 		if (pid <= 0)
 			break;
-		if (l->child_fn)
-			l->child_fn(l, pid, status, l->child_data);
+		for (i = 0; i < LOOP_CHILD_WATCHERS_MAX; i++)
+			if (l->watchers[i].fn &&
+			    l->watchers[i].fn(l, pid, status, l->watchers[i].data))
+				break;
+		if (i == LOOP_CHILD_WATCHERS_MAX)
+			log_debug("reaped process %d, which no one watched", (int)pid);
 	}
 }
 
 int loop_watch_children(struct loop *l, loop_child_fn fn, void *data)
 {
+	size_t i, free_slot = LOOP_CHILD_WATCHERS_MAX;
 	sigset_t set;
 	int r;
 
-	l->child_fn = fn;
-	l->child_data = data;
+	for (i = 0; i < LOOP_CHILD_WATCHERS_MAX; i++) {
+		if (l->watchers[i].fn == fn && l->watchers[i].data == data)
+			break;
+		if (!l->watchers[i].fn && free_slot == LOOP_CHILD_WATCHERS_MAX)
+			free_slot = i;
+	}
+	if (i == LOOP_CHILD_WATCHERS_MAX) {
+		if (free_slot == LOOP_CHILD_WATCHERS_MAX)
+			return -ENOSPC;
+		l->watchers[free_slot].fn = fn;
+		l->watchers[free_slot].data = data;
+	}
 	if (l->sigfd >= 0)
 		return 0;
 	sigemptyset(&set);
@@ -190,6 +211,13 @@ int loop_watch_children(struct loop *l, loop_child_fn fn, void *data)
 	/* children that exited before the signalfd existed */
 	on_sigchld(l, l->sigfd, 0, NULL);
 	return 0;
+}
+
+void loop_unwatch_children(struct loop *l, loop_child_fn fn, void *data)
+{
+	for (size_t i = 0; i < LOOP_CHILD_WATCHERS_MAX; i++)
+		if (l->watchers[i].fn == fn && l->watchers[i].data == data)
+			l->watchers[i].fn = NULL;
 }
 
 /* Runs the timers that are due; returns epoll's time-out for the next one.

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +84,13 @@ static void test_timer_added_by_timer(void **state)
 
 static int reaped_pid, reaped_status;
 
-static void on_child(struct loop *l, pid_t pid, int status, void *data)
+static bool on_child(struct loop *l, pid_t pid, int status, void *data)
 {
 	(void)data;
 	reaped_pid = pid;
 	reaped_status = status;
 	loop_quit(l);
+	return true;
 }
 
 static void on_read(struct loop *l, int fd, uint32_t events, void *data)
@@ -132,12 +134,64 @@ static void test_children_and_fds(void **state)
 	loop_free(l);
 }
 
+/* Two modules start children: each watcher claims its own, and a child is
+ * not offered to the watchers after the one that claimed it. */
+static pid_t mine[2];
+static int asked[2], claimed[2];
+
+static bool on_child_of(struct loop *l, pid_t pid, int status, void *data)
+{
+	int who = (int)(intptr_t)data;
+
+	(void)status;
+	asked[who]++;
+	if (pid != mine[who])
+		return false;
+	claimed[who]++;
+	if (claimed[0] && claimed[1])
+		loop_quit(l);
+	return true;
+}
+
+static void test_several_watchers(void **state)
+{
+	struct loop *l;
+
+	(void)state;
+	assert_int_equal(loop_new(&l), 0);
+	assert_int_equal(loop_watch_children(l, on_child_of, (void *)0), 0);
+	assert_int_equal(loop_watch_children(l, on_child_of, (void *)1), 0);
+	/* the same again adds nothing */
+	assert_int_equal(loop_watch_children(l, on_child_of, (void *)1), 0);
+	assert_int_equal(loop_watch_children(l, on_child, (void *)2), 0);
+	assert_int_equal(loop_watch_children(l, on_child, (void *)3), 0);
+	assert_int_equal(loop_watch_children(l, on_child, (void *)4), -ENOSPC);
+	loop_unwatch_children(l, on_child, (void *)2);
+	loop_unwatch_children(l, on_child, (void *)3);
+	for (int i = 0; i < 2; i++) {
+		mine[i] = fork();
+		if (mine[i] == 0)
+			_exit(0);
+	}
+	loop_timer(l, 10000, on_timer, &fired[0]); /* a bound */
+	loop_run(l);
+	if (!claimed[1] || !claimed[0])
+		loop_run(l);
+	assert_int_equal(claimed[0], 1);
+	assert_int_equal(claimed[1], 1);
+	/* the first watcher was asked about both, the second only about its own */
+	assert_int_equal(asked[0], 2);
+	assert_int_equal(asked[1], 1);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timers_fire_in_order_and_cancel),
 		cmocka_unit_test(test_timer_added_by_timer),
 		cmocka_unit_test(test_children_and_fds),
+		cmocka_unit_test(test_several_watchers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
