@@ -34,7 +34,7 @@ AGENT_SRCS := $(wildcard agent/*.c)
 AGENT_LIB_SRCS := $(filter-out agent/main.c,$(AGENT_SRCS))
 # host/porthole.c is the CLI, host/loadgen.c the load generator; the rest is
 # the client library both use.
-HOST_MAINS := host/porthole.c host/loadgen.c
+HOST_MAINS := host/porthole.c host/loadgen.c host/vsockd.c
 HOST_LIB_SRCS := $(filter-out $(HOST_MAINS),$(wildcard host/*.c))
 # porthole-vsockd's modules: its tests and fuzzers link them, the CLI does not
 VSOCKD_SRCS := $(wildcard host/vsock-*.c host/virtq.c host/vhost-user*.c)
@@ -63,6 +63,9 @@ BINS += $(BUILD)/bin/porthole
 endif
 ifneq ($(wildcard host/loadgen.c),)
 BINS += $(BUILD)/bin/porthole-loadgen
+endif
+ifneq ($(wildcard host/vsockd.c),)
+BINS += $(BUILD)/bin/porthole-vsockd
 endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
@@ -123,6 +126,12 @@ $(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(CLIENT_SRCS) $(LIB_SR
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
 
+# porthole-vsockd needs no library beyond libc
+$(BUILD)/bin/porthole-vsockd: $(call obj,host/vsockd.c $(VSOCKD_SRCS) lib/log.c lib/util.c lib/buf.c)
+	@mkdir -p $(@D)
+	$(say) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
 # Unit tests: cmocka, built with ASan and UBSan, one per module:
 # test-MODULE.c links init/ and lib/, test-agent-*.c the agent's modules,
 # test-host-*.c the host's library (the client's and porthole-vsockd's modules). Static pattern rules, so that make never
@@ -151,7 +160,9 @@ $(call utest,$(HOST_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(say) "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(HELPER_LDFLAGS) -o $@ $<
+# runs in the guest: static, whatever the image's libc
+$(BUILD)/tests/helpers/vsock-peer: HELPER_LDFLAGS := -static
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
 # fuzz-host-*.c the host's library.

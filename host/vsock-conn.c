@@ -383,31 +383,53 @@ int vsock_conn_send_hdr(struct vsock_dev *d, struct vsock_conn *c, uint32_t len,
 	return 0;
 }
 
-size_t vsock_conn_read(struct vsock_dev *d, struct vsock_conn *c, void *buf, size_t n)
+size_t vsock_conn_peek(const struct vsock_conn *c, const uint8_t **ret)
 {
-	uint32_t first;
+	uint32_t first = VSOCK_BUF_ALLOC - c->rx_start;
 
+	*ret = c->rx + c->rx_start;
 	if (!conn_live(c))
 		return 0;
+	return first < c->rx_len ? first : c->rx_len;
+}
+
+void vsock_conn_consume(struct vsock_dev *d, struct vsock_conn *c, size_t n)
+{
+	if (!conn_live(c))
+		return;
 	if (n > c->rx_len)
 		n = c->rx_len;
-	first = VSOCK_BUF_ALLOC - c->rx_start;
-	if (first > n)
-		first = (uint32_t)n;
-	memcpy(buf, c->rx + c->rx_start, first);
-	memcpy((uint8_t *)buf + first, c->rx, n - first);
 	c->rx_start = (uint32_t)((c->rx_start + n) % VSOCK_BUF_ALLOC);
 	c->rx_len -= (uint32_t)n;
 	c->fwd_cnt += (uint32_t)n;
 	if (conn_finished(c)) {
 		conn_end(d, c, true);
-		return n;
+		return;
 	}
 	/* a guest blocked on credit waits for this: it never asks (Linux) */
 	if (c->fwd_cnt != c->fwd_cnt_sent &&
 	    (c->fwd_cnt - c->fwd_cnt_sent >= VSOCK_BUF_ALLOC / 2 || !c->rx_len))
 		c->owed |= OWE_CREDIT_UPDATE;
-	return n;
+}
+
+size_t vsock_conn_read(struct vsock_dev *d, struct vsock_conn *c, void *buf, size_t n)
+{
+	size_t done = 0;
+
+	/* the ring holds the bytes in at most two spans */
+	while (done < n) {
+		const uint8_t *p;
+		size_t k = vsock_conn_peek(c, &p);
+
+		if (!k)
+			break;
+		if (k > n - done)
+			k = n - done;
+		memcpy((uint8_t *)buf + done, p, k);
+		done += k;
+		vsock_conn_consume(d, c, k);
+	}
+	return done;
 }
 
 int vsock_conn_shutdown(struct vsock_dev *d, struct vsock_conn *c, uint32_t flags)

@@ -126,6 +126,14 @@ int vsock_conn_send_hdr(struct vsock_dev *d, struct vsock_conn *c, uint32_t len,
  * guest has shut down both ways and everything was taken. */
 size_t vsock_conn_read(struct vsock_dev *d, struct vsock_conn *c, void *buf, size_t n);
 
+/* The guest's bytes in place: *RET and how many lie there contiguously
+ * (the first span of the buffer; 0 when none, or the connection is gone).
+ * vsock_conn_consume then says how many the host side took, with
+ * vsock_conn_read's consequences: so a socket is written straight from
+ * the buffer. */
+size_t vsock_conn_peek(const struct vsock_conn *c, const uint8_t **ret);
+void vsock_conn_consume(struct vsock_dev *d, struct vsock_conn *c, size_t n);
+
 /* The host side will send (VSOCK_SHUTDOWN_SEND) or receive no more: owes
  * the guest a SHUTDOWN. Call after every byte has been sent. */
 int vsock_conn_shutdown(struct vsock_dev *d, struct vsock_conn *c, uint32_t flags);

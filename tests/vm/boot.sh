@@ -85,7 +85,7 @@ ctl=$(vm 'cat /sys/fs/cgroup/porthole/cgroup.subtree_control' | tr -d '\r')
 check "controllers enabled for the services (${ctl})" eval '[[ " $ctl " == *" memory "* && " $ctl " == *" cpu "* && " $ctl " == *" pids "* ]]'
 check "the agent runs in /porthole/porthole-agent" \
 	eval "vm 'cat /proc/\$(pidof porthole-agent)/cgroup' | grep -qx '0::/porthole/porthole-agent'"
-svcs=$("$BUILD/bin/porthole" --connect "unix:$VM_DIR/agent.sock" --timeout 30 --json services)
+svcs=$("$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout 30 --json services)
 agent_svc() { jq -e '.[] | select(.name == "porthole-agent" and .state == "running" and .memory_bytes > 0 and .cpu_usec > 0)' <<<"$svcs" >/dev/null; }
 check "porthole services: the agent running, with its cgroup's memory and cpu" agent_svc
 check "its output is in /var/log/porthole/porthole-agent.log" \

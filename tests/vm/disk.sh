@@ -9,7 +9,7 @@ vm_require
 IMG=$(mktemp "$BUILD/disk-test.XXXXXX.img")
 trap 'vm_cleanup; rm -f "$IMG"' EXIT
 truncate -s 256M "$IMG"
-C() { "$BUILD/bin/porthole" --connect "unix:$VM_DIR/agent.sock" --timeout 60 "$@"; }
+C() { "$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout 60 "$@"; }
 agent_up() { C ping >/dev/null 2>&1; }
 boot() {
 	if ! vm_start disk --disk "$IMG" || ! wait_for 60 agent_up; then

@@ -47,7 +47,7 @@ if ! vm_start engine --disk "$HOST/data.img" --share9p "engine=$HOST/share" --fo
 	exit 1
 fi
 ok "the engine image boots to the ready line"
-C() { "$CLI" --connect "unix:$VM_DIR/agent.sock" --timeout 30 "$@"; }
+C() { "$CLI" --connect "$(vm_agent)" --timeout 30 "$@"; }
 agent_up() { C ping >/dev/null 2>&1; }
 wait_for 60 agent_up || { not_ok "the agent answers"; exit 1; }
 

@@ -17,6 +17,13 @@ vm_start() {
 		return 1
 	fi
 	grep -a 'porthole-init: ready' "$VM_DIR/console.log" | tail -n 1 | sed 's/^/# /'
+	# the agent may listen a moment after init is ready: a vsock connection
+	# then gets an RST, where a virtio-serial port would have waited
+	if [ -f "$VM_DIR/vsock.address" ] && [ "${VM_AGENT:-vsock}" = vsock ] &&
+		! wait_for 60 "$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout 5 ping >/dev/null 2>&1; then
+		echo "# the agent did not answer over vsock within 60 s"
+	fi
+	return 0
 }
 
 # vm COMMAND: runs COMMAND in the guest's shell; its output on stdout.
@@ -28,6 +35,18 @@ vm() {
 	python3 "$REPO/scripts/console" "$VM_DIR/console.sock" --timeout 120 --run "$1" |
 		sed -E 's/\r$//; s/\[ *[0-9]+\.[0-9]{6}\] .*$//' | grep -av '^$'
 	return "${PIPESTATUS[0]}"
+}
+
+# vm_agent: the agent's address for the tests: vsock, through the
+# porthole-vsockd that run-vm starts (its hybrid socket, agent port 1024);
+# VM_AGENT=serial takes the virtio-serial port org.porthole.agent.0 instead.
+# tests/vm/agent.sh and vsock.sh name their transports themselves.
+vm_agent() {
+	case ${VM_AGENT:-vsock} in
+	vsock) echo "hvsock:$VM_DIR/vsock.sock:1024" ;;
+	serial) echo "unix:$VM_DIR/agent.sock" ;;
+	*) echo "VM_AGENT must be vsock or serial, not $VM_AGENT" >&2 && return 1 ;;
+	esac
 }
 
 vm_stop() { "$REPO/scripts/stop-vm" --dir "$VM_DIR" --timeout 120; }

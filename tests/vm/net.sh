@@ -14,7 +14,7 @@ if ! vm_start net; then
 	not_ok "minimal image boots"
 	exit 1
 fi
-c="$CLI --connect unix:$VM_DIR/agent.sock --timeout 30"
+c="$CLI --connect $(vm_agent) --timeout 30"
 agent_up() { $c ping >/dev/null 2>&1; }
 wait_for 60 agent_up || { not_ok "the agent answers"; exit 1; }
 bound() { grep -aq 'eth0: dhcp: bound 10.0.2.15/24' "$VM_DIR/console.log"; }

@@ -50,7 +50,7 @@ if ! vm_start services --overlay "$overlay"; then
 	exit 1
 fi
 ok "boots with the test's services"
-C() { "$BUILD/bin/porthole" --connect "unix:$VM_DIR/agent.sock" --timeout 60 "$@"; }
+C() { "$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout 60 "$@"; }
 svc() { C --json services | jq -r --arg n "$1" --arg f "$2" '.[] | select(.name == $n) | .[$f]'; }
 running() { [ "$(svc limited state)" = running ]; }
 check "limited is running" wait_for 30 running

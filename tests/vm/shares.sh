@@ -20,7 +20,7 @@ if ! vm_start shares --share9p "p9=$HOST/p9" --share9p "boot9=$HOST/boot9" \
 	not_ok "minimal image boots with a 9p and a virtiofs share"
 	exit 1
 fi
-C="$BUILD/bin/porthole --connect unix:$VM_DIR/agent.sock --timeout 60"
+C="$BUILD/bin/porthole --connect $(vm_agent) --timeout 60"
 agent_up() { $C ping >/dev/null 2>&1; }
 if ! wait_for 60 agent_up; then
 	not_ok "the agent answers"

@@ -13,7 +13,7 @@ if ! vm_start time --rtc-base 2020-01-01T00:00:00; then
 	not_ok "boots with its RTC at 2020"
 	exit 1
 fi
-C="$BUILD/bin/porthole --connect unix:$VM_DIR/agent.sock --timeout 30"
+C="$BUILD/bin/porthole --connect $(vm_agent) --timeout 30"
 agent_up() { $C ping >/dev/null 2>&1; }
 wait_for 60 agent_up || { not_ok "the agent answers"; exit 1; }
 
