@@ -220,6 +220,10 @@ run: deps
 	@echo "The VM runs in the background ($(PROFILE) profile). To reach it:"
 	@echo "  the agent:          $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock health"
 	@echo "                      (org.porthole.agent.0; $(BUILD)/vm/qga.sock is org.qemu.guest_agent.0)"
+	@[ ! -f $(BUILD)/vm/vsock.address ] || \
+		echo "  over vsock:         $(BUILD)/bin/porthole --connect $$(cat $(BUILD)/vm/vsock.address):1024 health"
+	@[ ! -f $(BUILD)/vm/vsockd.pid ] || \
+		echo "                      (porthole-vsockd: guest port P is 'CONNECT P' on $(BUILD)/vm/vsock.sock)"
 	@echo "  console (a shell):  python3 scripts/console $(BUILD)/vm/console.sock"
 	@[ ! -f $(BUILD)/image/$(PROFILE)/root/usr/bin/docker ] || \
 		echo "  docker in the VM:   python3 scripts/console $(BUILD)/vm/console.sock --run 'docker info'"
