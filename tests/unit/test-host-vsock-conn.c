@@ -378,6 +378,52 @@ static void test_receive_and_overrun(void **state)
 	assert_int_equal(other->rx_len, 5);
 }
 
+/* peek/consume: the bytes in place, in two spans when the ring wraps, and
+ * the same credit and end as vsock_conn_read. */
+static void test_peek_consume(void **state)
+{
+	struct vsock_hdr h[4];
+	struct vsock_conn *c;
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	c = guest_connects(5000);
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 13);
+	assert_int_equal(vsock_conn_peek(c, &p), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(recv_rw(5000, 1024, VSOCK_PAYLOAD_MAX), 0);
+	/* the whole buffer in one span; 100 bytes taken */
+	assert_int_equal(vsock_conn_peek(c, &p), VSOCK_BUF_ALLOC);
+	assert_memory_equal(p, payload, 100);
+	vsock_conn_consume(&dev, c, 100);
+	assert_int_equal(c->fwd_cnt, 100);
+	assert_int_equal(drain(h, 4), 0);
+	/* the guest fills the 100 bytes freed: they wrap to the front */
+	assert_int_equal(recv_rw(5000, 1024, 100), 0);
+	n = vsock_conn_peek(c, &p);
+	assert_int_equal(n, VSOCK_BUF_ALLOC - 100);
+	assert_memory_equal(p, payload + 100, 16);
+	vsock_conn_consume(&dev, c, n);
+	assert_int_equal(c->rx_len, 100);
+	assert_int_equal(drain(h, 4), 1);
+	assert_int_equal(h[0].op, VSOCK_OP_CREDIT_UPDATE);
+	n = vsock_conn_peek(c, &p);
+	assert_int_equal(n, 100);
+	assert_memory_equal(p, payload, 100);
+	/* the guest shut down both ways: consuming the last byte (and more than
+	 * there is: capped) resets */
+	struct vsock_hdr s = pkt(VSOCK_OP_SHUTDOWN, 5000, 1024, 0);
+	s.flags = VSOCK_SHUTDOWN_BOTH;
+	assert_int_equal(vsock_dev_recv(&dev, &s, NULL, 0), 0);
+	assert_int_equal(fk.closed, 0);
+	vsock_conn_consume(&dev, c, 1000);
+	assert_int_equal(fk.closed, 1);
+	assert_int_equal(drain(h, 4), 1);
+	assert_int_equal(h[0].op, VSOCK_OP_RST);
+}
+
 static void test_shutdown(void **state)
 {
 	static uint8_t got[64];
@@ -490,6 +536,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_credit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credit_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receive_and_overrun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peek_consume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_connects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup, teardown),
