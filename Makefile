@@ -47,10 +47,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # the compiler's to enforce. -iquote: only "x.h" looks there, so that a
 # module's header (init/spawn.h) never stands for a system one (<spawn.h>).
 # Tests and fuzzers see the program they test: test-agent-*, test-host-*,
-# fuzz-agent-* theirs, the rest init's (which lib's tests do not use).
-prog_of = $(strip $(if $(filter init/% agent/% host/%,$(1)),$(firstword $(subst /, ,$(1))),\
+# test-relay-*, fuzz-agent-* theirs, the rest init's (which lib's tests do not use).
+prog_of = $(strip $(if $(filter init/% agent/% host/% relay/%,$(1)),$(firstword $(subst /, ,$(1))),\
 	$(if $(filter tests/unit/test-agent-% tests/fuzz/fuzz-agent-%,$(1)),agent,\
-	$(if $(filter tests/unit/test-host-% tests/fuzz/fuzz-host-%,$(1)),host,$(if $(filter tests/%,$(1)),init)))))
+	$(if $(filter tests/unit/test-host-% tests/fuzz/fuzz-host-%,$(1)),host,\
+	$(if $(filter tests/unit/test-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
 incs = -iquote lib $(addprefix -iquote ,$(call prog_of,$(1)))
 sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 
@@ -66,6 +67,9 @@ BINS += $(BUILD)/bin/porthole-loadgen
 endif
 ifneq ($(wildcard host/vsockd.c),)
 BINS += $(BUILD)/bin/porthole-vsockd
+endif
+ifneq ($(wildcard relay/main.c),)
+BINS += $(BUILD)/bin/porthole-relay
 endif
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
@@ -126,6 +130,12 @@ $(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(CLIENT_SRCS) $(LIB_SR
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
 
+# porthole-relay (the guest's end of the forwarders) neither
+$(BUILD)/bin/porthole-relay: $(call obj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c lib/relay.c)
+	@mkdir -p $(@D)
+	$(say) "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
 # porthole-vsockd needs no library beyond libc
 $(BUILD)/bin/porthole-vsockd: $(call obj,host/vsockd.c $(VSOCKD_SRCS) lib/log.c lib/util.c lib/buf.c)
 	@mkdir -p $(@D)
@@ -134,12 +144,14 @@ $(BUILD)/bin/porthole-vsockd: $(call obj,host/vsockd.c $(VSOCKD_SRCS) lib/log.c 
 
 # Unit tests: cmocka, built with ASan and UBSan, one per module:
 # test-MODULE.c links init/ and lib/, test-agent-*.c the agent's modules,
+# test-relay-*.c porthole-relay's,
 # test-host-*.c the host's library (the client's and porthole-vsockd's modules). Static pattern rules, so that make never
 # picks the wrong group's rule for a test whose objects are not built yet.
 ALL_UNIT := $(wildcard tests/unit/test-*.c)
 AGENT_UNIT := $(filter tests/unit/test-agent-%,$(ALL_UNIT))
 HOST_UNIT := $(filter tests/unit/test-host-%,$(ALL_UNIT))
-INIT_UNIT := $(filter-out $(AGENT_UNIT) $(HOST_UNIT),$(ALL_UNIT))
+RELAY_UNIT := $(filter tests/unit/test-relay-%,$(ALL_UNIT))
+INIT_UNIT := $(filter-out $(AGENT_UNIT) $(HOST_UNIT) $(RELAY_UNIT),$(ALL_UNIT))
 utest = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(1))
 
 $(call utest,$(INIT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(INIT_LIB_SRCS) $(LIB_SRCS))
@@ -153,6 +165,11 @@ $(call utest,$(AGENT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS) cmocka)
 
 $(call utest,$(HOST_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
+	@mkdir -p $(@D)
+	$(say) "  LD/SAN  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) cmocka)
+
+$(call utest,$(RELAY_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(filter-out relay/main.c,$(wildcard relay/*.c)) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
 	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) cmocka)

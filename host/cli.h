@@ -11,7 +11,7 @@
 
 #include "client.h"
 
-/* Exit codes (docs/cli.md). exec exits with the command's own status. */
+/* Exit codes (docs/cli.md). exec and shell exit with the command's own status. */
 enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_GUEST = 1, /* the guest answered with an error */
@@ -100,6 +100,13 @@ int cli_osinfo(struct cli *cli, int argc, char **argv);
 int cli_users(struct cli *cli, int argc, char **argv);
 int cli_hostname(struct cli *cli, int argc, char **argv);
 int cli_exec(struct cli *cli, int argc, char **argv); /* cli-exec.c */
+int cli_shell(struct cli *cli, int argc, char **argv); /* cli-shell.c */
+/* Runs ARGV (a JSON array of strings; NULL: the login shell) with ENV
+ * (NAME=VALUE strings, or NULL) in the guest with porthole-shell, on a pty
+ * when TTY, relaying porthole's stdin, stdout and stderr; WHAT names it in
+ * messages. Returns the command's exit status (128+N for signal N), or
+ * porthole's own. */
+int cli_session(struct cli *cli, const char *what, json_t *argv, json_t *env, bool tty);
 int cli_shutdown(struct cli *cli, int argc, char **argv); /* cli-power.c */
 int cli_call_any(struct cli *cli, int argc, char **argv); /* cli-call.c: porthole call */
 int cli_time(struct cli *cli, int argc, char **argv); /* cli-time.c */
@@ -114,6 +121,7 @@ int cli_services(struct cli *cli, int argc, char **argv); /* cli-services.c */
 int cli_logs(struct cli *cli, int argc, char **argv);
 int cli_restart(struct cli *cli, int argc, char **argv);
 int cli_events(struct cli *cli, int argc, char **argv);
+int cli_forward(struct cli *cli, int argc, char **argv); /* cli-forward.c */
 
 /* cli-services.c's formatting, for the tests. */
 /* Seconds since the epoch T as local "2026-11-27 15:20:01.250". */

@@ -102,16 +102,36 @@ static const struct command commands[] = {
 	  false },
 	{ "users", cli_users, "", "Users logged in to the guest (guest-get-users).", false },
 	{ "hostname", cli_hostname, "", "The guest's host name (guest-get-host-name).", false },
-	{ "exec", cli_exec, "[--wait S] [--env NAME=VALUE]... [--stdin] [--] CMD [ARG...]",
+	{ "exec", cli_exec,
+	  "[--wait S] [--env NAME=VALUE]... [--stdin] [--] CMD [ARG...] | -t|-i [--env "
+	  "NAME=VALUE]... [--] CMD [ARG...]",
 	  "Runs CMD in the guest (guest-exec with capture-output), waits for it at most S "
 	  "seconds (300 by default) polling guest-exec-status, prints its stdout and stderr "
 	  "and exits with its status (128+N when killed by signal N). --stdin sends porthole's "
-	  "standard input (at most 1 MiB) as the command's. The agent must allow guest-exec.",
+	  "standard input (at most 1 MiB) as the command's. The agent must allow guest-exec. "
+	  "With -t (--tty) CMD runs on a pseudo-terminal instead, as in porthole shell, its "
+	  "input and output streamed as it runs; with -i (--interactive) and no -t, on pipes: "
+	  "stdin streamed until its end, stdout and stderr kept apart, Ctrl-C sent to CMD as "
+	  "SIGINT. -t and -i need porthole-shell (agent.shell) and a connection of its own "
+	  "(vsock:, hvsock:, or the agent's unix socket; not a virtio-serial port).",
 	  true },
+	{ "shell", cli_shell, "[--env NAME=VALUE]...",
+	  "An interactive login shell in the guest, on a pseudo-terminal (porthole-shell): the "
+	  "terminal is in raw mode until the shell exits, so every key, Ctrl-C included, goes "
+	  "to the guest; the window size follows the terminal's; porthole exits with the "
+	  "shell's status. The agent must allow it (agent.shell = 1), over vsock:, hvsock: or "
+	  "the agent's unix socket, not a virtio-serial port.",
+	  false },
 	{ "shutdown", cli_shutdown, "[--reboot | --halt]",
 	  "Powers the guest off (or reboots, or halts it) (guest-shutdown). The agent sends "
 	  "no reply when it accepts: porthole sends guest-sync behind it and takes its reply, "
 	  "or the connection closing, as the acceptance.",
+	  false },
+	{ "forward", cli_forward, "docker [--socket PATH] [--relay-port N]",
+	  "Serves the guest's /run/docker.sock as the unix socket PATH on the host (default: "
+	  "docker.sock beside the VM's vsock socket), through the guest's porthole-relay on "
+	  "vsock port N (1025), until interrupted: then DOCKER_HOST=unix://PATH drives the "
+	  "VM's engine with the host's docker CLI. Needs a vsock address (hvsock: or vsock:).",
 	  false },
 	{ "call", cli_call_any, "NAME [ARGS-JSON]",
 	  "Calls any command NAME with the arguments ARGS-JSON (a JSON object) and prints "
@@ -142,7 +162,7 @@ static void print_usage(FILE *f)
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-9s %s\n", c->name, c->args);
 	fputs("\nExit status: 0 ok, 1 the guest answered an error, 2 usage, 3 could not\n"
-	      "connect, the connection failed or timed out; exec: the command's status.\n",
+	      "connect, the connection failed or timed out; exec, shell: the command's status.\n",
 	      f);
 }
 

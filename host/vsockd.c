@@ -15,8 +15,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -77,47 +75,6 @@ static void usage(FILE *f)
 	      "Exit status: 0 when QEMU disconnected or on SIGTERM/SIGINT, 1 on an error,\n"
 	      "2 on a usage error. See docs/vsockd.md.\n",
 	      f);
-}
-
-/* A listening unix socket at PATH, bound under a temporary name and
- * renamed, so that a client never finds it before it listens. A socket
- * left there by a process that died is replaced; one that answers is in
- * use: -EADDRINUSE. */
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char tmp[sizeof(sa.sun_path)];
-	struct stat st;
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= (int)sizeof(tmp) ||
-	    strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		strcpy(sa.sun_path, path);
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-		(void)close(fd);
-		if (r == 0)
-			return -EADDRINUSE;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(sa.sun_path, tmp);
-	(void)unlink(tmp);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0600) < 0 ||
-	    listen(fd, 128) < 0 || rename(tmp, path) < 0) {
-		r = -errno;
-		(void)unlink(tmp);
-		(void)close(fd);
-		return r;
-	}
-	return fd;
 }
 
 static int watch(struct vsockd *s, int fd, struct vsock_watch *w, uint32_t events)
@@ -378,10 +335,10 @@ static int setup(struct vsockd *s)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->signal_fd < 0 || s->epfd < 0)
 		return log_error_errno(-errno, "setting up the event loop");
-	s->listen_fd = listen_unix(s->socket_path);
+	s->listen_fd = unix_listen(s->socket_path, 128);
 	if (s->listen_fd < 0)
 		return log_error_errno(s->listen_fd, "--socket %s", s->socket_path);
-	s->host_listen_fd = listen_unix(s->uds_path);
+	s->host_listen_fd = unix_listen(s->uds_path, 128);
 	if (s->host_listen_fd < 0)
 		return log_error_errno(s->host_listen_fd, "--uds-path %s", s->uds_path);
 	r = vsock_bridge_new(s->epfd, &s->dev, s->host_listen_fd, s->uds_path, &s->bridge);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 
 #include "buf.h"
@@ -301,4 +302,41 @@ int send_all_until(int fd, const void *buf, size_t len, uint64_t deadline)
 			return r;
 	}
 	return 0;
+}
+
+int unix_listen(const char *path, int backlog)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char tmp[sizeof(sa.sun_path)];
+	struct stat st;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path) ||
+	    snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		strcpy(sa.sun_path, path);
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		(void)close(fd);
+		if (r == 0)
+			return -EADDRINUSE;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(sa.sun_path, tmp);
+	(void)unlink(tmp);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(tmp, 0600) < 0 ||
+	    listen(fd, backlog) < 0 || rename(tmp, path) < 0) {
+		r = -errno;
+		(void)unlink(tmp);
+		(void)close(fd);
+		return r;
+	}
+	return fd;
 }

@@ -71,6 +71,13 @@ int fd_wait(int fd, short events, uint64_t deadline);
 int send_all_until(int fd, const void *buf, size_t len, uint64_t deadline);
 uint64_t now_boot_ns(void);
 
+/* A listening unix stream socket at PATH, non-blocking, mode 0600, bound
+ * under a temporary name and renamed, so that a client never finds it
+ * before it listens. A socket left there by a process that died is
+ * replaced; one that answers is in use: -EADDRINUSE; anything else there
+ * is -EEXIST. -ENAMETOOLONG when PATH does not fit sun_path. */
+int unix_listen(const char *path, int backlog);
+
 /* Creates PATH and its missing parents, each with MODE exactly (not masked
  * by the umask); directories that exist are left as they are. -ENOTDIR when
  * one of them exists as something else. */
