@@ -1,6 +1,7 @@
 /* porthole exec: runs a command in the guest with guest-exec (capture-output,
  * stdin from porthole's own with --stdin), polls guest-exec-status until it
- * exits, writes its output and exits with its status. */
+ * exits, writes its output and exits with its status. With -t or -i the
+ * command runs in a porthole-shell session instead (cli-shell.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -98,27 +99,37 @@ static int stdin_arg(json_t *args)
 	return CLI_EXIT_OK;
 }
 
+/* -t and -i: a porthole-shell session instead of guest-exec. */
+struct exec_mode {
+	bool tty, interactive;
+};
+
 /* ARGS gets guest-exec's arguments from the command line; a usage error
  * returns its exit code (and ARGS may be half filled). */
-static int exec_args(const char *cmd, int argc, char **argv, json_t *args, unsigned *wait_ms)
+static int exec_args(const char *cmd, int argc, char **argv, json_t *args, unsigned *wait_ms,
+		     struct exec_mode *mode)
 {
 	static const struct option opts[] = {
-		{ "wait", required_argument, NULL, 'w' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "stdin", no_argument, NULL, 'i' },
-		{ 0 },
+		{ "wait", required_argument, NULL, 'w' },  { "env", required_argument, NULL, 'e' },
+		{ "stdin", no_argument, NULL, 'S' },	   { "tty", no_argument, NULL, 't' },
+		{ "interactive", no_argument, NULL, 'i' }, { 0 },
 	};
 	json_t *env = json_array(), *arg = json_array();
+	bool wait_given = false, want_stdin = false;
 	int c, r = CLI_EXIT_OK;
 
 	optind = 1;
 	/* "+": options end at the command, whose own options are its own. */
-	while (r == CLI_EXIT_OK && (c = getopt_long(argc, argv, "+w:e:i", opts, NULL)) != -1) {
+	while (r == CLI_EXIT_OK && (c = getopt_long(argc, argv, "+w:e:ti", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			if (parse_seconds_ms(optarg, 1, CLI_TIMEOUT_MS_MAX, wait_ms) < 0)
 				r = cli_usage_error(cmd, "--wait: seconds from 0.001 to %u, not %s",
 						    CLI_TIMEOUT_MS_MAX / 1000, optarg);
+			wait_given = true;
+			break;
+		case 't':
+			mode->tty = true;
 			break;
 		case 'e':
 			if (!strchr(optarg, '='))
@@ -129,14 +140,24 @@ static int exec_args(const char *cmd, int argc, char **argv, json_t *args, unsig
 				json_array_append_new(env, json_string(optarg));
 			break;
 		case 'i':
-			r = stdin_arg(args);
+			mode->interactive = true;
+			break;
+		case 'S':
+			want_stdin = true;
 			break;
 		default:
 			r = cli_usage_error(cmd, "bad option");
 		}
 	}
+	/* a session streams stdin and lasts as long as its command */
+	if (r == CLI_EXIT_OK && (mode->tty || mode->interactive) && (wait_given || want_stdin))
+		r = cli_usage_error(cmd,
+				    "--wait and --stdin are for guest-exec: not with -t or -i, "
+				    "which stream stdin for as long as the command runs");
 	if (r == CLI_EXIT_OK && optind >= argc)
 		r = cli_usage_error(cmd, "exec needs a command");
+	if (r == CLI_EXIT_OK && want_stdin)
+		r = stdin_arg(args);
 	if (r == CLI_EXIT_OK) {
 		json_object_set_new(args, "path", json_string(argv[optind]));
 		for (int i = optind + 1; i < argc; i++)
@@ -177,15 +198,30 @@ int cli_exec(struct cli *cli, int argc, char **argv)
 	json_t *args = json_object(), *result = NULL, *st = NULL, *sargs = NULL;
 	unsigned wait_ms = EXEC_WAIT_MS_DEFAULT;
 	unsigned poll_ms = EXEC_POLL_MIN_MS;
+	struct exec_mode mode = { 0 };
 	const char *path;
 	uint64_t deadline;
 	json_int_t pid;
 	int r;
 
-	r = exec_args(argv[0], argc, argv, args, &wait_ms);
+	r = exec_args(argv[0], argc, argv, args, &wait_ms, &mode);
 	if (r != CLI_EXIT_OK)
 		goto out;
 	path = json_string_value(json_object_get(args, "path"));
+	if (mode.tty || mode.interactive) {
+		json_t *full = json_pack("[s]", path), *arg = json_object_get(args, "arg");
+
+		/* porthole-shell's argv is the whole of it, the program first */
+		if (!full || (arg && json_array_extend(full, arg) < 0)) {
+			json_decref(full);
+			cli_error("out of memory");
+			r = CLI_EXIT_CONNECT;
+			goto out;
+		}
+		r = cli_session(cli, path, full, json_object_get(args, "env"), mode.tty);
+		json_decref(full);
+		goto out;
+	}
 	r = cli_call(cli, "guest-exec", args, &result);
 	if (r != CLI_EXIT_OK)
 		goto out;

@@ -107,6 +107,19 @@ int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret)
 	return CLI_EXIT_OK;
 }
 
+int cli_vsock_address(uint32_t port, char *buf, size_t size)
+{
+	char *file = NULL;
+	int r = read_file(CLI_VSOCK_ADDRESS_FILE, 256, &file, NULL);
+
+	if (r < 0)
+		return r;
+	file[strcspn(file, "\n")] = '\0';
+	r = *file && (size_t)snprintf(buf, size, "%s:%" PRIu32, file, port) < size ? 0 : -EINVAL;
+	free(file);
+	return r;
+}
+
 void cli_print_json(json_t *v, size_t flags)
 {
 	char *s = json_dumps(v, flags | JSON_ENCODE_ANY);

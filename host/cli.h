@@ -20,6 +20,11 @@ enum {
 };
 
 #define CLI_DEFAULT_SOCKET "build/vm/agent.sock"
+/* What scripts/run-vm writes: how host programs reach the guest's vsock
+ * ports (hvsock:DIR/vsock.sock or vsock:CID, without the port). */
+#define CLI_VSOCK_ADDRESS_FILE "build/vm/vsock.address"
+/* The agent's vsock port (agent.vsock_port's default). */
+#define CLI_AGENT_VSOCK_PORT 1024
 /* The longest --timeout and exec --wait: a day. */
 #define CLI_TIMEOUT_MS_MAX (86400u * 1000)
 
@@ -44,6 +49,9 @@ int cli_no_args(const char *cmd, int argc, char **argv);
 int cli_connect(struct cli *cli);
 /* Calls NAME; on success *RET holds the result. Returns an exit code. */
 int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret);
+/* The guest's vsock PORT as run-vm's VM here offers it (CLI_VSOCK_ADDRESS_FILE
+ * with ":PORT"), into BUF: 0, or -errno when there is none. */
+int cli_vsock_address(uint32_t port, char *buf, size_t size);
 /* Runs a command that takes no arguments: the raw result for --json, else
  * PRINT's rendering of it. Returns an exit code. */
 int cli_query(struct cli *cli, int argc, char **argv, const char *name,

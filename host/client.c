@@ -82,6 +82,27 @@ int client_fd(const struct client *c)
 	return c->fd;
 }
 
+int client_detach(struct client *c, int *ret_fd, char **ret_buf, size_t *ret_len)
+{
+	size_t n = c->in.tail - c->in.head;
+	char *rest = NULL;
+
+	/* the reader stops right after each reply: what it holds past the
+	 * last one is the next protocol's */
+	if (n) {
+		rest = malloc(n);
+		if (!rest)
+			return -ENOMEM;
+		memcpy(rest, c->in.buf + c->in.head, n);
+	}
+	*ret_fd = c->fd;
+	*ret_buf = rest;
+	*ret_len = n;
+	c->fd = -1;
+	client_close(c);
+	return 0;
+}
+
 unsigned client_pending(const struct client *c)
 {
 	return c->pending + (c->sync_pending ? 1 : 0);

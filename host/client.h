@@ -45,6 +45,12 @@ int client_open_addr(const struct client_addr *a, const struct client_options *o
  * reply left unread (tests/fixtures/qga-7.2-replies.md). NULL is fine. */
 void client_close(struct client *c);
 int client_fd(const struct client *c);
+/* Hands the connection over, for what follows a reply on it instead of
+ * more replies (porthole-shell's frames): its fd in *RET_FD, and the bytes
+ * read after the last reply in *RET_BUF (malloc'd, *RET_LEN bytes; NULL and
+ * 0 when none). C is freed; the fd is the caller's to close. -ENOMEM, with
+ * C left as it was. */
+int client_detach(struct client *c, int *ret_fd, char **ret_buf, size_t *ret_len);
 /* Requests sent whose replies have not been read yet. */
 unsigned client_pending(const struct client *c);
 

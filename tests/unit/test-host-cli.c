@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -269,6 +270,35 @@ static void test_finding_the_agent(void **state)
 	rmdir(dir);
 }
 
+/* The guest's vsock as run-vm's VM here offers it: build/vm/vsock.address
+ * with the port, what porthole shell uses without --connect. */
+static void test_vsock_address(void **state)
+{
+	char cwd[4096], dir[] = "/tmp/test-host-cli.XXXXXX", buf[300];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(cli_vsock_address(1024, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(mkdir("build", 0700), 0);
+	assert_int_equal(mkdir("build/vm", 0700), 0);
+	f = fopen(CLI_VSOCK_ADDRESS_FILE, "w");
+	assert_non_null(f);
+	fputs("hvsock:/home/me/build/vm/vsock.sock\n", f);
+	fclose(f);
+	assert_int_equal(cli_vsock_address(1024, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "hvsock:/home/me/build/vm/vsock.sock:1024");
+	/* too long for BUF: none, rather than a cut address */
+	assert_int_equal(cli_vsock_address(1024, buf, 20), -EINVAL);
+	unlink(CLI_VSOCK_ADDRESS_FILE);
+	rmdir("build/vm");
+	rmdir("build");
+	assert_int_equal(chdir(cwd), 0);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_errors_and_exit_codes),
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_finding_the_agent),
+		cmocka_unit_test(test_vsock_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
