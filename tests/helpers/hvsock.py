@@ -15,6 +15,9 @@ exits 0 when what came back is what was expected, 1 otherwise.
                                         counts what comes, answers "<bytes> <crc>"
   hvsock.py hold SOCK PORT N            N connections left open; prints "open",
                                         then waits for each to end (EOF or error)
+
+scripts/bench-vsock.py imports it for open_stream(): the same guest program
+reached over porthole-vsockd, the kernel's vhost-vsock or a virtio-serial port.
 """
 import os
 import selectors
@@ -66,6 +69,34 @@ def must_connect(sock, port):
     if s is None or not answer.startswith("OK "):
         sys.exit(f"CONNECT {port}: {answer}")
     return s
+
+
+def open_stream(address, timeout=TIMEOUT):
+    """A byte stream to the guest: hvsock:PATH:PORT (a hybrid vsock socket),
+    vsock:CID:PORT (AF_VSOCK, the kernel's vhost-vsock) or unix:PATH (a
+    virtio-serial port's socket). Exits with the reason when it cannot."""
+    kind, _, rest = address.partition(":")
+    try:
+        if kind == "hvsock":
+            path, _, port = rest.rpartition(":")
+            s, answer = connect(path, int(port), timeout)
+            if s is None or not answer.startswith("OK "):
+                sys.exit(f"{address}: CONNECT answered {answer!r}")
+            return s
+        if kind == "vsock":
+            cid, _, port = rest.partition(":")
+            s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+            s.settimeout(timeout)
+            s.connect((int(cid), int(port)))
+            return s
+        if kind == "unix":
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(timeout)
+            s.connect(rest)
+            return s
+    except (OSError, ValueError) as e:
+        sys.exit(f"{address}: {e}")
+    sys.exit(f"{address}: not hvsock:PATH:PORT, vsock:CID:PORT or unix:PATH")
 
 
 def recv_all(s):

@@ -1,5 +1,6 @@
-/* vsock-peer: the guest's end of the vsock tests (tests/vm/vsock.sh), run
- * in the VM as a service. It is a test's program, never the image's.
+/* vsock-peer: the guest's end of the vsock tests (tests/vm/vsock.sh) and of
+ * scripts/bench-vsock, run in the VM as a service. It is a test's program,
+ * never the image's.
  *
  *   vsock-peer serve PORT
  *     listens on vsock PORT; each connection (a process of its own) sends
@@ -10,6 +11,18 @@
  *                         shutdown of sending; close at the host's EOF
  *       "echo\n"          everything is sent back; at EOF, shutdown, close
  *       "close\n"         closed at once, while the host may still send
+ *     or one of the counted commands below, after which it closes.
+ *   vsock-peer serial PATH
+ *     serves the virtio-serial port PATH (/dev/virtio-ports/NAME), one
+ *     counted command after another: a port has no EOF of its own (a read
+ *     returns 0 while no host is connected; then it waits for the next).
+ *   the counted commands, the same on both:
+ *       "sink N\n"        N bytes are read; the answer is "<N> <crc32>\n"
+ *       "count N\n"       N bytes are read, no checksum; the answer is "<N>\n"
+ *       "source N SEED\n" N bytes of pattern(SEED) are sent (on vsock, as
+ *                         above)
+ *       "pingpong K SIZE\n" K times: SIZE bytes (at most 64 KiB) read, and
+ *                         sent back once all are in
  *   vsock-peer send CID PORT N SEED
  *     connects to CID:PORT, sends N bytes of pattern(SEED), shuts down
  *     sending, and prints what comes back until EOF; exit 0 when connected.
@@ -18,6 +31,7 @@
  * 1103515245 + 12345 mod 2^32, starting from SEED), which the host side
  * computes too. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/vm_sockets.h>
 #include <signal.h>
 #include <stdint.h>
@@ -114,6 +128,72 @@ static int read_line(int fd, char *line, size_t size)
 	return -1;
 }
 
+/* Exactly N bytes into B (or fewer than N at EOF): the count, or -1. */
+static ssize_t read_full(int fd, uint8_t *b, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* The counted commands, which end without the host's EOF (a virtio-serial
+ * port has none): 0 done, 1 failed (the host left, an error), -1 not one of
+ * them. */
+static int counted(int fd, const char *line)
+{
+	static uint8_t b[BLOCK];
+	unsigned long long n, k;
+	unsigned seed;
+	char out[64];
+	int crc_too = sscanf(line, "sink %llu", &n) == 1;
+
+	if (crc_too || sscanf(line, "count %llu", &n) == 1) {
+		uint64_t left = n;
+		uint32_t crc = 0;
+
+		while (left) {
+			size_t want = left < BLOCK ? (size_t)left : BLOCK;
+			ssize_t r = read(fd, b, want);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return 1;
+			if (crc_too)
+				crc = crc32_update(crc, b, (size_t)r);
+			left -= (uint64_t)r;
+		}
+		if (crc_too)
+			snprintf(out, sizeof(out), "%llu %08x\n", n, crc);
+		else
+			snprintf(out, sizeof(out), "%llu\n", n);
+		return write_all_(fd, out, strlen(out)) < 0;
+	}
+	if (sscanf(line, "source %llu %u", &n, &seed) == 2)
+		return send_pattern(fd, n, seed) < 0;
+	if (sscanf(line, "pingpong %llu %llu", &k, &n) == 2) {
+		if (n == 0 || n > BLOCK)
+			return 1;
+		while (k--)
+			if (read_full(fd, b, (size_t)n) != (ssize_t)n ||
+			    write_all_(fd, b, (size_t)n) < 0)
+				return 1;
+		return 0;
+	}
+	return -1;
+}
+
 static void drain(int fd)
 {
 	uint8_t b[4096];
@@ -132,6 +212,8 @@ static int session(int fd)
 
 	if (read_line(fd, line, sizeof(line)) < 0)
 		return 1;
+	if (strncmp(line, "source ", 7) != 0 && (r = counted(fd, line)) >= 0)
+		return (int)r;
 	if (strcmp(line, "sink") == 0) {
 		uint64_t total = 0;
 		uint32_t crc = 0;
@@ -193,6 +275,50 @@ static int serve(unsigned port)
 	}
 }
 
+/* One counted command after another on a virtio-serial port. While no host
+ * is connected a read returns 0 (and poll says POLLHUP), so it looks again
+ * every 50 ms; a command the host left in the middle is dropped. */
+static int serial(const char *path)
+{
+	char line[LINE_MAX_];
+	int fd = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* init links /dev/virtio-ports/NAME once the host has named the port */
+	for (int i = 0; i < 600 && fd < 0; i++) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			usleep(100000);
+	}
+	if (fd < 0) {
+		fprintf(stderr, "vsock-peer: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	printf("vsock-peer: serving %s\n", path);
+	fflush(stdout);
+	for (;;) {
+		size_t n = 0;
+		ssize_t r;
+
+		/* the line, one byte at a time: what follows it is the data's */
+		while (n + 1 < sizeof(line)) {
+			r = read(fd, line + n, 1);
+			if (r < 0 && errno != EINTR)
+				return 1;
+			if (r == 0) { /* no host: wait for the next */
+				n = 0;
+				usleep(50000);
+				continue;
+			}
+			if (r == 1 && line[n++] == '\n')
+				break;
+		}
+		line[n ? n - 1 : 0] = 0;
+		if (counted(fd, line) < 0)
+			fprintf(stderr, "vsock-peer: %s: not a command: \"%s\"\n", path, line);
+	}
+}
+
 static int send_to(unsigned cid, unsigned port, unsigned long long n, unsigned seed)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = cid, .svm_port = port };
@@ -220,10 +346,12 @@ int main(int argc, char **argv)
 	crc_init();
 	if (argc == 3 && strcmp(argv[1], "serve") == 0)
 		return serve((unsigned)strtoul(argv[2], NULL, 10));
+	if (argc == 3 && strcmp(argv[1], "serial") == 0)
+		return serial(argv[2]);
 	if (argc == 6 && strcmp(argv[1], "send") == 0)
 		return send_to((unsigned)strtoul(argv[2], NULL, 10),
 			       (unsigned)strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
 			       (unsigned)strtoul(argv[5], NULL, 10));
-	fprintf(stderr, "usage: vsock-peer serve PORT | send CID PORT N SEED\n");
+	fprintf(stderr, "usage: vsock-peer serve PORT | serial PATH | send CID PORT N SEED\n");
 	return 2;
 }
