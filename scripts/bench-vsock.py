@@ -39,6 +39,7 @@ import zlib
 
 REPO = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "helpers"))
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 import hvsock  # noqa: E402  (the tests' host end: open_stream, pattern_crc)
 
 HZ = os.sysconf("SC_CLK_TCK")
