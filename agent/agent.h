@@ -1,5 +1,6 @@
 /* The agent's shared state: its configuration and the event loop that the
- * transports and the asynchronous commands (guest-exec) register with. */
+ * transports and the asynchronous commands (guest-exec, porthole-shell)
+ * register with. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,6 +28,7 @@ struct agent_config {
 	unsigned max_clients; /* connections at once, 64 */
 	unsigned idle_timeout_s; /* a silent client is closed, 300 s */
 	bool exec_enabled; /* guest-exec and guest-exec-status */
+	bool shell_enabled; /* porthole-shell */
 	size_t exec_output_max; /* captured bytes per stream, 1 MiB */
 	char allow_rpcs[AGENT_RPCS_MAX][64]; /* empty: all allowed */
 	size_t n_allow_rpcs;
@@ -50,4 +52,5 @@ struct agent {
 	bool shutdown_requested;
 	int shutdown_signal; /* the signal for init: SIGTERM, SIGINT, SIGUSR1 */
 	void *exec; /* cmd-exec.c's state */
+	void *shell; /* cmd-shell.c's state */
 };

@@ -39,7 +39,6 @@
  * background child that inherited them): then they are closed and the exit
  * is reported. qemu-ga waits for ever. */
 #define EXEC_DRAIN_MS 5000
-#define EXEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* capture-output: a bool (qemu-ga 2.5 to 7.2) or, from 8.0, a mode name. */
 enum capture {
@@ -279,7 +278,7 @@ static int parse_capture(json_t *v, enum capture *ret, struct cmd_error *err)
 
 /* PATH search as qemu-ga's g_spawn does it (G_SPAWN_SEARCH_PATH_FROM_ENVP):
  * the PATH of the given environment, else the agent's, else a default. */
-static int resolve(const char *path, const char *const *envp, char *ret, size_t size)
+int exec_resolve(const char *path, const char *const *envp, char *ret, size_t size)
 {
 	const char *search = NULL;
 	int r = -ENOENT;
@@ -481,7 +480,7 @@ static enum cmd_result exec_cmd(struct agent *a, json_t *args, json_t **result,
 		if (r < 0)
 			return cmd_fail(err, "Parameter 'input-data': invalid base64");
 	}
-	r = resolve(path, envp, file, sizeof(file));
+	r = exec_resolve(path, envp, file, sizeof(file));
 	if (r == 0)
 		r = spawn(file, argv, envp ? envp : (const char *const *)environ, jin != NULL,
 			  capture, &f, &pid);

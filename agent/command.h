@@ -1,6 +1,7 @@
 /* The agent's command interface: what a command handler receives and how it
- * answers. The dispatcher (dispatch.c) owns the table, argument checking and
- * the reply; handlers live in one file per command group (cmd-*.c). */
+ * answers (now, later, or by handing its connection over). The dispatcher
+ * (dispatch.c) owns the table, argument checking and the reply; handlers
+ * live in one file per command group (cmd-*.c). */
 #pragma once
 
 #include <jansson.h>
@@ -63,6 +64,7 @@ enum cmd_flags {
 	CMD_NO_REPLY_ON_SUCCESS = 1 << 0, /* guest-shutdown: qemu-ga sends nothing */
 	CMD_DISABLED_BY_DEFAULT = 1 << 1, /* guest-exec: enabled by configuration */
 	CMD_SYNC_DELIMITED = 1 << 2, /* the reply is preceded by 0xFF */
+	CMD_NEEDS_SHELL = 1 << 3, /* porthole-shell: enabled by agent.shell */
 };
 
 /* A reply owed: what a command that answers later (a long poll) holds. */
@@ -78,6 +80,29 @@ struct cmd_async *cmd_async_take(void);
  * error otherwise. Frees PENDING. When the client has gone meanwhile, the
  * reply is dropped. */
 void cmd_async_finish(struct cmd_async *pending, json_t *result, const struct cmd_error *err);
+
+/* A connection handed over once its reply is sent (porthole-shell: the
+ * session process takes it). What the handler gives the transport, through
+ * the dispatcher, which does not know connections. */
+struct cmd_upgrade {
+	/* Called in the agent once the reply is built: starts what takes the
+	 * connection over. FD is the connection (the caller closes its own copy
+	 * either way); OWED the bytes the client is still owed, earlier
+	 * replies and this one last; SENT what it sent after the request.
+	 * Returns the pid of the new owner, or -errno with WHY filled: the
+	 * client is then sent "COMMAND: WHY" instead of the reply. */
+	int (*start)(struct agent *a, void *data, int fd, const void *owed, size_t owed_len,
+		     const void *sent, size_t sent_len, char *why, size_t why_size);
+	void (*free)(void *data); /* DATA, once started or given up */
+	void *data;
+};
+
+/* For a handler whose connection is handed over once answered: takes UP
+ * (a copy; UP->data is freed with UP->free whatever happens from here on),
+ * and the handler returns CMD_OK with its result. -ENOMEM, or -ENOTCONN
+ * when the request came from no connection (tests): UP->data is then the
+ * handler's to free. */
+int cmd_upgrade_take(const struct cmd_upgrade *up);
 
 struct command {
 	const char *name;
@@ -100,4 +125,5 @@ extern const struct command cmd_shares_table[]; /* porthole-mount, -unmount, -mo
 extern const struct command cmd_clock_table[]; /* porthole-time, -time-adjust */
 extern const struct command cmd_events_table[]; /* porthole-events */
 extern const struct command cmd_services_table[]; /* porthole-services, -service-restart, -logs */
+extern const struct command cmd_shell_table[]; /* porthole-shell */
 /* Every table ends with an entry whose name is NULL. */

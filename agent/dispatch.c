@@ -21,7 +21,7 @@ static const struct command *const tables[] = {
 	cmd_guest_network_table, cmd_fs_table,	       cmd_power_table,
 	cmd_exec_table,		 cmd_health_table,     cmd_porthole_network_table,
 	cmd_clock_table,	 cmd_events_table,     cmd_shares_table,
-	cmd_services_table,
+	cmd_services_table,	 cmd_shell_table,
 };
 
 static struct dispatch_entry entries[COMMANDS_MAX];
@@ -53,6 +53,8 @@ int dispatch_init(struct agent *a)
 			e = &entries[n_entries++];
 			e->cmd = cmd;
 			e->enabled = !(cmd->flags & CMD_DISABLED_BY_DEFAULT) || c->exec_enabled;
+			if (cmd->flags & CMD_NEEDS_SHELL)
+				e->enabled = c->shell_enabled;
 			/* qemu-ga's --allow-rpcs: only those; --block-rpcs: all but those */
 			if (c->n_allow_rpcs && !listed(c->allow_rpcs, c->n_allow_rpcs, cmd->name))
 				e->enabled = false;
@@ -279,13 +281,24 @@ void dispatch_set_deliver(dispatch_deliver_fn fn)
 	deliver = fn;
 }
 
-/* The request being handled, for cmd_async_take. */
+struct dispatch_upgrade {
+	struct cmd_upgrade up;
+	const char *name; /* the command's, which the errors name */
+	json_t *id; /* the request's, or NULL */
+};
+
+/* The request being handled, for cmd_async_take and cmd_upgrade_take. */
 static struct {
 	uint64_t origin;
+	const char *name;
 	json_t *id;
 	bool delimited;
 	bool taken;
+	struct dispatch_upgrade *upgrade;
 } current;
+
+/* Announced by the last DISPATCH_UPGRADE, until the transport takes it. */
+static struct dispatch_upgrade *announced;
 
 struct cmd_async *cmd_async_take(void)
 {
@@ -303,23 +316,78 @@ struct cmd_async *cmd_async_take(void)
 	return p;
 }
 
-/* {"return": RESULT (stolen; NULL means {}), "id": ID}, or an error reply
- * when it cannot be built. */
-static int success_reply(json_t *result, json_t *id, bool delimited, struct reply *out)
+int cmd_upgrade_take(const struct cmd_upgrade *up)
+{
+	struct dispatch_upgrade *u;
+
+	if (!current.origin)
+		return -ENOTCONN;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->up = *up;
+	u->name = current.name;
+	u->id = current.id ? json_incref(current.id) : NULL;
+	dispatch_upgrade_free(current.upgrade);
+	current.upgrade = u;
+	return 0;
+}
+
+struct dispatch_upgrade *dispatch_upgrade_take(void)
+{
+	struct dispatch_upgrade *u = announced;
+
+	announced = NULL;
+	return u;
+}
+
+int dispatch_upgrade_start(struct dispatch_upgrade *u, struct agent *a, int fd, const void *owed,
+			   size_t owed_len, const void *sent, size_t sent_len, char *why,
+			   size_t why_size)
+{
+	return u->up.start(a, u->up.data, fd, owed, owed_len, sent, sent_len, why, why_size);
+}
+
+void dispatch_upgrade_free(struct dispatch_upgrade *u)
+{
+	if (!u)
+		return;
+	if (u->up.free)
+		u->up.free(u->up.data);
+	json_decref(u->id);
+	free(u);
+}
+
+/* {"return": RESULT (stolen; NULL means {}), "id": ID}; -ENOMEM when it
+ * cannot be built. */
+static int success_render(json_t *result, json_t *id, bool delimited, struct reply *out)
 {
 	json_t *reply = json_object();
 
 	if (!reply || json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
 		json_decref(reply);
-		return error_reply("GenericError", "the reply could not be built: out of memory",
-				   id, out);
+		return -ENOMEM;
 	}
 	if (id)
 		json_object_set(reply, "id", id);
-	if (render(reply, delimited, out) < 0)
+	return render(reply, delimited, out);
+}
+
+/* The success reply, or an error reply when it cannot be built. */
+static int success_reply(json_t *result, json_t *id, bool delimited, struct reply *out)
+{
+	if (success_render(result, id, delimited, out) < 0)
 		return error_reply("GenericError", "the reply could not be built: out of memory",
 				   id, out);
 	return DISPATCH_REPLY;
+}
+
+int dispatch_upgrade_error(struct dispatch_upgrade *u, const char *desc, struct reply *out)
+{
+	char text[sizeof(((struct cmd_error *)0)->desc)];
+
+	snprintf(text, sizeof(text), "%s: %s", u->name, desc);
+	return error_reply("GenericError", text, u->id, out);
 }
 
 void cmd_async_finish(struct cmd_async *p, json_t *result, const struct cmd_error *err)
@@ -374,7 +442,16 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 		goto fail;
 	}
 	if (!e->enabled) {
-		cmd_fail(&err, "Command %s has been disabled", name);
+		/* qemu-ga's words; porthole's own switch says where it is */
+		if ((e->cmd->flags & CMD_NEEDS_SHELL) && !a->cfg.shell_enabled)
+			cmd_fail(
+				&err,
+				"Command %s has been disabled: agent.shell is 0 (init.conf's [agent] "
+				"shell = 1, or porthole.agent.shell=1 on the kernel command line, "
+				"enables it)",
+				name);
+		else
+			cmd_fail(&err, "Command %s has been disabled", name);
 		err.class = "CommandNotFound";
 		goto fail;
 	}
@@ -389,11 +466,36 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 		goto fail;
 	/* what cmd_async_take needs, should the handler answer later */
 	current.origin = origin;
+	current.name = e->cmd->name;
 	current.id = id;
 	current.delimited = e->cmd->flags & CMD_SYNC_DELIMITED;
 	current.taken = false;
+	current.upgrade = NULL;
 	r = e->cmd->handler(a, args, &result, &err);
 	current.origin = 0;
+	if (current.upgrade) {
+		struct dispatch_upgrade *u = current.upgrade;
+
+		current.upgrade = NULL;
+		if (r != CMD_OK) {
+			dispatch_upgrade_free(u);
+		} else {
+			/* the reply must be exactly this success: what follows it
+			 * on the connection is the new owner's */
+			if (success_render(result, id, false, out) < 0) {
+				dispatch_upgrade_free(u);
+				r = error_reply("GenericError",
+						"the reply could not be built: out of memory", id,
+						out);
+				json_decref(req);
+				return r;
+			}
+			json_decref(req);
+			dispatch_upgrade_free(announced);
+			announced = u;
+			return DISPATCH_UPGRADE;
+		}
+	}
 	if (r == CMD_LATER) {
 		if (current.taken) {
 			json_decref(req);

@@ -1,6 +1,7 @@
 /* From a request's bytes to its reply's: JSON parsing (jansson), the request
  * envelope, the command table, argument checks, enabled and blocked commands,
- * and the reply's framing. Transports hand it values and send what it returns. */
+ * and the reply's framing. Transports hand it values and send what it
+ * returns, and hand a connection over when a command asks (porthole-shell). */
 #pragma once
 
 #include <stdbool.h>
@@ -34,6 +35,9 @@ enum dispatch_result {
 	DISPATCH_NONE = 0, /* nothing to send: guest-shutdown's success */
 	DISPATCH_REPLY = 1, /* *OUT holds the reply (an error reply included) */
 	DISPATCH_LATER = 2, /* an asynchronous command answers later (transport_deliver) */
+	/* *OUT holds the reply, after which the connection is handed over
+	 * (dispatch_upgrade_take): porthole-shell */
+	DISPATCH_UPGRADE = 3,
 };
 
 /* Handles one complete value from the stream. Returns a dispatch_result;
@@ -50,6 +54,19 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
  * REPLY is NULL when there is nothing to send. */
 typedef void (*dispatch_deliver_fn)(uint64_t origin, const struct reply *reply);
 void dispatch_set_deliver(dispatch_deliver_fn fn);
+
+/* The hand-over that the last DISPATCH_UPGRADE announced; the caller owns
+ * it (NULL when there is none). */
+struct dispatch_upgrade *dispatch_upgrade_take(void);
+/* Starts it on connection FD: struct cmd_upgrade's start. */
+int dispatch_upgrade_start(struct dispatch_upgrade *u, struct agent *a, int fd, const void *owed,
+			   size_t owed_len, const void *sent, size_t sent_len, char *why,
+			   size_t why_size);
+/* The error reply, with the request's id, that the client gets instead of
+ * the reply when the hand-over cannot be done: "COMMAND: DESC". */
+int dispatch_upgrade_error(struct dispatch_upgrade *u, const char *desc, struct reply *out);
+/* Frees U and its command's data. NULL is fine. */
+void dispatch_upgrade_free(struct dispatch_upgrade *u);
 
 /* An error reply for what the stream itself refused (too long, too deep,
  * a request cut by 0xFF). */

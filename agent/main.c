@@ -17,6 +17,7 @@
 #include "cmd-events.h"
 #include "cmd-exec.h"
 #include "cmd-fs.h"
+#include "cmd-shell.h"
 #include "conf.h"
 #include "dispatch.h"
 #include "log.h"
@@ -50,6 +51,8 @@ static void usage(FILE *f)
 		"  --max-clients N       connections at once (default 64)\n"
 		"  --idle-timeout S      close silent clients after S seconds (default 300)\n"
 		"  --enable-exec         allow guest-exec and guest-exec-status\n"
+		"  --enable-shell        allow porthole-shell (a command with a pty, over vsock\n"
+		"                        or the unix socket)\n"
 		"  --allow-rpcs LIST     only these commands (qemu-ga's --allow-rpcs)\n"
 		"  --block-rpcs LIST     all but these commands (qemu-ga's --block-rpcs)\n"
 		"  --init-socket PATH    init's control socket (default /run/porthole/init.sock)\n"
@@ -72,6 +75,7 @@ static const struct option longopts[] = {
 	{ "max-clients", required_argument, NULL, 'n' },
 	{ "idle-timeout", required_argument, NULL, 'i' },
 	{ "enable-exec", no_argument, NULL, 'e' },
+	{ "enable-shell", no_argument, NULL, 'E' },
 	{ "allow-rpcs", required_argument, NULL, 'a' },
 	{ "block-rpcs", required_argument, NULL, 'b' },
 	{ "init-socket", required_argument, NULL, 'I' },
@@ -89,8 +93,8 @@ static const struct {
 	{ 'u', "unix_path", NULL },    { 'U', "unix_path", "" },     { 'p', "vsock_port", NULL },
 	{ 'P', "vsock_port", "0" },    { 'c', "vsock_cids", NULL },  { 'S', "serial", "0" },
 	{ 's', "serial_dir", NULL },   { 'm', "max_request", NULL }, { 'n', "max_clients", NULL },
-	{ 'i', "idle_timeout", NULL }, { 'e', "exec", "1" },	     { 'a', "allow_rpcs", NULL },
-	{ 'b', "block_rpcs", NULL },   { 'I', "init_socket", NULL },
+	{ 'i', "idle_timeout", NULL }, { 'e', "exec", "1" },	     { 'E', "shell", "1" },
+	{ 'a', "allow_rpcs", NULL },   { 'b', "block_rpcs", NULL },  { 'I', "init_socket", NULL },
 };
 
 static int parse_args(int argc, char **argv, struct agent *a)
@@ -209,6 +213,7 @@ int main(int argc, char **argv)
 	clock_watch_stop(&a);
 	transport_stop(&a);
 	cmd_exec_free(&a);
+	cmd_shell_free(&a);
 	loop_free(a.loop);
 	return r < 0 ? EXIT_SYSTEM : 0;
 }

@@ -118,6 +118,12 @@ static int p_exec(struct agent_config *c, const char *v, const char **expected)
 	return parse_bool(v, &c->exec_enabled) < 0 ? -EINVAL : 0;
 }
 
+static int p_shell(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "a boolean";
+	return parse_bool(v, &c->shell_enabled) < 0 ? -EINVAL : 0;
+}
+
 /* Into a copy first: a bad value leaves the list as it was. */
 static int parse_list(const char *v, char (*list)[64], size_t *n)
 {
@@ -229,6 +235,7 @@ static const struct option_key keys[] = {
 	{ "max_clients", p_max_clients },
 	{ "idle_timeout", p_idle_timeout },
 	{ "exec", p_exec },
+	{ "shell", p_shell },
 	{ "allow_rpcs", p_allow_rpcs },
 	{ "block_rpcs", p_block_rpcs },
 	{ "data_mount", p_data_mount },

@@ -2,7 +2,8 @@
  * ends: one byte stream whatever the host does, watched edge-triggered so
  * that a host that is not connected (the port reports POLLHUP until it is)
  * does not spin the loop; the kernel wakes the port's readers when the host
- * opens it. */
+ * opens it. A socket connection may be handed over once answered
+ * (porthole-shell's session process takes it), and is then forgotten. */
 #include "transport.h"
 
 #include <errno.h>
@@ -49,6 +50,10 @@ struct conn {
 	uint32_t armed; /* the epoll events asked for */
 	bool awaiting; /* an asynchronous command owes a reply: read nothing more */
 	bool resume_pending; /* a conn_resume is scheduled: one is enough */
+	/* a command asked for the connection (DISPATCH_UPGRADE): its reply,
+	 * and the hand-over, done once parsing has stopped after the request */
+	struct dispatch_upgrade *upgrade;
+	struct reply upgrade_reply;
 	uint64_t id; /* for transport_deliver; never reused */
 	struct conn *next;
 };
@@ -94,6 +99,8 @@ static void conn_close(struct conn *c, const char *why)
 	if (c->kind != CONN_SERIAL)
 		n_clients--;
 	jsonstream_free(&c->st);
+	dispatch_upgrade_free(c->upgrade);
+	free(c->upgrade_reply.data);
 	free(c->in);
 	free(c->out);
 	free(c);
@@ -201,6 +208,13 @@ static bool on_item(void *user, const struct jsonstream_item *item)
 			c->awaiting = true;
 			return false;
 		}
+		if (r == DISPATCH_UPGRADE) {
+			/* nothing after the request is parsed: it is the new
+			 * owner's (conn_upgrade) */
+			c->upgrade = dispatch_upgrade_take();
+			c->upgrade_reply = reply;
+			return false;
+		}
 		break;
 	case JSONSTREAM_RESYNC:
 		/* qemu-ga's lexer answers every 0xFF with this error (the byte shown
@@ -303,6 +317,59 @@ static void conn_resume_later(struct conn *c)
 		c->resume_pending = true;
 }
 
+/* A command's reply that hands the connection over (porthole-shell): the
+ * new owner, a process the command forks, gets the connection with what the
+ * client is owed (earlier replies, then this one) and what it sent after
+ * the request, and the agent forgets it. A virtio-serial port is one stream
+ * that every host client shares for as long as the VM runs: it is never
+ * handed over, and the client is told why instead. Returns true when the
+ * connection is gone. */
+static bool conn_upgrade(struct conn *c)
+{
+	struct dispatch_upgrade *u = c->upgrade;
+	struct reply reply = c->upgrade_reply;
+	char why[256] = "";
+	int r;
+
+	c->upgrade = NULL;
+	c->upgrade_reply = (struct reply){ 0 };
+	if (c->kind == CONN_SERIAL) {
+		snprintf(why, sizeof(why),
+			 "a session needs a connection of its own: %s is a virtio-serial port, one "
+			 "stream that every host client shares (connect over vsock, or to the "
+			 "agent's unix socket)",
+			 c->name);
+		r = -EPROTONOSUPPORT;
+	} else if ((r = conn_queue(c, reply.data, reply.len)) < 0) {
+		snprintf(why, sizeof(why), "the reply could not be queued: %s", strerror(-r));
+	} else {
+		r = dispatch_upgrade_start(u, c->a, c->fd, c->out + c->out_off,
+					   c->out_len - c->out_off,
+					   c->in ? c->in + c->in_off : NULL,
+					   c->in ? c->in_len - c->in_off : 0, why, sizeof(why));
+		/* appended last, taken back: the error goes instead */
+		if (r < 0)
+			c->out_len -= reply.len;
+	}
+	free(reply.data);
+	if (r >= 0) {
+		log_info("%s: handed over to session process %d", c->name, r);
+		dispatch_upgrade_free(u);
+		conn_close(c, "handed over");
+		return true;
+	}
+	reply = (struct reply){ 0 };
+	if (dispatch_upgrade_error(u, why, &reply) == DISPATCH_REPLY &&
+	    conn_queue(c, reply.data, reply.len) < 0)
+		log_warn("%s: reply of %zu bytes dropped: client not reading", c->name, reply.len);
+	free(reply.data);
+	dispatch_upgrade_free(u);
+	/* parsing stopped at the request: go on with what followed it (an
+	 * edge-triggered port says nothing more about what it holds) */
+	conn_resume_later(c);
+	return false;
+}
+
 static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct conn *c = data;
@@ -326,8 +393,8 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
 	for (int rounds = 0;; rounds++) {
 		ssize_t n;
 
-		if (c->awaiting || conn_backlogged(c) || !conn_parse_kept(c) || c->awaiting ||
-		    conn_backlogged(c))
+		if (c->awaiting || c->upgrade || conn_backlogged(c) || !conn_parse_kept(c) ||
+		    c->awaiting || c->upgrade || conn_backlogged(c))
 			break;
 		if (rounds == 64) {
 			if (c->kind == CONN_SERIAL)
@@ -363,6 +430,8 @@ static void conn_event(struct loop *l, int fd, uint32_t events, void *data)
 		if (c->kind != CONN_SERIAL && (size_t)n < sizeof(read_buf))
 			break;
 	}
+	if (c->upgrade && conn_upgrade(c))
+		return;
 	if (conn_flush(c) < 0 && c->kind != CONN_SERIAL) {
 		conn_close(c, "write failed");
 		return;

@@ -45,6 +45,11 @@ int log_set_target(enum log_target target)
 	return log_kmsg_fd >= 0 ? 0 : -errno;
 }
 
+enum log_target log_get_target(void)
+{
+	return log_kmsg_fd >= 0 ? LOG_TARGET_KMSG : LOG_TARGET_STDERR;
+}
+
 int log_level_from_string(const char *s)
 {
 	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)

@@ -27,6 +27,9 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 /* Opens /dev/kmsg and sends lines there; falls back to stderr when it cannot. */
 int log_set_target(enum log_target target);
+/* Where lines go now: a process forked to do other work (the agent's shell
+ * sessions), which closes what it inherited, opens the same sink again. */
+enum log_target log_get_target(void);
 /* "error" -> LOG_LEVEL_ERROR; -EINVAL for an unknown name. */
 int log_level_from_string(const char *s);
 const char *log_level_to_string(enum log_level level);

@@ -61,11 +61,11 @@ static void test_health(void **state)
 						 { "state", T_STR, true },
 						 { "pid", T_INT, true },
 						 { NULL, T_STR, false } };
-	static const struct member agent_m[] = { { "version", T_STR, true },
-						 { "protocol", T_INT, true },
-						 { "uptime_ns", T_INT, true },
-						 { "clients", T_OBJ, true },
-						 { NULL, T_STR, false } };
+	static const struct member agent_m[] = {
+		{ "version", T_STR, true },   { "protocol", T_INT, true },
+		{ "uptime_ns", T_INT, true }, { "clients", T_OBJ, true },
+		{ "sessions", T_OBJ, true },  { NULL, T_STR, false }
+	};
 	static const struct member clients[] = { { "open", T_INT, true },
 						 { "max", T_INT, true },
 						 { "refused", T_INT, true },
@@ -125,6 +125,8 @@ static void test_health(void **state)
 			 getpid());
 	check_struct(json_object_get(r, "agent"), agent_m, "agent");
 	check_struct(json_object_get(json_object_get(r, "agent"), "clients"), clients, "clients");
+	/* porthole-shell's sessions: the same three figures */
+	check_struct(json_object_get(json_object_get(r, "agent"), "sessions"), clients, "sessions");
 	/* one figure of use, the one the reasons quote: df's */
 	v = json_array_get(disks, 0);
 	assert_int_equal(json_integer_value(json_object_get(v, "used_percent")),

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "agent.h"
+#include "cmd-shell.h"
 #include "dispatch.h"
 #include "log.h"
 #include "options.h"
@@ -144,6 +145,7 @@ static void test_blocked_and_disabled(void **state)
 	struct agent a = { 0 };
 	struct reply r = { 0 };
 	static const char req[] = "{\"execute\":\"guest-ping\",\"id\":1}";
+	static const char shell_req[] = "{\"execute\":\"porthole-shell\"}";
 
 	(void)state;
 	options_defaults(&a.cfg);
@@ -171,6 +173,78 @@ static void test_blocked_and_disabled(void **state)
 	assert_true(dispatch_find("guest-info")->enabled);
 	assert_false(dispatch_find("guest-ping")->enabled);
 	assert_false(dispatch_find("guest-exec")->enabled);
+
+	/* porthole-shell: its own switch, which exec's does not turn on, and
+	 * the refusal says which it is */
+	options_defaults(&a.cfg);
+	a.cfg.exec_enabled = true;
+	assert_int_equal(dispatch_init(&a), 0);
+	assert_false(dispatch_find("porthole-shell")->enabled);
+	r = (struct reply){ 0 };
+	assert_int_equal(dispatch_value(&a, shell_req, strlen(shell_req), &r), 1);
+	assert_string_equal(
+		r.data, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command "
+			"porthole-shell has been disabled: agent.shell is 0 (init.conf's [agent] "
+			"shell = 1, or porthole.agent.shell=1 on the kernel command line, "
+			"enables it)\"}}\n");
+	free(r.data);
+	a.cfg.exec_enabled = false;
+	a.cfg.shell_enabled = true;
+	assert_int_equal(dispatch_init(&a), 0);
+	assert_true(dispatch_find("porthole-shell")->enabled);
+	assert_false(dispatch_find("guest-exec")->enabled);
+	/* a block list still wins, in qemu-ga's words */
+	snprintf(a.cfg.block_rpcs[0], 64, "porthole-shell");
+	a.cfg.n_block_rpcs = 1;
+	assert_int_equal(dispatch_init(&a), 0);
+	r = (struct reply){ 0 };
+	assert_int_equal(dispatch_value(&a, shell_req, strlen(shell_req), &r), 1);
+	assert_non_null(strstr(r.data, "\"Command porthole-shell has been disabled\""));
+	free(r.data);
+	dispatch_init(&agent);
+}
+
+/* A command that hands its connection over (porthole-shell): from a
+ * connection, the success reply and a hand-over to take; from none, an
+ * error; when the hand-over fails, an error reply with the request's id
+ * that names the command. */
+static void test_upgrade(void **state)
+{
+	static const char req[] =
+		"{\"execute\":\"porthole-shell\",\"arguments\":{\"argv\":[\"sh\"],"
+		"\"tty\":false},\"id\":9}";
+	struct agent a = { 0 };
+	struct reply r = { 0 };
+	struct dispatch_upgrade *u;
+
+	(void)state;
+	options_defaults(&a.cfg);
+	a.cfg.shell_enabled = true;
+	assert_int_equal(loop_new(&a.loop), 0);
+	dispatch_init(&a);
+	assert_int_equal(dispatch_value(&a, req, strlen(req), &r), DISPATCH_REPLY);
+	assert_non_null(strstr(r.data, "porthole-shell: the request came from no connection"));
+	assert_null(dispatch_upgrade_take());
+	free(r.data);
+
+	r = (struct reply){ 0 };
+	assert_int_equal(dispatch_value_from(&a, 7, req, strlen(req), &r), DISPATCH_UPGRADE);
+	assert_true(strncmp(r.data, "{\"return\": {\"path\": \"/", 22) == 0);
+	assert_non_null(strstr(r.data, "\"tty\": false}, \"id\": 9}\n"));
+	free(r.data);
+	u = dispatch_upgrade_take();
+	assert_non_null(u);
+	assert_null(dispatch_upgrade_take());
+	r = (struct reply){ 0 };
+	assert_int_equal(dispatch_upgrade_error(u, "fork: Resource temporarily unavailable", &r),
+			 DISPATCH_REPLY);
+	assert_string_equal(r.data,
+			    "{\"id\": 9, \"error\": {\"class\": \"GenericError\", \"desc\": "
+			    "\"porthole-shell: fork: Resource temporarily unavailable\"}}\n");
+	free(r.data);
+	dispatch_upgrade_free(u);
+	cmd_shell_free(&a);
+	loop_free(a.loop);
 	dispatch_init(&agent);
 }
 
@@ -208,7 +282,7 @@ static void test_guest_info_shape(void **state)
 			     "guest-network-get-interfaces", "guest-get-fsinfo", "guest-shutdown",
 			     "guest-exec", "porthole-health", "porthole-time",
 			     "porthole-time-adjust", "porthole-events", "porthole-services",
-			     "porthole-service-restart", "porthole-logs", NULL };
+			     "porthole-service-restart", "porthole-logs", "porthole-shell", NULL };
 	     *name; name++)
 		if (!dispatch_find(*name))
 			fail_msg("%s is not in the dispatcher's tables", *name);
@@ -264,6 +338,7 @@ static void test_no_handler_sees_an_undeclared_type(void **state)
 	(void)state;
 	options_defaults(&a.cfg);
 	a.cfg.exec_enabled = true;
+	a.cfg.shell_enabled = true;
 	dispatch_init(&a);
 	e = dispatch_commands(&n);
 	for (size_t c = 0; c < n; c++) {
@@ -361,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_big_integers_exact),
 		cmocka_unit_test(test_blocked_and_disabled),
+		cmocka_unit_test(test_upgrade),
 		cmocka_unit_test(test_guest_info_shape),
 		cmocka_unit_test(test_no_handler_sees_an_undeclared_type),
 		cmocka_unit_test(test_error_text_cut_on_a_character),

@@ -205,6 +205,12 @@ static void test_paths_and_booleans(void **state)
 	assert_false(c.ptp_sync);
 	refused(&c, "exec", "2");
 	refused(&c, "exec", "");
+	/* porthole-shell: off unless the image or the command line says */
+	options_defaults(&c);
+	assert_false(c.shell_enabled);
+	accepted(&c, "shell", "on");
+	assert_true(c.shell_enabled);
+	refused(&c, "shell", "console");
 	refused(&c, "ptp_sync", "enabled");
 }
 
