@@ -44,10 +44,25 @@ static void restore_terminal(void)
 	raw_mode = false;
 }
 
+/* A signal that porthole does not read as data (those are blocked, for its
+ * signalfd) ends it as it would have, the terminal restored first:
+ * tcsetattr(3) is async-signal-safe. A fault (SIGSEGV) comes back at the
+ * same instruction once the handler returns, and then ends porthole. */
+static void restore_and_die(int sig)
+{
+	if (raw_mode)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* cfmakeraw(3): no echo, no line editing, no signals from keys, no output
  * processing (the guest's pty turns "\n" into "\r\n" itself). */
 static int make_raw(void)
 {
+	static const int deadly[] = { SIGABRT, SIGALRM,	  SIGBUS,  SIGFPE, SIGILL,  SIGIO,
+				      SIGPROF, SIGPWR,	  SIGSEGV, SIGSYS, SIGTRAP, SIGUSR1,
+				      SIGUSR2, SIGVTALRM, SIGXCPU, SIGXFSZ };
 	static bool registered;
 	struct termios raw;
 
@@ -57,6 +72,8 @@ static int make_raw(void)
 	cfmakeraw(&raw);
 	if (!registered) {
 		atexit(restore_terminal);
+		for (size_t i = 0; i < ARRAY_SIZE(deadly); i++)
+			signal(deadly[i], restore_and_die);
 		registered = true;
 	}
 	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0)

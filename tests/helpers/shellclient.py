@@ -22,18 +22,21 @@ pseudo-terminal, as a person at a terminal would use it.
       a pty as the agent's virtio-serial port DIR/org.porthole.agent.0 (AGENT
       started on it here, with --enable-shell): prints the reply to
       porthole-shell asked over it
-  shellclient.py pty resize|interrupt -- COMMAND...
+  shellclient.py pty resize|interrupt|raw -- COMMAND...
       COMMAND (porthole shell or exec -t) on a pty of 30 rows and 100 columns:
       resize: `stty size` before and after the pty is made 40x120 (porthole
       gets SIGWINCH); interrupt: a command that writes its pid to a file and
       sleeps, then Ctrl-C: prints whether it died and $?, then `exit 5` and
-      porthole's exit status
+      porthole's exit status; raw: whether the terminal is raw during the
+      session and canonical again after it, once ended by `exit 0`, once by
+      SIGUSR1 to porthole
 """
 import fcntl
 import json
 import os
 import pty
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -270,10 +273,32 @@ def pty_interrupt(argv):
     print("status", t.status(), flush=True)
 
 
+def canonical(fd):
+    return bool(termios.tcgetattr(fd)[3] & termios.ICANON)
+
+
+def pty_raw(argv):
+    """The terminal is raw while porthole runs and restored when it ends:
+    by the shell's exit, and by a signal porthole does not handle (SIGUSR1)."""
+    for how in ("exit", "SIGUSR1"):
+        t = Pty(argv, 24, 80)
+        t.send(b"echo ready$((1))\r")
+        ready = t.expect(b"ready1")
+        raw = not canonical(t.fd)
+        if how == "exit":
+            t.send(b"exit 0\r")
+        else:
+            os.kill(t.pid, signal.SIGUSR1)
+        status = t.status()
+        print("%s: ready %s raw during %s restored after %s status %s"
+              % (how, ready, raw, canonical(t.fd), status), flush=True)
+
+
 def main():
     a = sys.argv[1:]
     if a[0] == "pty":
-        (pty_resize if a[1] == "resize" else pty_interrupt)(a[a.index("--") + 1:])
+        modes = {"resize": pty_resize, "interrupt": pty_interrupt, "raw": pty_raw}
+        modes[a[1]](a[a.index("--") + 1:])
     elif a[0] == "serial":
         serial(a[1], a[2])
     elif a[1] == "badframe":

@@ -77,6 +77,12 @@ echo "# $out" | tr '\n' ' '; echo
 check "shell: Ctrl-C kills the guest's foreground command, not the session" \
 	grep -q "sleep ran True ctrl-c: rc=130 True sleep gone True" <<<"$out"
 check "shell: porthole exits with the shell's status (exit 5)" grep -q "status 5" <<<"$out"
+out=$(timeout 60 $HELPER pty raw -- $CLI shell 2>&1)
+echo "# $out" | tr '\n' ' '; echo
+check "shell on a terminal: raw during the session, restored after the shell's exit" \
+	grep -q "exit: ready True raw during True restored after True status 0" <<<"$out"
+check "shell on a terminal: restored when a signal it does not handle ends porthole (SIGUSR1)" \
+	grep -q "SIGUSR1: ready True raw during True restored after True status -10" <<<"$out"
 out=$(echo 'echo "zero=$0"; exit 3' | timeout 30 $CLI shell 2>&1)
 rc=$?
 check "shell, stdin not a terminal: a login shell (\$0 starts with -) and its status (3: $rc)" \
