@@ -4,8 +4,9 @@
 # status, stdin streamed and stdout and stderr apart, the window size
 # following the terminal's, Ctrl-C reaching the guest's command, signals, the
 # host's hang-up, the bound on sessions, a host that does not read, bad
-# frames, and the refusals: with agent.shell off, and over a virtio-serial
-# port. Commands run on this host, as the agent's user.
+# frames, guest-exec beside the sessions, and the refusals: with agent.shell
+# off, and over a virtio-serial port. Commands run on this host, as the
+# agent's user.
 . "$(dirname "$0")/../lib.sh"
 
 AGENT=$BUILD/bin/porthole-agent
@@ -26,7 +27,7 @@ if [ ! -x "$AGENT" ] || [ ! -x "$PORTHOLE" ]; then
 	exit 1
 fi
 "$AGENT" --unix "$sock" --no-vsock --no-serial --config /dev/null --cmdline "" \
-	--enable-shell --log debug 2>"$dir/agent.log" &
+	--enable-shell --enable-exec --log debug 2>"$dir/agent.log" &
 agent_pid=$!
 if wait_for 10 test -S "$sock"; then ok "agent with agent.shell listens on its unix socket"; else
 	not_ok "agent with agent.shell listens on its unix socket"; cat "$dir/agent.log"; exit 1; fi
@@ -104,6 +105,14 @@ if wait_for 10 eval "$CLI --json health | grep -q '\"sessions\":{\"open\":0'"; t
 else
 	not_ok "closed, they are reaped: porthole-health says 0 open"
 fi
+
+# --- guest-exec beside the sessions: each child goes to the module that started it
+out=$(timeout 30 $CLI exec sh -c 'echo via-guest-exec; exit 6')
+rc=$?
+check "guest-exec still reaps its own beside sessions (6: $rc)" \
+	eval '[ $rc = 6 ] && [ "$out" = via-guest-exec ]'
+check "...and every child the agent reaped was claimed by the module that started it" \
+	eval '! grep -q "reaped process .*, which no one watched" "$dir/agent.log"'
 
 # --- a host that does not read: the session's memory stays bounded, nothing is lost
 out=$(timeout 120 $HELPER "$sock" slow "$agent_pid" 50)
