@@ -461,16 +461,6 @@ int cli_session(struct cli *cli, const char *what, json_t *argv, json_t *env, bo
 	}
 	cli->c = NULL;
 	s.address = cli->address;
-	if (early_len > sizeof(s.rx)) {
-		cli_error("%s sent %zu bytes with its reply, more than a session's %zu", s.address,
-			  early_len, sizeof(s.rx));
-		free(early);
-		close(s.fd);
-		return CLI_EXIT_CONNECT;
-	}
-	memcpy(s.rx, early, early_len);
-	s.rx_len = early_len;
-	free(early);
 
 	/* Signals as data from here on: a terminal left raw by a signal that
 	 * ended porthole would be a broken terminal. SIGPIPE (a reader of our
@@ -486,6 +476,7 @@ int cli_session(struct cli *cli, const char *what, json_t *argv, json_t *env, bo
 	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.sigfd < 0) {
 		cli_error("signalfd: %s", strerror(errno));
+		free(early);
 		close(s.fd);
 		return CLI_EXIT_CONNECT;
 	}
@@ -493,7 +484,19 @@ int cli_session(struct cli *cli, const char *what, json_t *argv, json_t *env, bo
 	if (tty && isatty(STDIN_FILENO) && make_raw() < 0)
 		cli_error("stdin: cannot put the terminal in raw mode (%s), going on without",
 			  strerror(errno));
-	r = take_frames(&s); /* what came with the reply */
+	/* What came with the reply, a piece at a time: one read may have
+	 * brought more than rx holds. take_frames leaves less than a frame,
+	 * so each piece finds room. */
+	r = -1;
+	for (size_t off = 0, n; r < 0 && off < early_len; off += n) {
+		n = sizeof(s.rx) - s.rx_len;
+		if (n > early_len - off)
+			n = early_len - off;
+		memcpy(s.rx + s.rx_len, early + off, n);
+		s.rx_len += n;
+		r = take_frames(&s);
+	}
+	free(early);
 	if (r < 0)
 		r = relay_run(&s);
 	restore_terminal();

@@ -18,6 +18,9 @@ pseudo-terminal, as a person at a terminal would use it.
       a session writing MEGABYTES of zeros that the host does not read for
       2 s: prints the session process's VmRSS then (KiB), then reads it all
       and prints the bytes of stdout and the exit frame
+  shellclient.py fakeagent SOCK KIB
+      an agent on the unix socket SOCK for one client, whose reply to
+      porthole-shell comes in one write with KIB KiB of stdout and the exit
   shellclient.py serial AGENT DIR
       a pty as the agent's virtio-serial port DIR/org.porthole.agent.0 (AGENT
       started on it here, with --enable-shell): prints the reply to
@@ -273,6 +276,40 @@ def pty_interrupt(argv):
     print("status", t.status(), flush=True)
 
 
+def fakeagent(path, kib):
+    """Serves one client as an agent that answers porthole-shell and sends,
+    in the same write as its reply, KIB KiB of stdout frames and the exit:
+    more than a session's buffer, all read with the reply."""
+    import re
+    l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    l.bind(path)
+    l.listen(1)
+    print("listening", flush=True)
+    c, _ = l.accept()
+    c.settimeout(20)
+    buf = b""
+    while not re.search(rb'guest-sync-delimited.*"id":(\d+)\}\}', buf):
+        buf += c.recv(4096)
+    sync = re.search(rb'guest-sync-delimited.*"id":(\d+)\}\}', buf)
+    c.sendall(b'\xff{"return": %s}\n' % sync.group(1))
+    buf = buf[sync.end():]
+    while True:
+        try:
+            req = json.loads(buf)
+            break
+        except ValueError:
+            buf += c.recv(4096)
+    out = json.dumps({"return": {"path": "/bin/x", "tty": False}, "id": req["id"]}).encode()
+    out += b"\n"
+    chunk = bytes(range(256)) * 64
+    for _ in range(kib // 16):
+        out += frame(0x81, chunk)
+    out += frame(0x83, b"\x00\x00")
+    c.sendall(out)
+    while c.recv(4096):
+        pass
+
+
 def canonical(fd):
     return bool(termios.tcgetattr(fd)[3] & termios.ICANON)
 
@@ -299,6 +336,8 @@ def main():
     if a[0] == "pty":
         modes = {"resize": pty_resize, "interrupt": pty_interrupt, "raw": pty_raw}
         modes[a[1]](a[a.index("--") + 1:])
+    elif a[0] == "fakeagent":
+        fakeagent(a[1], int(a[2]))
     elif a[0] == "serial":
         serial(a[1], a[2])
     elif a[1] == "badframe":

@@ -122,6 +122,17 @@ check "a host that does not read for 2 s: the session holds at most 8 MiB ($rss 
 	eval '[ "$rss" -gt 0 ] && [ "$rss" -lt 8192 ]'
 check "...and then gets all 50 MB and the exit" grep -q "stdout 50000000 exit 0000" <<<"$out"
 
+# --- an agent whose output comes in the same write as its reply, more than a
+# session's buffer: all of it taken
+$HELPER fakeagent "$dir/fake.sock" 512 >"$dir/fake.out" 2>&1 &
+fake=$!
+wait_for 10 test -S "$dir/fake.sock"
+n=$(timeout 30 $PORTHOLE --connect "unix:$dir/fake.sock" exec -i -- x </dev/null | wc -c)
+rc=${PIPESTATUS[0]}
+wait $fake
+check "512 KiB of output with the reply, in one write: all of it, then the exit ($n bytes, $rc)" \
+	eval '[ "$n" = 524288 ] && [ "$rc" = 0 ]'
+
 # --- a bad frame ends its session with a message, not the agent
 out=$(timeout 30 $HELPER "$sock" badframe)
 check "a bad frame: the session says why and closes" \
