@@ -131,7 +131,8 @@ $(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(CLIENT_SRCS) $(LIB_SR
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
 
 # porthole-relay (the guest's end of the forwarders) neither
-$(BUILD)/bin/porthole-relay: $(call obj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c lib/relay.c)
+$(BUILD)/bin/porthole-relay: $(call obj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c lib/relay.c \
+	lib/dgramstream.c)
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^

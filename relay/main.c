@@ -1,10 +1,12 @@
 /* porthole-relay: the guest's end of the host's forwarders. The host
- * connects to a vsock port (1025), sends one line, "CONNECT unix:PATH\n" or
- * "CONNECT tcp:ADDRESS:PORT\n", and once the relay has connected there and
- * answered "OK\n", the vsock connection is that socket's: the docker
- * socket for `porthole forward docker`, a published port for `porthole
- * forward ports`. A refusal is "ERR <why>\n" and a close. One thread, one
- * epoll set; the bytes go through lib/relay, with half-close both ways. */
+ * connects to a vsock port (1025), sends one line, "CONNECT unix:PATH\n",
+ * "CONNECT tcp:ADDRESS:PORT\n" or "CONNECT udp:ADDRESS:PORT\n", and once
+ * the relay has connected there and answered "OK\n", the vsock connection
+ * is that socket's: the docker socket for `porthole forward docker`, a
+ * published port for `porthole forward ports`. A refusal is "ERR <why>\n"
+ * and a close. One thread, one epoll set; the bytes of stream targets go
+ * through lib/relay, with half-close both ways, the datagrams of udp:
+ * targets through udp.c, framed on the stream (lib/dgramstream). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,9 +21,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dgramstream.h"
 #include "log.h"
 #include "relay.h"
 #include "target.h"
+#include "udp.h"
 #include "util.h"
 
 #define ALLOW_MAX 8
@@ -36,6 +40,8 @@ enum tag {
 	TAG_SIGNAL,
 	TAG_PENDING,
 	TAG_RELAY,
+	TAG_DGRAM, /* a udp: target's stream (lib/dgramstream) */
+	TAG_UDP, /* a udp: target's socket (udp.c) */
 };
 
 struct listener {
@@ -50,7 +56,7 @@ struct config {
 	size_t n_cids;
 	const char *allow[ALLOW_MAX];
 	size_t n_allow;
-	bool tcp;
+	bool tcp, udp;
 	const char *listen_unix;
 	unsigned max_conns;
 };
@@ -59,6 +65,7 @@ struct config {
 struct pending {
 	int tag;
 	int fd, target;
+	int type; /* the target's: SOCK_STREAM or SOCK_DGRAM */
 	char line[RELAY_LINE_MAX + 1];
 	size_t len, line_len;
 	uint64_t deadline;
@@ -70,6 +77,7 @@ static struct config cfg = { .vsock_port = 1025,
 			     .cids = { 2 },
 			     .n_cids = 1,
 			     .tcp = true,
+			     .udp = true,
 			     .max_conns = 256 };
 static int epfd = -1;
 static struct pending *pendings;
@@ -117,14 +125,31 @@ static void relay_done(struct relay *r, int err, const struct relay_stats *st, v
 	n_conns--;
 }
 
-/* The target accepted: "OK\n", and the relay takes both fds. */
+static void udp_done(int err, const struct relay_udp_stats *st, void *data)
+{
+	char *name = data;
+
+	if (err == -EMSGSIZE)
+		log_warn("%s: ended: a frame longer than %d bytes", name, DGRAM_MAX);
+	else if (err == -EPROTO)
+		log_warn("%s: ended: a frame cut short by the end of the stream", name);
+	else if (err < 0 && err != -ECONNRESET && err != -EPIPE)
+		log_warn("%s: ended: %s", name, strerror(-err));
+	log_debug("%s: %" PRIu64 " datagrams to the target, %" PRIu64 " back, %" PRIu64 " dropped",
+		  name, st->to_target, st->from_target, st->dropped);
+	free(name);
+	n_conns--;
+}
+
+/* The target accepted (or, for udp:, the socket is connected): "OK\n",
+ * and the relay (or udp.c) takes both fds. */
 static void start_relay(struct pending *p)
 {
 	struct relay *r;
 	char *name = strdup(p->name);
 	size_t extra = p->len - p->line_len;
 	uint8_t first[RELAY_LINE_MAX];
-	int fd = p->fd, target = p->target;
+	int fd = p->fd, target = p->target, p_type = p->type;
 
 	if (send(fd, "OK\n", 3, MSG_NOSIGNAL | MSG_DONTWAIT) != 3 || !name) {
 		free(name);
@@ -141,6 +166,15 @@ static void start_relay(struct pending *p)
 	p->target = -1;
 	pending_free(p, false);
 	served++;
+	if (p_type == SOCK_DGRAM) {
+		if (relay_udp_new(epfd, TAG_DGRAM, TAG_UDP, fd, target, first, extra, udp_done,
+				  name) < 0) {
+			log_warn("%s: no memory for the relay", name);
+			free(name);
+			n_conns--;
+		}
+		return;
+	}
 	if (relay_new(epfd, TAG_RELAY, fd, target, first, extra, relay_done, name, &r) < 0) {
 		log_warn("%s: no memory for the relay", name);
 		free(name);
@@ -184,11 +218,17 @@ static void on_line(struct pending *p)
 		refuse(p, "that unix socket is not one the relay serves (--allow-unix)");
 		return;
 	}
-	if (t.family != AF_UNIX && !cfg.tcp) {
+	if (t.family != AF_UNIX && t.type == SOCK_STREAM && !cfg.tcp) {
 		refuse(p, "TCP targets are off (--no-tcp)");
 		return;
 	}
-	p->target = socket(t.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t.type == SOCK_DGRAM && !cfg.udp) {
+		refuse(p, "UDP targets are off (--no-udp)");
+		return;
+	}
+	p->type = t.type;
+	/* a UDP socket's connect() only sets its peer: it never waits */
+	p->target = socket(t.family, t.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->target < 0) {
 		refuse(p, strerror(errno));
 		return;
@@ -312,15 +352,18 @@ static int timers(void)
 static void usage(FILE *f)
 {
 	fputs("Usage: porthole-relay [--vsock-port N] [--vsock-cids LIST] [--allow-unix PATH]...\n"
-	      "                      [--no-tcp] [--max-connections N] [--listen-unix PATH]\n"
-	      "                      [--log-level LEVEL]\n"
+	      "                      [--no-tcp] [--no-udp] [--max-connections N]\n"
+	      "                      [--listen-unix PATH] [--log-level LEVEL]\n"
 	      "The guest's end of the host's forwarders (porthole forward): a client sends\n"
-	      "\"CONNECT unix:PATH\\n\" or \"CONNECT tcp:ADDRESS:PORT\\n\" and, answered \"OK\\n\",\n"
-	      "the connection is that socket's; \"ERR <why>\\n\" otherwise.\n"
+	      "\"CONNECT unix:PATH\\n\", \"CONNECT tcp:ADDRESS:PORT\\n\" or\n"
+	      "\"CONNECT udp:ADDRESS:PORT\\n\" and, answered \"OK\\n\", the connection is that\n"
+	      "socket's (udp: datagrams each framed by a 2-byte big-endian length);\n"
+	      "\"ERR <why>\\n\" otherwise.\n"
 	      "  --vsock-port N        vsock port to listen on (default 1025; 0: none)\n"
 	      "  --vsock-cids LIST     peers accepted, commas (default 2, the host)\n"
 	      "  --allow-unix PATH     a unix socket clients may reach (up to 8)\n"
 	      "  --no-tcp              refuse tcp: targets\n"
+	      "  --no-udp              refuse udp: targets\n"
 	      "  --max-connections N   at once, those still sending their line included\n"
 	      "                        (default 256)\n"
 	      "  --listen-unix PATH    also listen on this unix socket (tests)\n"
@@ -354,6 +397,7 @@ static int parse_args(int argc, char **argv)
 		{ "vsock-cids", required_argument, NULL, 'c' },
 		{ "allow-unix", required_argument, NULL, 'a' },
 		{ "no-tcp", no_argument, NULL, 'T' },
+		{ "no-udp", no_argument, NULL, 'U' },
 		{ "max-connections", required_argument, NULL, 'm' },
 		{ "listen-unix", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'l' },
@@ -397,6 +441,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'T':
 			cfg.tcp = false;
+			break;
+		case 'U':
+			cfg.udp = false;
 			break;
 		case 'm':
 			if (parse_int64(optarg, 1, 65536, &v) < 0) {
@@ -497,9 +544,10 @@ int main(int argc, char **argv)
 		log_error("nothing to listen on: --vsock-port 0 and no --listen-unix");
 		return 2;
 	}
-	log_info("listening on vsock port %u%s%s; %zu unix socket(s) allowed, tcp %s",
+	log_info("listening on vsock port %u%s%s; %zu unix socket(s) allowed, tcp %s, udp %s",
 		 cfg.vsock_port, cfg.listen_unix ? " and " : "",
-		 cfg.listen_unix ? cfg.listen_unix : "", cfg.n_allow, cfg.tcp ? "on" : "off");
+		 cfg.listen_unix ? cfg.listen_unix : "", cfg.n_allow, cfg.tcp ? "on" : "off",
+		 cfg.udp ? "on" : "off");
 	for (;;) {
 		int n = epoll_wait(epfd, ev, EVENTS_MAX, timers());
 
@@ -525,8 +573,16 @@ int main(int argc, char **argv)
 			case TAG_RELAY:
 				relay_event((struct relay_end *)tag, ev[i].events);
 				break;
+			case TAG_DGRAM:
+				dgram_stream_event((struct dgram_stream_end *)tag, ev[i].events);
+				break;
+			case TAG_UDP:
+				relay_udp_event(tag, ev[i].events);
+				break;
 			}
 		}
 		relay_reap();
+		relay_udp_reap();
+		dgram_stream_reap();
 	}
 }

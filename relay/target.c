@@ -26,8 +26,9 @@ static int parse_port(const char *s, uint16_t *ret)
 	return 0;
 }
 
-/* tcp:1.2.3.4:80 or tcp:[::1]:80 */
-static int parse_inet(char *s, struct relay_target *t, const char **why)
+/* tcp:1.2.3.4:80 or tcp:[::1]:80, the same with udp: (S is after the
+ * colon; the messages name the scheme) */
+static int parse_inet(char *s, bool udp, struct relay_target *t, const char **why)
 {
 	char *port;
 	uint16_t p;
@@ -37,7 +38,8 @@ static int parse_inet(char *s, struct relay_target *t, const char **why)
 		char *end = strchr(s, ']');
 
 		if (!end || end[1] != ':')
-			return bad(why, "expected tcp:[IPv6]:PORT");
+			return bad(why,
+				   udp ? "expected udp:[IPv6]:PORT" : "expected tcp:[IPv6]:PORT");
 		*end = 0;
 		port = end + 2;
 		if (inet_pton(AF_INET6, s + 1, &a->sin6_addr) != 1)
@@ -52,7 +54,7 @@ static int parse_inet(char *s, struct relay_target *t, const char **why)
 	}
 	port = strrchr(s, ':');
 	if (!port)
-		return bad(why, "expected tcp:ADDRESS:PORT");
+		return bad(why, udp ? "expected udp:ADDRESS:PORT" : "expected tcp:ADDRESS:PORT");
 	*port++ = 0;
 	struct sockaddr_in *a = (struct sockaddr_in *)&t->addr;
 
@@ -102,13 +104,17 @@ int relay_parse_connect(const char *line, size_t len, struct relay_target *ret, 
 		a->sun_family = AF_UNIX;
 		strcpy(a->sun_path, t);
 		ret->family = AF_UNIX;
+		ret->type = SOCK_STREAM;
 		ret->addr_len = sizeof(*a);
-	} else if (strncmp(t, "tcp:", 4) == 0) {
-		int r = parse_inet(t + 4, ret, why);
+	} else if (strncmp(t, "tcp:", 4) == 0 || strncmp(t, "udp:", 4) == 0) {
+		bool udp = t[0] == 'u';
+		int r = parse_inet(t + 4, udp, ret, why);
 
 		if (r < 0)
 			return r;
+		ret->type = udp ? SOCK_DGRAM : SOCK_STREAM;
 	} else
-		return bad(why, "the target must be unix:PATH or tcp:ADDRESS:PORT");
+		return bad(why,
+			   "the target must be unix:PATH, tcp:ADDRESS:PORT or udp:ADDRESS:PORT");
 	return (int)(n + 1);
 }

@@ -1,7 +1,7 @@
 /* What a porthole-relay client asks for: the one line before its stream,
  * "CONNECT <target>\n", where the target is unix:PATH (a path the relay
- * was told to allow) or tcp:HOST:PORT (an IPv4 address, or an IPv6 one in
- * brackets). Parsing only: the sockets are the caller's. */
+ * was told to allow), tcp:HOST:PORT or udp:HOST:PORT (an IPv4 address, or
+ * an IPv6 one in brackets). Parsing only: the sockets are the caller's. */
 #pragma once
 
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 struct relay_target {
 	int family; /* AF_UNIX, AF_INET or AF_INET6 */
+	int type; /* SOCK_STREAM (unix:, tcp:) or SOCK_DGRAM (udp:) */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 };
