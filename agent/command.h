@@ -126,4 +126,5 @@ extern const struct command cmd_clock_table[]; /* porthole-time, -time-adjust */
 extern const struct command cmd_events_table[]; /* porthole-events */
 extern const struct command cmd_services_table[]; /* porthole-services, -service-restart, -logs */
 extern const struct command cmd_shell_table[]; /* porthole-shell */
+extern const struct command cmd_ports_table[]; /* porthole-ports */
 /* Every table ends with an entry whose name is NULL. */

@@ -21,7 +21,7 @@ static const struct command *const tables[] = {
 	cmd_guest_network_table, cmd_fs_table,	       cmd_power_table,
 	cmd_exec_table,		 cmd_health_table,     cmd_porthole_network_table,
 	cmd_clock_table,	 cmd_events_table,     cmd_shares_table,
-	cmd_services_table,	 cmd_shell_table,
+	cmd_services_table,	 cmd_shell_table,      cmd_ports_table,
 };
 
 static struct dispatch_entry entries[COMMANDS_MAX];

@@ -15,6 +15,7 @@
 #include "initctl.h"
 #include "cmd-clock.h"
 #include "cmd-events.h"
+#include "cmd-ports.h"
 #include "cmd-exec.h"
 #include "cmd-fs.h"
 #include "cmd-shell.h"
@@ -210,6 +211,7 @@ int main(int argc, char **argv)
 	log_info("porthole-agent %s ready", PORTHOLE_VERSION);
 	r = loop_run(a.loop);
 	events_stop(&a);
+	ports_stop(&a);
 	clock_watch_stop(&a);
 	transport_stop(&a);
 	cmd_exec_free(&a);

@@ -31,7 +31,8 @@ static inline const struct command *const *all_tables(void)
 		cmd_guest_network_table, cmd_fs_table,	       cmd_power_table,
 		cmd_exec_table,		 cmd_health_table,     cmd_porthole_network_table,
 		cmd_shares_table,	 cmd_clock_table,      cmd_events_table,
-		cmd_services_table,	 cmd_shell_table,      NULL,
+		cmd_services_table,	 cmd_shell_table,      cmd_ports_table,
+		NULL,
 	};
 
 	return t;

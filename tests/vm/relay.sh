@@ -1,5 +1,6 @@
 #!/bin/bash
 # porthole-relay in the minimal image, from the host through porthole-vsockd:
+# the agent's porthole-ports following a guest listener that comes and goes;
 # a TCP target in the guest (busybox httpd) reached with the CONNECT line and
 # the request after it in one write; the refusals with their reasons; and
 # `porthole forward docker` where the VM has no engine (the client's
@@ -34,6 +35,32 @@ for case in 'CONNECT unix:/etc/passwd|not one the relay serves' \
 	check "'$line': refused, saying why ($(tail -n 1 <<<"$out"))" grep -qF "ERR" <<<"$out"
 	check "...$want" grep -qF "$want" <<<"$out"
 done
+
+# porthole-ports: the listener above is there; one started later is reported
+# by the long poll, and its end too
+P() { "$CLI" --connect "$(vm_agent)" --timeout 70 --json call porthole-ports "$@"; }
+out=$(P)
+gen=$(jq .generation <<<"$out")
+check "porthole-ports lists httpd's tcp 127.0.0.1:8081 (generation $gen)" \
+	eval 'jq -e ".ports[] | select(.protocol == \"tcp\" and .port == 8081 and .address == \"127.0.0.1\")" <<<"$out" >/dev/null'
+check "...and not the DHCP client's udp 68" eval '! jq -e ".ports[] | select(.port == 68)" <<<"$out" >/dev/null'
+P "{\"after\": $gen, \"timeout_ms\": 60000}" >"$VM_DIR/ports.out" &
+ppid=$!
+sleep 0.5
+vm 'httpd -f -p 0.0.0.0:8090 -h /tmp/www </dev/null >/dev/null 2>&1 & echo $! >/tmp/h8090.pid' >/dev/null
+wait $ppid
+out=$(cat "$VM_DIR/ports.out")
+check "the long poll answers when httpd listens on 0.0.0.0:8090 ($(jq -c '[.generation, [.ports[].port]]' <<<"$out"))" \
+	eval 'jq -e ".ports[] | select(.port == 8090)" <<<"$out" >/dev/null'
+gen=$(jq .generation <<<"$out")
+P "{\"after\": $gen, \"timeout_ms\": 60000}" >"$VM_DIR/ports.out" &
+ppid=$!
+sleep 0.5
+vm 'kill $(cat /tmp/h8090.pid); echo killed' >/dev/null
+wait $ppid
+out=$(cat "$VM_DIR/ports.out")
+check "...and again when it is gone ($(jq -c '[.generation, [.ports[].port]]' <<<"$out"))" \
+	eval '! jq -e ".ports[] | select(.port == 8090)" <<<"$out" >/dev/null && [ "$(jq .generation <<<"$out")" -gt "$gen" ]'
 
 # porthole forward docker: no engine in this image
 "$CLI" --connect "hvsock:$SOCK:1024" forward docker >"$VM_DIR/forward.out" 2>"$VM_DIR/forward.err" &
