@@ -24,7 +24,7 @@ description = the vsock tests' guest end (tests/helpers/vsock-peer.c)
 command = /usr/local/bin/vsock-peer serve 5000
 E
 
-if ! vm_start vsock --overlay "$overlay"; then
+if ! vm_start vsock --overlay "$overlay" --append "porthole.agent.shell=1"; then
 	not_ok "boots with porthole-vsockd"
 	exit 1
 fi
@@ -80,6 +80,21 @@ for line in 'CONNECT x\n' 'HELLO\n' 'CONNECT 99999999999\n' 'CONNECT  5000\n' 'C
 done
 check "porthole-vsockd says what was wrong" grep -q 'sent "HELLO", not "CONNECT <port>' "$VM_DIR/vsockd.log"
 check "the back-end still serves after them" eval '"$CLI" --connect "hvsock:$SOCK:1024" --timeout 30 ping >/dev/null'
+
+# A shell over vsock: a command on a pty with its status; a login shell on
+# a terminal where Ctrl-C reaches the guest's foreground command
+out=$("$CLI" --connect "hvsock:$SOCK:1024" --timeout 30 exec -t -- sh -c 'tty; exit 7' </dev/null 2>&1)
+rc=$?
+check "exec -t over vsock: the command has a pty ($(head -n 1 <<<"$out")) and its status is porthole's (7: $rc)" \
+	eval '[ $rc = 7 ] && grep -q "^/dev/pts/" <<<"$out"'
+out=$(timeout 120 python3 "$REPO/tests/helpers/shellclient.py" pty interrupt -- \
+	"$CLI" --connect "hvsock:$SOCK:1024" --timeout 30 shell 2>&1)
+echo "# $out" | tr '\n' ' '
+echo
+# (the helper's pid-file checks look at the host's files: here only $? tells)
+check "porthole shell over vsock: Ctrl-C kills the guest's foreground command (\$? 130), not the session" \
+	grep -q "ctrl-c: rc=130 True" <<<"$out"
+check "porthole shell over vsock: porthole exits with the shell's status (exit 5)" grep -q "status 5" <<<"$out"
 
 # The guest connects to the host: CID 2, port P is the unix socket vsock.sock_P
 $H listen "$SOCK"_6000 >"$overlay/listen.out" 2>&1 &
