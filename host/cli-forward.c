@@ -1,13 +1,15 @@
 /* porthole forward: host sockets that lead into the guest through its
  * porthole-relay (vsock port 1025; docs/relay.md). `forward docker` serves
  * the guest's /run/docker.sock as a unix socket on the host, so that the
- * host's docker CLI drives the VM's engine. Each host connection gets its
- * own vsock connection; the bytes go through lib/relay, with half-close. */
+ * host's docker CLI drives the VM's engine; `forward ports` is
+ * cli-forward-ports.c. Here: the subcommands, where the guest's vsock is
+ * (both use it), and the docker socket's loop. Each host connection gets a
+ * connection of its own to the relay, dialled without blocking the others
+ * (forward-dial.c); the bytes go through lib/relay, with half-close. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,19 +22,18 @@
 
 #include "cli.h"
 #include "client-addr.h"
+#include "forward-dial.h"
 #include "relay.h"
 #include "util.h"
 
-/* The guest's porthole-relay (relay/main.c's default). */
-#define FORWARD_RELAY_PORT 1025
-/* What run-vm writes: how host programs reach the guest's vsock. */
-#define FORWARD_VSOCK_ADDRESS "build/vm/vsock.address"
-/* A connection to the relay, its answer included, takes at most this: the
- * loop waits for it (the relay answers at once when the guest is up). */
+/* A connection to the relay, its answer included, takes at most this. */
 #define FORWARD_CONNECT_MS 5000
 #define FORWARD_EVENTS_MAX 64
+/* Host connections at once, those being dialled included (the relay's own
+ * limit is 256). */
+#define FORWARD_CONNS_MAX 256
 
-enum { TAG_LISTEN, TAG_SIGNAL, TAG_RELAY };
+enum { TAG_LISTEN, TAG_SIGNAL, TAG_RELAY, TAG_DIAL };
 
 struct forward {
 	struct client_addr relay;
@@ -40,48 +41,55 @@ struct forward {
 	const char *target; /* "unix:/run/docker.sock" */
 	const char *socket_path;
 	int epfd;
-	unsigned open;
+	unsigned open; /* dialling and relaying */
+	bool said_full;
 	uint64_t served, failed;
 };
 
-/* The relay's address: --connect's, else run-vm's vsock.address here, else
- * $PORTHOLE_CONNECT; vsock or hybrid vsock, with the relay's port. */
-static int relay_address(struct cli *cli, uint32_t port, struct client_addr *ret)
+int cli_forward_vsock(struct cli *cli, uint32_t port, bool unix_ok, struct client_addr *ret)
 {
-	char buf[256], *file = NULL;
+	char buf[256];
 	const char *s = cli->address;
-	size_t len;
 	int r;
 
-	if (!s && read_file(FORWARD_VSOCK_ADDRESS, 200, &file, &len) == 0) {
-		file[strcspn(file, "\n")] = 0;
-		snprintf(buf, sizeof(buf), "%s:%" PRIu32, file, port);
-		free(file);
+	if (!s && cli_vsock_address(port, buf, sizeof(buf)) == 0)
 		s = buf;
-	}
 	if (!s)
 		s = getenv("PORTHOLE_CONNECT");
 	if (!s || !*s) {
 		cli_error("forward: no VM to forward to: %s does not exist here and neither "
 			  "--connect nor PORTHOLE_CONNECT names one",
-			  FORWARD_VSOCK_ADDRESS);
+			  CLI_VSOCK_ADDRESS_FILE);
 		return -ENOENT;
 	}
 	r = client_addr_parse(s, ret);
 	if (r < 0) {
-		cli_error(
-			"forward: bad address \"%s\": expected vsock:CID:PORT or hvsock:PATH:PORT",
-			s);
+		cli_error("forward: bad address \"%s\": expected vsock:CID:PORT or "
+			  "hvsock:PATH:PORT%s",
+			  s, unix_ok ? " (or unix:PATH)" : "");
 		return r;
 	}
-	if (ret->kind == CLIENT_ADDR_UNIX) {
+	if (ret->kind == CLIENT_ADDR_UNIX && !unix_ok) {
 		cli_error("forward: %s is a unix socket (a virtio-serial port carries one stream): "
 			  "forwarding needs the guest's vsock, --connect hvsock:PATH:PORT or "
 			  "vsock:CID:PORT",
 			  s);
 		return -EINVAL;
 	}
-	ret->port = port;
+	ret->port = port; /* (a unix: address has none) */
+	return 0;
+}
+
+int cli_forward_relay(struct cli *cli, const char *relay, uint32_t port, struct client_addr *ret)
+{
+	if (!relay)
+		return cli_forward_vsock(cli, port, false, ret);
+	if (client_addr_parse(relay, ret) < 0) {
+		cli_error("forward: --relay \"%s\": expected vsock:CID:PORT, hvsock:PATH:PORT or "
+			  "unix:PATH",
+			  relay);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -96,80 +104,76 @@ static void relay_done(struct relay *r, int err, const struct relay_stats *st, v
 	f->open--;
 }
 
-/* The relay's answer line: 0 for "OK", -EPROTO with its message in WHY. */
-static int read_answer(int fd, uint64_t deadline, char *why, size_t size)
+struct pending {
+	struct forward *f;
+	int cfd;
+};
+
+/* The relay answered (or did not): the host client's connection and the
+ * relay's are joined, or the client's is closed. */
+static void dialled(const struct forward_dial_result *res, void *data)
 {
-	char line[160];
-	size_t n = 0;
-
-	while (n < sizeof(line) - 1) {
-		ssize_t k;
-		int r = fd_wait(fd, POLLIN, deadline);
-
-		if (r < 0) {
-			snprintf(why, size, "no answer from the relay within %d s",
-				 FORWARD_CONNECT_MS / 1000);
-			return r;
-		}
-		k = read(fd, line + n, 1); /* one byte at a time: what follows is the stream's */
-		if (k < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (k <= 0) {
-			snprintf(why, size, "the relay closed the connection");
-			return -ECONNRESET;
-		}
-		if (line[n] == '\n') {
-			line[n] = 0;
-			if (strcmp(line, "OK") == 0)
-				return 0;
-			snprintf(why, size, "the relay answered \"%.*s\"", 120, line);
-			return -EPROTO;
-		}
-		n++;
-	}
-	snprintf(why, size, "the relay's answer is too long");
-	return -EPROTO;
-}
-
-/* One host client: a vsock connection to the relay, CONNECT, then both fds
- * to a relay. */
-static void accept_one(struct forward *f, int lfd)
-{
-	uint64_t deadline = now_mono_ns() + FORWARD_CONNECT_MS * NSEC_PER_MSEC;
-	int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	struct client_error err = { 0 };
-	char line[160], why[200];
+	struct pending *p = data;
+	struct forward *f = p->f;
 	struct relay *r;
-	int vfd, n;
 
-	if (cfd < 0)
+	if (res->fd < 0) {
+		cli_error("forward: %s through %s", f->target, res->why);
+		f->failed++;
+		f->open--;
+		(void)close(p->cfd); /* the client sees the connection close */
+		free(p);
 		return;
-	vfd = client_addr_connect(&f->relay, deadline, &err);
-	if (vfd < 0) {
-		cli_error("forward: %s", err.desc[0] ? err.desc : strerror(-vfd));
-		goto fail;
 	}
-	n = snprintf(line, sizeof(line), "CONNECT %s\n", f->target);
-	if (send_all_until(vfd, line, (size_t)n, deadline) < 0)
-		snprintf(why, sizeof(why), "the relay went away");
-	else if (read_answer(vfd, deadline, why, sizeof(why)) == 0)
-		why[0] = 0;
-	if (why[0]) {
-		cli_error("forward: %s through %s: %s", f->target, f->relay_name, why);
-		(void)close(vfd);
-		goto fail;
-	}
-	if (relay_new(f->epfd, TAG_RELAY, cfd, vfd, NULL, 0, relay_done, f, &r) < 0) {
+	/* the relay's side first: what came after its "OK" goes to the client */
+	if (relay_new(f->epfd, TAG_RELAY, res->fd, p->cfd, res->rest, res->rest_len, relay_done, f,
+		      &r) < 0) {
 		cli_error("forward: no memory for a connection");
 		f->failed++;
-		return;
+		f->open--;
+	} else
+		f->served++;
+	free(p);
+}
+
+static void on_accept(struct forward *f, int lfd)
+{
+	for (int i = 0; i < 16; i++) {
+		int cfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct forward_dial *d;
+		struct pending *p;
+		int r;
+
+		if (cfd < 0)
+			return;
+		if (f->open >= FORWARD_CONNS_MAX) {
+			if (!f->said_full)
+				cli_error("forward: %d connections open: more are closed at once",
+					  FORWARD_CONNS_MAX);
+			f->said_full = true;
+			f->failed++;
+			(void)close(cfd);
+			continue;
+		}
+		f->said_full = false;
+		p = malloc(sizeof(*p));
+		if (!p) {
+			(void)close(cfd);
+			f->failed++;
+			continue;
+		}
+		*p = (struct pending){ .f = f, .cfd = cfd };
+		r = forward_dial_start(f->epfd, TAG_DIAL, &f->relay, f->target, FORWARD_CONNECT_MS,
+				       dialled, p, &d);
+		if (r < 0) {
+			cli_error("forward: %s: %s", f->relay_name, strerror(-r));
+			(void)close(cfd);
+			free(p);
+			f->failed++;
+			continue;
+		}
+		f->open++;
 	}
-	f->open++;
-	f->served++;
-	return;
-fail:
-	f->failed++;
-	(void)close(cfd); /* the client sees the connection close */
 }
 
 static int serve(struct forward *f, int lfd)
@@ -195,7 +199,7 @@ static int serve(struct forward *f, int lfd)
 		return CLI_EXIT_CONNECT;
 	}
 	for (;;) {
-		int n = epoll_wait(f->epfd, ev, FORWARD_EVENTS_MAX, -1);
+		int n = epoll_wait(f->epfd, ev, FORWARD_EVENTS_MAX, forward_dial_timers());
 
 		if (n < 0 && errno != EINTR) {
 			cli_error("forward: epoll_wait: %s", strerror(errno));
@@ -206,13 +210,16 @@ static int serve(struct forward *f, int lfd)
 			int *tag = ev[i].data.ptr;
 
 			if (*tag == TAG_LISTEN)
-				accept_one(f, lfd);
+				on_accept(f, lfd);
 			else if (*tag == TAG_RELAY)
 				relay_event((struct relay_end *)tag, ev[i].events);
+			else if (*tag == TAG_DIAL)
+				forward_dial_event((struct forward_dial_end *)tag, ev[i].events);
 			else
 				goto out;
 		}
 		relay_reap();
+		forward_dial_reap();
 	}
 out:
 	fprintf(stderr,
@@ -227,22 +234,21 @@ static int forward_usage(const char *msg)
 	return cli_usage_error("forward", "%s", msg);
 }
 
-int cli_forward(struct cli *cli, int argc, char **argv)
+static int forward_docker(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "relay-port", required_argument, NULL, 'p' },
+		{ "relay", required_argument, NULL, 'r' },
 		{ 0 },
 	};
 	struct forward f = { .target = "unix:/run/docker.sock" };
+	const char *relay = NULL;
 	char path[256];
-	int64_t port = FORWARD_RELAY_PORT;
+	int64_t port = CLI_RELAY_VSOCK_PORT;
+	bool port_given = false;
 	int c, lfd, r;
 
-	if (argc < 2)
-		return forward_usage("what to forward? (docker)");
-	if (strcmp(argv[1], "docker") != 0)
-		return forward_usage("unknown forward: expected docker");
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
@@ -252,6 +258,10 @@ int cli_forward(struct cli *cli, int argc, char **argv)
 		case 'p':
 			if (parse_int64(optarg, 1, UINT32_MAX - 1, &port) < 0)
 				return forward_usage("--relay-port wants a vsock port number");
+			port_given = true;
+			break;
+		case 'r':
+			relay = optarg;
 			break;
 		default:
 			return CLI_EXIT_USAGE;
@@ -259,7 +269,10 @@ int cli_forward(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return forward_usage("unexpected argument");
-	if (relay_address(cli, (uint32_t)port, &f.relay) < 0)
+	if (relay && port_given)
+		return forward_usage("--relay names the relay's address, port included: no "
+				     "--relay-port with it");
+	if (cli_forward_relay(cli, relay, (uint32_t)port, &f.relay) < 0)
 		return CLI_EXIT_CONNECT;
 	client_addr_format(&f.relay, f.relay_name, sizeof(f.relay_name));
 	if (!f.socket_path) {
@@ -267,7 +280,8 @@ int cli_forward(struct cli *cli, int argc, char **argv)
 
 		/* beside the VM's other sockets: the hybrid socket's directory */
 		if (f.relay.kind != CLIENT_ADDR_HVSOCK)
-			return forward_usage("--socket PATH is needed with a vsock:CID address");
+			return forward_usage("--socket PATH is needed unless the relay is at an "
+					     "hvsock: address");
 		strcpy(dir, f.relay.path);
 		if (snprintf(path, sizeof(path), "%s/docker.sock", dirname(dir)) >=
 		    (int)sizeof(path))
@@ -289,4 +303,15 @@ int cli_forward(struct cli *cli, int argc, char **argv)
 	(void)close(lfd);
 	(void)unlink(f.socket_path);
 	return r;
+}
+
+int cli_forward(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return forward_usage("what to forward? (docker or ports)");
+	if (strcmp(argv[1], "docker") == 0)
+		return forward_docker(cli, argc, argv);
+	if (strcmp(argv[1], "ports") == 0)
+		return cli_forward_ports(cli, argc, argv);
+	return forward_usage("unknown forward: expected docker or ports");
 }

@@ -130,6 +130,17 @@ int cli_logs(struct cli *cli, int argc, char **argv);
 int cli_restart(struct cli *cli, int argc, char **argv);
 int cli_events(struct cli *cli, int argc, char **argv);
 int cli_forward(struct cli *cli, int argc, char **argv); /* cli-forward.c */
+/* The guest's porthole-relay (relay/main.c's default vsock port). */
+#define CLI_RELAY_VSOCK_PORT 1025
+/* The guest's vsock PORT, for the forwarders: --connect's address, else
+ * run-vm's vsock.address here, else $PORTHOLE_CONNECT, with PORT instead of
+ * the address's own. Vsock or hybrid vsock only, unless UNIX_OK (a unix:
+ * address is taken as it is). Says what is wrong and returns -errno. */
+int cli_forward_vsock(struct cli *cli, uint32_t port, bool unix_ok, struct client_addr *ret);
+/* The relay's address: RELAY (--relay; unix:PATH is a relay's own socket,
+ * for tests) when given, else cli_forward_vsock's with PORT. */
+int cli_forward_relay(struct cli *cli, const char *relay, uint32_t port, struct client_addr *ret);
+int cli_forward_ports(struct cli *cli, int argc, char **argv); /* cli-forward-ports.c */
 
 /* cli-services.c's formatting, for the tests. */
 /* Seconds since the epoch T as local "2026-11-27 15:20:01.250". */

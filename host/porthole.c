@@ -127,11 +127,23 @@ static const struct command commands[] = {
 	  "no reply when it accepts: porthole sends guest-sync behind it and takes its reply, "
 	  "or the connection closing, as the acceptance.",
 	  false },
-	{ "forward", cli_forward, "docker [--socket PATH] [--relay-port N]",
-	  "Serves the guest's /run/docker.sock as the unix socket PATH on the host (default: "
-	  "docker.sock beside the VM's vsock socket), through the guest's porthole-relay on "
-	  "vsock port N (1025), until interrupted: then DOCKER_HOST=unix://PATH drives the "
-	  "VM's engine with the host's docker CLI. Needs a vsock address (hvsock: or vsock:).",
+	{ "forward", cli_forward,
+	  "docker [--socket PATH] [--relay-port N | --relay ADDRESS] | ports [--bind ADDR]... "
+	  "[--port [PROTO:]PORT]... [--relay-port N | --relay ADDRESS] [--agent-port N] "
+	  "[--udp-idle S]",
+	  "Carries host sockets into the guest through its porthole-relay (vsock port N, "
+	  "1025), until interrupted. 'docker' serves the guest's /run/docker.sock as the unix "
+	  "socket PATH on the host (default: docker.sock beside the VM's vsock socket): then "
+	  "DOCKER_HOST=unix://PATH drives the VM's engine with the host's docker CLI. 'ports' "
+	  "follows the guest's listening TCP and UDP ports (porthole-ports, long-polled, on "
+	  "vsock port --agent-port, 1024) and "
+	  "listens on each on the host, on 127.0.0.1 and ::1 unless --bind says where, each "
+	  "TCP connection and each UDP peer carried to the guest (a peer's flow ends after "
+	  "--udp-idle S, 60, without a datagram); a port the host cannot bind "
+	  "is said once; one line per change. --port forwards fixed ports (tcp unless "
+	  "udp:PORT) without asking the agent. Needs a vsock address (hvsock: or vsock:); "
+	  "--relay names the relay's address itself (unix:PATH: a porthole-relay's "
+	  "--listen-unix socket, for tests).",
 	  false },
 	{ "call", cli_call_any, "NAME [ARGS-JSON]",
 	  "Calls any command NAME with the arguments ARGS-JSON (a JSON object) and prints "
