@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -830,6 +831,7 @@ int cli_forward_ports(struct cli *cli, int argc, char **argv)
 	char agent_name[160];
 	int watch_fd;
 	unsigned idle_ms;
+	struct rlimit nofile;
 	struct forward_port_set *fixed = calloc(1, sizeof(*fixed));
 	const char *relay = NULL;
 	int64_t relay_port = CLI_RELAY_VSOCK_PORT, agent_port = CLI_AGENT_VSOCK_PORT;
@@ -915,6 +917,12 @@ int cli_forward_ports(struct cli *cli, int argc, char **argv)
 		client_addr_format(&agent, agent_name, sizeof(agent_name));
 	}
 
+	/* two sockets per guest port (up to 1024 forwards), two per TCP
+	 * connection, one per flow: more than the usual soft limit of 1024 */
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile); /* what is left is said per socket */
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
