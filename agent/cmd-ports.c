@@ -197,11 +197,15 @@ static void on_proc_event(struct loop *l, int fd, uint32_t events, void *data)
 static int proc_connector_open(struct agent *a)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
-	struct {
-		struct nlmsghdr h;
-		struct cn_msg cn;
-		enum proc_cn_mcast_op op;
-	} __attribute__((packed)) msg = { 0 };
+	/* nlmsghdr, cn_msg, then the operation: cn_msg ends in a flexible array,
+	 * so the three are laid out by hand */
+	union {
+		struct nlmsghdr align;
+		uint8_t b[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))];
+	} msg = { 0 };
+	struct nlmsghdr *h = &msg.align;
+	struct cn_msg *cn = NLMSG_DATA(h);
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
 	int r;
 
@@ -209,13 +213,13 @@ static int proc_connector_open(struct agent *a)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
-	msg.h.nlmsg_len = sizeof(msg);
-	msg.h.nlmsg_type = NLMSG_DONE;
-	msg.cn.id.idx = CN_IDX_PROC;
-	msg.cn.id.val = CN_VAL_PROC;
-	msg.cn.len = sizeof(msg.op);
-	msg.op = PROC_CN_MCAST_LISTEN;
-	if (send(fd, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg))
+	h->nlmsg_len = sizeof(msg.b);
+	h->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
+	if (send(fd, msg.b, sizeof(msg.b), 0) != (ssize_t)sizeof(msg.b))
 		goto fail;
 	r = loop_add_fd(a->loop, fd, EPOLLIN, on_proc_event, NULL);
 	if (r < 0) {
