@@ -221,10 +221,20 @@ check: deps
 fresh-check:
 	scripts/fresh-check
 
+# make run's data disk (/var/lib in the guest: the engine's images and
+# containers), a sparse raw file made on the first run (a .qcow2 one must
+# exist), formatted by init at the first boot, kept by make clean; DISK=none
+# runs without one (data on the guest's tmpfs, gone at power-off).
+DISK ?= $(BUILD)/state/data.img
+DISK_SIZE ?= 64G
+
 run: deps
 	$(MAKE) --no-print-directory all
 	scripts/image $(PROFILE)
-	scripts/run-vm --profile $(PROFILE) --background
+	@if [ "$(DISK)" != none ] && [ ! -e "$(DISK)" ] && [ "$(suffix $(DISK))" != .qcow2 ]; then \
+		mkdir -p "$(dir $(DISK))" && truncate -s $(DISK_SIZE) "$(DISK)" && \
+		echo "run: a new data disk, $(DISK): $(DISK_SIZE), sparse (formatted at the first boot)"; fi
+	scripts/run-vm --profile $(PROFILE) --background $(if $(filter none,$(DISK)),,--disk $(DISK))
 	@i=0; until $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock --timeout 5 ping >/dev/null 2>&1; do \
 		i=$$((i + 1)); [ $$i -lt 60 ] || { echo "run: the agent did not answer within 60 s"; exit 1; }; sleep 1; done
 	@# health says "starting" while the container engine (dockerd) is not ready yet
@@ -246,6 +256,8 @@ run: deps
 	@[ ! -f $(BUILD)/image/$(PROFILE)/root/usr/bin/docker ] || \
 		echo "  docker in the VM:   python3 scripts/console $(BUILD)/vm/console.sock --run 'docker info'"
 	@echo "  console log:        $(BUILD)/vm/console.log"
+	@[ "$(DISK)" = none ] || \
+		echo "  the data disk:      $(DISK) (kept by make stop and make clean; make distclean removes it)"
 	@echo "  stop it:            make stop"
 
 stop:
@@ -270,9 +282,12 @@ format:
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz
 
-# also the kernel, package and image caches (and never through a mount, such
-# as fresh-check's tree would have if it had been killed)
+# also the kernel, package and image caches, the docker CLI and make run's
+# data disk (and never through a mount, such as fresh-check's tree would have
+# if it had been killed); make run's VM is stopped first, not left running
+# on a deleted disk
 distclean:
+	@scripts/stop-vm --dir $(BUILD)/vm | grep -v '^stop-vm: no VM running' || true
 	rm -rf --one-file-system $(BUILD)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)
