@@ -221,10 +221,12 @@ check: deps
 fresh-check:
 	scripts/fresh-check
 
-# make run's data disk (/var/lib in the guest: the engine's images and
-# containers), a sparse raw file made on the first run (a .qcow2 one must
-# exist), formatted by init at the first boot, kept by make clean; DISK=none
-# runs without one (data on the guest's tmpfs, gone at power-off).
+# make run's VM: its state directory, and its data disk (/var/lib in the
+# guest: the engine's images and containers), a sparse raw file made on the
+# first run (a .qcow2 one must exist), formatted by init at the first boot,
+# kept by make clean; DISK=none runs without one (data on the guest's tmpfs,
+# gone at power-off).
+VM_DIR ?= $(BUILD)/vm
 DISK ?= $(BUILD)/state/data.img
 DISK_SIZE ?= 64G
 
@@ -234,34 +236,43 @@ run: deps
 	@if [ "$(DISK)" != none ] && [ ! -e "$(DISK)" ] && [ "$(suffix $(DISK))" != .qcow2 ]; then \
 		mkdir -p "$(dir $(DISK))" && truncate -s $(DISK_SIZE) "$(DISK)" && \
 		echo "run: a new data disk, $(DISK): $(DISK_SIZE), sparse (formatted at the first boot)"; fi
-	scripts/run-vm --profile $(PROFILE) --background $(if $(filter none,$(DISK)),,--disk $(DISK))
-	@i=0; until $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock --timeout 5 ping >/dev/null 2>&1; do \
+	scripts/run-vm --profile $(PROFILE) --dir $(VM_DIR) --background $(if $(filter none,$(DISK)),,--disk $(DISK))
+	@i=0; until $(BUILD)/bin/porthole --connect unix:$(VM_DIR)/agent.sock --timeout 5 ping >/dev/null 2>&1; do \
 		i=$$((i + 1)); [ $$i -lt 60 ] || { echo "run: the agent did not answer within 60 s"; exit 1; }; sleep 1; done
+	@# the clock keeper and, for the engine, the docker socket's and the published ports' forwards
+	scripts/host-side start --dir $(VM_DIR) --profile $(PROFILE)
 	@# health says "starting" while the container engine (dockerd) is not ready yet
-	@i=0; while $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock --timeout 5 --json health 2>/dev/null | \
+	@i=0; while $(BUILD)/bin/porthole --connect unix:$(VM_DIR)/agent.sock --timeout 5 --json health 2>/dev/null | \
 		grep -q '"status":"starting"'; do \
 		[ $$i -gt 0 ] || echo "run: waiting for the container engine"; \
 		i=$$((i + 1)); [ $$i -lt 180 ] || { echo "run: the engine was not ready within 180 s"; break; }; sleep 1; done
 	@echo
-	@$(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock health
+	@$(BUILD)/bin/porthole --connect unix:$(VM_DIR)/agent.sock health
 	@echo
 	@echo "The VM runs in the background ($(PROFILE) profile). To reach it:"
-	@echo "  the agent:          $(BUILD)/bin/porthole --connect unix:$(BUILD)/vm/agent.sock health"
-	@echo "                      (org.porthole.agent.0; $(BUILD)/vm/qga.sock is org.qemu.guest_agent.0)"
-	@[ ! -f $(BUILD)/vm/vsock.address ] || \
-		echo "  over vsock:         $(BUILD)/bin/porthole --connect $$(cat $(BUILD)/vm/vsock.address):1024 health"
-	@[ ! -f $(BUILD)/vm/vsockd.pid ] || \
-		echo "                      (porthole-vsockd: guest port P is 'CONNECT P' on $(BUILD)/vm/vsock.sock)"
-	@echo "  console (a shell):  python3 scripts/console $(BUILD)/vm/console.sock"
+	@[ ! -S $(VM_DIR)/docker.sock ] || { \
+		echo "  the engine:         export DOCKER_HOST=unix://$(abspath $(VM_DIR))/docker.sock"; \
+		echo "                      then docker version, docker build -t NAME ., docker run -it ..."; \
+		echo "                      (no docker CLI? Debian's: export PATH=$(abspath $(BUILD))/docker-cli:\$$PATH)"; }
+	@[ ! -f $(VM_DIR)/forward-ports.pid ] || \
+		echo "  published ports:    docker run -p 8080:80 ... answers on the host's 127.0.0.1:8080 and [::1]:8080"
+	@echo "  the agent:          $(BUILD)/bin/porthole --connect unix:$(VM_DIR)/agent.sock health"
+	@echo "                      (org.porthole.agent.0; $(VM_DIR)/qga.sock is org.qemu.guest_agent.0)"
+	@[ ! -f $(VM_DIR)/vsock.address ] || \
+		echo "  over vsock:         $(BUILD)/bin/porthole --connect $$(cat $(VM_DIR)/vsock.address):1024 health"
+	@[ ! -f $(VM_DIR)/vsockd.pid ] || \
+		echo "                      (porthole-vsockd: guest port P is 'CONNECT P' on $(VM_DIR)/vsock.sock)"
+	@echo "  console (a shell):  python3 scripts/console $(VM_DIR)/console.sock"
 	@[ ! -f $(BUILD)/image/$(PROFILE)/root/usr/bin/docker ] || \
-		echo "  docker in the VM:   python3 scripts/console $(BUILD)/vm/console.sock --run 'docker info'"
-	@echo "  console log:        $(BUILD)/vm/console.log"
+		echo "  docker in the VM:   python3 scripts/console $(VM_DIR)/console.sock --run 'docker info'"
+	@echo "  console log:        $(VM_DIR)/console.log"
+	@echo "  the host side:      scripts/host-side status --dir $(VM_DIR) (logs: $(VM_DIR)/*.log)"
 	@[ "$(DISK)" = none ] || \
 		echo "  the data disk:      $(DISK) (kept by make stop and make clean; make distclean removes it)"
 	@echo "  stop it:            make stop"
 
 stop:
-	scripts/stop-vm
+	scripts/stop-vm --dir $(VM_DIR)
 
 # Figures, side by side with Debian's qemu-ga in the same run; never a pass/fail.
 bench: deps
@@ -287,7 +298,7 @@ clean:
 # if it had been killed); make run's VM is stopped first, not left running
 # on a deleted disk
 distclean:
-	@scripts/stop-vm --dir $(BUILD)/vm | grep -v '^stop-vm: no VM running' || true
+	@scripts/stop-vm --dir $(VM_DIR) | grep -v '^stop-vm: no VM running' || true
 	rm -rf --one-file-system $(BUILD)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)
