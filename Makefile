@@ -22,6 +22,8 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 INIT_PKGS := inih libmnl libkmod libcap jansson
 AGENT_PKGS := jansson libmnl inih
 HOST_PKGS := jansson inih
+# porthole-vsockd's own (its tests and fuzzers link its modules too)
+VSOCKD_PKGS := libseccomp
 ALL_PKGS := inih libmnl libkmod jansson libcap
 
 LIB_SRCS := $(wildcard lib/*.c)
@@ -137,11 +139,11 @@ $(BUILD)/bin/porthole-relay: $(call obj,$(wildcard relay/*.c) lib/log.c lib/util
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^
 
-# porthole-vsockd needs no library beyond libc
+# porthole-vsockd needs only libseccomp beyond libc
 $(BUILD)/bin/porthole-vsockd: $(call obj,host/vsockd.c $(VSOCKD_SRCS) lib/log.c lib/util.c lib/buf.c)
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(VSOCKD_PKGS))
 
 # Unit tests: cmocka, built with ASan and UBSan, one per module:
 # test-MODULE.c links init/ and lib/, test-agent-*.c the agent's modules,
@@ -168,7 +170,7 @@ $(call utest,$(AGENT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $
 $(call utest,$(HOST_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) $(VSOCKD_PKGS) cmocka)
 
 $(call utest,$(RELAY_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(filter-out relay/main.c,$(wildcard relay/*.c)) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
@@ -193,7 +195,7 @@ $(BUILD)/fuzz/fuzz-agent-%: tests/fuzz/fuzz-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SR
 $(BUILD)/fuzz/fuzz-host-%: tests/fuzz/fuzz-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS) $(VSOCKD_PKGS))
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)

@@ -22,6 +22,7 @@
 #include "vhost-user-sock.h"
 #include "vsock-bridge.h"
 #include "vsock-device.h"
+#include "vsock-seccomp.h"
 
 /* A front-end that stops inside a message, or does not read its reply,
  * for this long is dropped. */
@@ -40,6 +41,7 @@ struct vsockd {
 	const char *socket_path, *uds_path;
 	uint64_t guest_cid;
 	bool persistent;
+	bool seccomp;
 
 	int epfd;
 	struct vsock_watch listen_w, frontend_w, signal_w;
@@ -71,6 +73,7 @@ static void usage(FILE *f)
 	      "  --uds-path PATH     the hybrid vsock socket for host programs (created here)\n"
 	      "  --guest-cid N       the guest's CID, 3 to 4294967294 (default 3)\n"
 	      "  --persistent        serve the next QEMU when one disconnects (default: exit)\n"
+	      "  --no-seccomp        without the system call filter (for debugging)\n"
 	      "  --log-level LEVEL   error, warn, info (default) or debug\n"
 	      "Exit status: 0 when QEMU disconnected or on SIGTERM/SIGINT, 1 on an error,\n"
 	      "2 on a usage error. See docs/vsockd.md.\n",
@@ -260,6 +263,7 @@ static int parse_args(int argc, char **argv, struct vsockd *s)
 		{ "uds-path", required_argument, NULL, 'u' },
 		{ "guest-cid", required_argument, NULL, 'c' },
 		{ "persistent", no_argument, NULL, 'p' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -288,6 +292,9 @@ static int parse_args(int argc, char **argv, struct vsockd *s)
 			break;
 		case 'p':
 			s->persistent = true;
+			break;
+		case 'S':
+			s->seccomp = false;
 			break;
 		case 'l':
 			level = log_level_from_string(optarg);
@@ -347,6 +354,9 @@ static int setup(struct vsockd *s)
 	if ((r = watch(s, s->listen_fd, &s->listen_w, EPOLLIN)) < 0 ||
 	    (r = watch(s, s->signal_fd, &s->signal_w, EPOLLIN)) < 0)
 		return log_error_errno(r, "setting up the event loop");
+	/* from here on it moves bytes: the filter allows little else */
+	if (s->seccomp && (r = vsock_seccomp_apply()) < 0)
+		return log_error_errno(r, "loading the seccomp filter (--no-seccomp runs without)");
 	return 0;
 }
 
@@ -354,6 +364,7 @@ int main(int argc, char **argv)
 {
 	struct vsockd s = {
 		.guest_cid = GUEST_CID_MIN,
+		.seccomp = true,
 		.epfd = -1,
 		.listen_fd = -1,
 		.host_listen_fd = -1,
