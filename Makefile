@@ -183,6 +183,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	$(Q)$(CC) $(CFLAGS) $(HELPER_LDFLAGS) -o $@ $<
 # runs in the guest: static, whatever the image's libc
 $(BUILD)/tests/helpers/vsock-peer: HELPER_LDFLAGS := -static
+$(BUILD)/tests/helpers/udp-echo: HELPER_LDFLAGS := -static
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
 # fuzz-host-*.c the host's library.

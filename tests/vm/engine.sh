@@ -1,12 +1,22 @@
 #!/bin/bash
 # The engine image with a data disk: init starts containerd and dockerd and
-# dockerd becomes ready; a base image made here from busybox (no registry) is
-# imported, an image is built on it, and a container's published port answers
-# the host through QEMU's port forward; containers on a user network reach each
-# other by address and by name; a container over its --memory limit is
-# OOM-killed and the kill is counted; dockerd killed with SIGKILL is restarted
-# by init and ready again, the VM's health degraded meanwhile. The kernel loads
-# what iptables and dockerd ask for through /sbin/modprobe (kmod's).
+# dockerd becomes ready. Then a new Docker Desktop user's first steps, all from
+# the host's shell: scripts/host-side starts the clock keeper, `porthole
+# forward docker` and `porthole forward ports`, and Debian's docker CLI
+# (scripts/deps) drives the VM's engine through them: docker version; a base
+# image made here from busybox (no registry) imported from a tar, an image
+# built on it from a context sent by the host, a container run, its logs
+# followed, a command exec'd in it, its published port answering the host
+# through QEMU's port forward and, with nothing named before boot, through
+# porthole forward ports, as a UDP echo container's does; containers on a
+# user network reaching each other by address and by name; docker run -it on
+# a pty; docker ps and stop, the published port gone from the host. A
+# container over its --memory limit is OOM-killed and the kill is counted;
+# dockerd killed with SIGKILL is restarted by init and ready again, the VM's
+# health degraded meanwhile, the forward serving again. The kernel loads what
+# iptables and dockerd ask for through /sbin/modprobe (kmod's). Last, `make
+# stop` and `make run` on the same disk: the image built before is still
+# there, and make stop ends the host side with the VM.
 . "$(dirname "$0")/../lib.sh"
 VM_PROFILE=engine
 . "$(dirname "$0")/lib-vm.sh"
@@ -19,30 +29,49 @@ HOST=$(mktemp -d "$BUILD/engine-host.XXXXXX")
 poller=""
 trap '[ -z "$poller" ] || kill "$poller" 2>/dev/null; vm_cleanup; rm -rf "$HOST"' EXIT
 CLI=$BUILD/bin/porthole
+# Debian's docker CLI, which scripts/deps takes out of docker.io's package:
+# the one make run's user has, not whatever `docker` comes first in PATH (this
+# machine may have one no package installed). Its configuration is the
+# test's own, not the user's ~/.docker, and no context of theirs applies.
+D=$BUILD/docker-cli/docker
+export DOCKER_CONFIG=$HOST/docker-config
+unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_HOST
 
 # The base image's tree: the image's static busybox and its applet links,
-# as `busybox --install -s` would make them; packed here, imported there.
-mkdir -p "$HOST/share/ctx" "$HOST/base/bin"
+# as `busybox --install -s` would make them; packed here, imported by the
+# host's docker CLI.
+mkdir -p "$HOST/ctx" "$HOST/base/bin"
 cp "$tree/bin/busybox" "$HOST/base/bin/busybox"
 "$tree/bin/busybox" --list-full | while IFS= read -r f; do
 	case $f in */*) ;; *) continue ;; esac
 	[ "$f" = bin/busybox ] && continue
 	mkdir -p "$HOST/base/${f%/*}" && ln -s /bin/busybox "$HOST/base/$f"
 done
-tar -C "$HOST/base" --owner=0 --group=0 --numeric-owner -cf "$HOST/share/base.tar" .
+tar -C "$HOST/base" --owner=0 --group=0 --numeric-owner -cf "$HOST/base.tar" .
 # a page no run has served before: what comes back was served now
 token="porthole engine test $$ $(date +%s%N)"
-echo "<h1>$token</h1>" >"$HOST/share/ctx/index.html"
-cat >"$HOST/share/ctx/Dockerfile" <<'EOF'
+echo "<h1>$token</h1>" >"$HOST/ctx/index.html"
+cat >"$HOST/ctx/Dockerfile" <<'EOF'
 FROM thatbase
 COPY index.html /www/
 CMD ["httpd", "-f", "-p", "80", "-h", "/www"]
 EOF
 truncate -s 2G "$HOST/data.img"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# free_port tcp|udp: a port nothing uses on the host's 127.0.0.1 now
+free_port() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$1"
+}
+# QEMU's forward to the guest's 8080; then two ports that porthole forward
+# ports is to follow, for TCP and UDP
+port=$(free_port tcp)
+pport=$(free_port tcp)
+uport=$(free_port udp)
 
-if ! vm_start engine --disk "$HOST/data.img" --share9p "engine=$HOST/share" --forward "$port:8080" \
-	--append "porthole.share=engine:/mnt/engine:ro"; then
+if ! vm_start engine --disk "$HOST/data.img" --forward "$port:8080"; then
 	not_ok "the engine image boots to the ready line"
 	exit 1
 fi
@@ -119,22 +148,59 @@ check "dockerd runs in its own cgroup, a leaf of its delegated subtree" \
 check "the kernel runs kmod's /sbin/modprobe for request_module" \
 	test "$(vm 'cat /proc/sys/kernel/modprobe; readlink -f /sbin/modprobe' | tr '\n' ' ')" = "/sbin/modprobe /bin/kmod "
 
-## an image from a tar, built on, served to the host #########################
+## the host side: the clock keeper and the docker socket's forward ##########
 
-out=$(vm 'docker import /mnt/engine/base.tar thatbase && docker run --rm thatbase sh -c "echo hello from \$(busybox | head -n 1 | cut -d\" \" -f1)"' 2>&1)
-check "docker import of busybox's tree; a container runs its shell" grep -q '^hello from BusyBox' <<<"$out"
-out=$(vm 'cp -r /mnt/engine/ctx /tmp/ctx && cd /tmp/ctx && docker build -q -t my-web-server . && docker images --format "{{.Repository}}" my-web-server' 2>&1)
-if grep -qx my-web-server <<<"$out"; then
-	ok "docker build -t my-web-server (FROM thatbase, COPY, CMD)"
+# What make run starts beside the VM, here on the test's VM.
+if "$REPO/scripts/host-side" start --dir "$VM_DIR" --profile engine >"$HOST/host-side.out" 2>&1; then
+	ok "scripts/host-side start: porthole time watch, forward docker and forward ports run"
 else
-	not_ok "docker build -t my-web-server (FROM thatbase, COPY, CMD)"
+	not_ok "scripts/host-side start: porthole time watch, forward docker and forward ports run"
+	sed 's/^/# /' "$HOST/host-side.out"
+fi
+check "the clock keeper synced the guest's clock" grep -q '^sync: ' "$VM_DIR/time-watch.log"
+check "the forward serves $VM_DIR/docker.sock, mode 0600" \
+	test "$(stat -c %a "$VM_DIR/docker.sock" 2>/dev/null)" = 600
+export DOCKER_HOST=unix://$VM_DIR/docker.sock
+# From here on, the engine answers when the host's CLI gets an answer.
+docker_up() { "$D" version --format '{{.Server.Version}}' 2>/dev/null | grep -q '^[0-9]'; }
+
+if [ ! -x "$D" ] || [ ! -s "$BUILD/docker-cli/source" ]; then
+	not_ok "Debian's docker CLI in $D (scripts/deps puts it there)"
+	exit 1
+fi
+read -r cli_pkg cli_ver _ cli_md5 <"$BUILD/docker-cli/source"
+check "the host's docker CLI is $cli_pkg $cli_ver's usr/bin/docker (md5 $cli_md5, from its md5sums)" \
+	test "$(md5sum <"$D" | cut -d' ' -f1)" = "$cli_md5"
+engine_ver=$(awk '$1 == "docker.io" { print $2 }' "$BUILD/image/engine/packages.txt")
+if [ "$engine_ver" = "$cli_ver" ]; then
+	check "...the very file that the engine image has from Debian's archive" cmp -s "$D" "$tree/usr/bin/docker"
+else
+	echo "# the engine image has docker.io $engine_ver, the host's CLI is from $cli_ver"
+fi
+vers=$("$D" version --format '{{.Client.Version}} {{.Server.Version}}' 2>&1)
+check "docker version from the host: client and the VM's server ($vers)" \
+	eval '[[ $vers == [0-9]*" "[0-9]* && $engine_ver == "${vers#* }"-* ]]'
+
+## a user's first steps, from the host #######################################
+
+out=$("$D" import "$HOST/base.tar" thatbase 2>&1)
+check "docker import of busybox's tree, from a tar on the host" grep -q '^sha256:' <<<"$out"
+# A container that writes a line, then another 2 s later and exits: logs -f,
+# started when run -d returns, follows it to its end.
+"$D" run -d --name hello thatbase sh -c 'echo "hello from $(busybox | head -n 1 | cut -d" " -f1)"; sleep 2; echo bye' >/dev/null
+out=$(timeout 60 "$D" logs -f hello 2>&1)
+check "docker run -d, then docker logs -f follows its output to its end" \
+	test "$(tr '\n' ' ' <<<"$out")" = "hello from BusyBox bye "
+out=$(cd "$HOST/ctx" && "$D" build -q -t my-web-server . 2>&1 && "$D" images --format '{{.Repository}}' my-web-server)
+if grep -qx my-web-server <<<"$out"; then
+	ok "docker build -t my-web-server . (FROM thatbase, COPY, CMD; the context sent from the host)"
+else
+	not_ok "docker build -t my-web-server . (FROM thatbase, COPY, CMD; the context sent from the host)"
 	echo "$out" | sed 's/^/# /'
 fi
-web=$(vm 'docker run -d --name web -p 8080:80 my-web-server' | grep -E '^[0-9a-f]{64}$')
-check "docker run -d -p 8080:80 my-web-server" test -n "$web"
-# fetch: the page at the forwarded port, with python3 (scripts/deps) as the
-# HTTP client, straight (no proxy from the environment); a failure prints its
-# reason on stderr, which the report shows.
+# fetch URL: the page, with python3 (scripts/deps) as the HTTP client,
+# straight (no proxy from the environment); a failure prints its reason on
+# stderr, which the report shows.
 fetch() {
 	python3 -c '
 import sys, urllib.request
@@ -143,17 +209,36 @@ try:
     with opener.open(sys.argv[1], timeout=10) as r:
         sys.stdout.write(r.read().decode(errors="replace"))
 except Exception as e:
-    sys.exit("%s: %s" % (sys.argv[1], e))' "http://127.0.0.1:$port/"
+    sys.exit("%s: %s" % (sys.argv[1], e))' "$1"
 }
-page_served() { [ "$(fetch 2>/dev/null)" = "<h1>$token</h1>" ]; }
-if wait_for 60 page_served; then
+page_at() { [ "$(fetch "$1" 2>/dev/null)" = "<h1>$token</h1>" ]; }
+# --init: docker-init (tini) as the container's PID 1 passes docker stop's
+# SIGTERM on to httpd, which as PID 1 would ignore it for 10 s. Two ports:
+# the guest's 8080, which QEMU's forward reaches, and one that only porthole
+# forward ports brings to the host.
+web=$("$D" run -d --init --name web -p 8080:80 -p "$pport:80" my-web-server | grep -E '^[0-9a-f]{64}$')
+t_run=$(date +%s%N)
+check "docker run -d -p 8080:80 -p $pport:80 my-web-server" test -n "$web"
+# how long after docker run returned the port answers on the host: the
+# guest's agent tells the forwarder when a socket starts listening
+if wait_for 30 page_at "http://127.0.0.1:$pport/"; then
+	ms=$((($(date +%s%N) - t_run) / 1000000))
+	ok "porthole forward ports: http://127.0.0.1:$pport answers on the host, $ms ms after docker run returned (nothing named before boot)"
+else
+	not_ok "porthole forward ports: http://127.0.0.1:$pport answers on the host (got: $(fetch "http://127.0.0.1:$pport/" 2>&1 | head -c 200))"
+	tail -n 5 "$VM_DIR/forward-ports.log" | sed 's/^/# /'
+fi
+check "...and on the host's ::1" page_at "http://[::1]:$pport/"
+if wait_for 60 page_at "http://127.0.0.1:$port/"; then
 	ok "the host fetches the page through QEMU's forward to the guest's 8080"
 else
-	not_ok "the host fetches the page through QEMU's forward to the guest's 8080 (got: $(fetch 2>&1 | head -c 200))"
+	not_ok "the host fetches the page through QEMU's forward to the guest's 8080 (got: $(fetch "http://127.0.0.1:$port/" 2>&1 | head -c 200))"
 fi
-check "the guest's own 127.0.0.1:8080 serves it too (route_localnet, no docker-proxy)" \
+check "the guest's own 127.0.0.1:8080 serves it too" \
 	eval 'vm "wget -q -O- http://127.0.0.1:8080/" | grep -qxF "<h1>$token</h1>"'
-cpid=$(vm "docker inspect -f '{{.State.Pid}}' web" | grep -E '^[0-9]+$')
+check "docker exec web: a command in the running container" \
+	eval '"$D" exec web cat /www/index.html | grep -qxF "<h1>$token</h1>"'
+cpid=$("$D" inspect -f '{{.State.Pid}}' web | grep -E '^[0-9]+$')
 check "the container's cgroup is under dockerd's (cgroup-parent /porthole/dockerd)" \
 	eval 'vm "cat /proc/$cpid/cgroup" | grep -q "^0::/porthole/dockerd/${web:-none}"'
 # None of these is in init.conf's modules: the kernel asked modprobe for them
@@ -166,28 +251,117 @@ done
 check "modules loaded on demand: nft_compat nft_chain_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay${missing:+ (missing:$missing)}" \
 	test -z "$missing"
 
+## a UDP port, published and followed to the host ############################
+
+# busybox has no UDP server: tests/helpers/udp-echo (static) is copied into a
+# container made of thatbase, with docker cp from the host, then started.
+echo_bin=$BUILD/tests/helpers/udp-echo
+# udp_echo: a datagram to the host's 127.0.0.1:$uport comes back, echoed
+udp_echo() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(b"ping", ("127.0.0.1", int(sys.argv[1])))
+sys.exit(s.recv(100) != b"echo: ping")' "$uport" 2>/dev/null
+}
+if [ ! -x "$echo_bin" ]; then
+	skip "a UDP echo container's published port answers on the host" "no $echo_bin (make $echo_bin)"
+else
+	"$D" create --name echo -p "$uport:7/udp" thatbase /udp-echo 7 >/dev/null &&
+		"$D" cp "$echo_bin" echo:/udp-echo && "$D" start echo >/dev/null
+	check "docker run -p $uport:7/udp of a UDP echo server: a datagram to the host's 127.0.0.1:$uport comes back" \
+		wait_for 30 udp_echo
+	"$D" rm -f echo >/dev/null
+fi
+
 ## a user network ##############################################################
 
-out=$(vm 'docker network create my-network >/dev/null && docker run -d --name srv --network my-network my-web-server >/dev/null && docker inspect -f "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}" srv')
+out=$("$D" network create my-network 2>&1 && "$D" run -d --init --name srv --network my-network my-web-server 2>&1 &&
+	"$D" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' srv)
 ip=$(grep -E '^[0-9.]+$' <<<"$out" | tail -n 1)
 check "docker network create my-network; a server on it has an address ($ip)" test -n "$ip"
-by_ip=$(vm "docker run --rm --network my-network thatbase wget -q -O- http://$ip/")
-check "a second container on my-network reaches the first by address" grep -qxF "<h1>$token</h1>" <<<"$by_ip"
-by_name=$(vm "docker run --rm --network my-network thatbase sh -c 'wget -q -O- http://srv/ && ping -c 1 -W 5 srv >/dev/null && echo ping-ok'")
+# one client for both ways of reaching the server: each answer marked
+out=$("$D" run --rm --network my-network thatbase sh -c \
+	"echo ip:\$(wget -q -O- http://$ip/); echo name:\$(wget -q -O- http://srv/); ping -c 1 -W 5 srv >/dev/null && echo ping-ok" 2>&1)
+check "a second container on my-network reaches the first by address" grep -qxF "ip:<h1>$token</h1>" <<<"$out"
 check "...and by name (the engine's DNS): wget and ping" \
-	eval 'grep -qxF "<h1>$token</h1>" <<<"$by_name" && grep -qx ping-ok <<<"$by_name"'
+	eval 'grep -qxF "name:<h1>$token</h1>" <<<"$out" && grep -qx ping-ok <<<"$out"'
+
+## docker run -it, ps, stop ####################################################
+
+# docker run -it on a pseudo-terminal of 30x100, as at a terminal: the
+# shell's prompt, then a line typed; the container's tty, its size (the CLI
+# passes the terminal's on, with a resize call after the start that may come
+# after the first prompt: stty is asked again for up to 30 s), its exit status.
+# Bounded: 60 s, then killed.
+tty_run() {
+	python3 - "$@" <<'EOF'
+import fcntl, os, pty, select, signal, struct, sys, termios, time
+
+pid, fd = pty.fork()
+if pid == 0:
+    # the terminal's size before the CLI reads it
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    os.execv(sys.argv[1], sys.argv[1:])
+out, typed, deadline = b"", False, time.monotonic() + 60
+while time.monotonic() < deadline:
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        out += data
+    if not typed and b"/ # " in out:
+        os.write(fd, b"echo $((6 * 7)); tty; for i in $(seq 300); do s=$(stty size 2>&1);"
+                 b" [ \"$s\" = \"30 100\" ] && break; sleep 0.1; done; echo \"size=$s\"; exit 3\r")
+        typed = True
+else:
+    os.kill(pid, signal.SIGKILL)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+print("status=%d" % os.waitstatus_to_exitcode(status))
+EOF
+}
+out=$(tty_run "$D" run -it --rm thatbase sh)
+if grep -qx 42 <<<"$out" && grep -qx /dev/pts/0 <<<"$out" && grep -qx "size=30 100" <<<"$out" && grep -qx status=3 <<<"$out"; then
+	ok "docker run -it: a shell on a terminal (tty /dev/pts/0, 30x100), exit status 3"
+else
+	not_ok "docker run -it: a shell on a terminal (tty /dev/pts/0, 30x100), exit status 3"
+	sed 's/^/# /' <<<"$out"
+fi
+out=$("$D" ps --format '{{.Names}} {{.Image}} {{.Status}}')
+check "docker ps: web and srv up, of my-web-server" \
+	eval 'grep -q "^web my-web-server Up" <<<"$out" && grep -q "^srv my-web-server Up" <<<"$out"'
+check "docker stop web" eval '"$D" stop web | grep -qx web'
+check "docker ps -a: web exited" \
+	eval '"$D" ps -a --filter name=^web\$ --format "{{.Status}}" | grep -q ^Exited'
+# closed: nothing listens on the host's port any more (a refused connect)
+port_closed() {
+	python3 -c '
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)' "$pport" 2>/dev/null
+}
+check "...and its port $pport is gone from the host" wait_for 30 port_closed
 
 ## the memory limit ############################################################
 
 # dd's buffer is one block: bs=200M makes it allocate and fill 200 MiB of
 # anonymous memory. Without a limit it succeeds; under --memory 64m the
 # kernel's OOM killer ends it.
-out=$(vm 'docker run --rm thatbase dd if=/dev/zero of=/dev/null bs=200M count=1 2>&1; echo "exit=$?"')
-check "dd with a 200 MiB buffer runs without a limit" grep -q '^exit=0' <<<"$out"
+"$D" run --rm thatbase dd if=/dev/zero of=/dev/null bs=200M count=1 >"$HOST/dd.out" 2>&1
+check "dd with a 200 MiB buffer runs without a limit" test $? = 0
 oom_before=$(svc dockerd oom_kills)
-out=$(vm 'docker run --name oom --memory 64m thatbase dd if=/dev/zero of=/dev/null bs=200M count=1 2>&1; echo "exit=$?"; docker inspect -f "oomkilled={{.State.OOMKilled}}" oom')
-check "under --memory 64m it is OOM-killed: exit 137" grep -q '^exit=137' <<<"$out"
-check "docker inspect: OOMKilled true" grep -q '^oomkilled=true' <<<"$out"
+"$D" run --name oom --memory 64m thatbase dd if=/dev/zero of=/dev/null bs=200M count=1 >"$HOST/dd.out" 2>&1
+check "under --memory 64m it is OOM-killed: exit 137" test $? = 137
+check "docker inspect: OOMKilled true" eval '"$D" inspect -f "{{.State.OOMKilled}}" oom | grep -qx true'
+"$D" rm oom >/dev/null 2>&1
 if [ $have_services = 1 ]; then
 	oom_counted() { [ "$(svc dockerd oom_kills)" -gt "${oom_before:-0}" ] 2>/dev/null; }
 	check "porthole-services: dockerd's oom_kills counts it ($oom_before before)" wait_for 10 oom_counted
@@ -219,6 +393,7 @@ if [ $have_services = 1 ]; then
 	poller=$!
 	sleep 1
 fi
+# the host's forward is left as it is: it serves the new dockerd when there is one
 vm "kill -9 $dpid"
 new_pid() { p=$(vm 'pidof dockerd' | grep -E '^[0-9]+$'); [ -n "$p" ] && [ "$p" != "$dpid" ]; }
 check "dockerd killed with SIGKILL: init starts a new one" wait_for 60 new_pid
@@ -252,7 +427,57 @@ sys.exit(not any(x["service"] == "dockerd" and x["type"] == "exited" and "signal
 else
 	skip "porthole-health: degraded, then ok again" "the agent has no porthole-services: $why"
 fi
-out=$(vm 'docker run --rm thatbase echo still-works')
-check "containers run after dockerd's restart" grep -qx still-works <<<"$out"
+out=$("$D" run --rm thatbase echo still-works 2>&1)
+check "containers run after dockerd's restart, through the same forward" grep -qx still-works <<<"$out"
 
-vm_stop >/dev/null 2>&1 || not_ok "the engine VM powers off"
+## a helper of the host side dies ##############################################
+
+fwd=$(pgrep -x -g "$(cat "$VM_DIR/forward-docker.pid" 2>/dev/null || echo 0)" porthole)
+kill -9 "$fwd" 2>/dev/null
+restarted() { grep -q 'forward-docker exited with status 137 .* restart 1 in 1 s' "$VM_DIR/forward-docker.log"; }
+check "porthole forward docker killed: scripts/host-side says so and starts it again" 	eval 'wait_for 10 restarted && wait_for 20 docker_up'
+
+## what was built survives make stop and make run ##############################
+
+# The cycle a user goes through, with make's own recipes, on this VM's state
+# directory and data disk (VM_DIR, DISK); as typed at a shell, not with
+# make check's MAKEFLAGS.
+mk() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$REPO" --no-print-directory BUILD="$BUILD" \
+		VM_DIR="$VM_DIR" DISK="$HOST/data.img" PROFILE=engine "$@"
+}
+image_id=$("$D" image inspect -f '{{.Id}}' my-web-server)
+if mk stop >"$HOST/make-stop.out" 2>&1; then
+	ok "make stop: the VM powers off"
+else
+	not_ok "make stop: the VM powers off"
+	sed 's/^/# /' "$HOST/make-stop.out"
+fi
+check "make stop ends the host side: the clock keeper, then the forwards" \
+	eval 'grep -q "time-watch stopped" "$HOST/make-stop.out" && grep -q "forward-docker stopped" "$HOST/make-stop.out" &&
+		grep -q "forward-ports stopped" "$HOST/make-stop.out" && [ ! -e "$VM_DIR/docker.sock" ] &&
+		[ ! -e "$VM_DIR/time-watch.pid" ] && [ ! -e "$VM_DIR/forward-docker.pid" ] && [ ! -e "$VM_DIR/forward-ports.pid" ]'
+unset DOCKER_HOST
+t0=$SECONDS
+if mk run >"$HOST/make-run.out" 2>&1; then
+	ok "make run PROFILE=engine: the VM again, on the same disk ($((SECONDS - t0)) s)"
+else
+	not_ok "make run PROFILE=engine: the VM again, on the same disk"
+	tail -n 30 "$HOST/make-run.out" | sed 's/^/# /'
+fi
+# what make run tells the user to type
+host=$(sed -n 's/^ *the engine: *export DOCKER_HOST=//p' "$HOST/make-run.out")
+check "make run prints: export DOCKER_HOST=unix://$VM_DIR/docker.sock" test "$host" = "unix://$VM_DIR/docker.sock"
+export DOCKER_HOST=unix://$VM_DIR/docker.sock
+check "my-web-server, built before make stop, is there after make run (docker images)" \
+	test "$("$D" image inspect -f '{{.Id}}' my-web-server 2>&1)" = "$image_id"
+check "...and the containers made before (docker ps -a: web, srv)" \
+	eval '[ "$("$D" ps -a --filter name=^web\$ --filter name=^srv\$ -q | wc -l)" = 2 ]'
+check "...and a container of it serves the same page" \
+	eval '"$D" run --rm my-web-server cat /www/index.html | grep -qxF "<h1>$token</h1>"'
+if mk stop >"$HOST/make-stop.out" 2>&1; then
+	ok "make stop again"
+else
+	not_ok "make stop again"
+	sed 's/^/# /' "$HOST/make-stop.out"
+fi
