@@ -4,12 +4,16 @@
  * between measuring and setting; `watch` keeps the guest in step and syncs
  * at once after the host resumes from sleep or the guest's clock jumps. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "cli.h"
@@ -18,6 +22,11 @@
 
 #define SAMPLES_DEFAULT 8
 #define SAMPLES_MAX 64
+/* watch: how often the host's own clocks are looked at (a host that slept),
+ * and how long one long poll of the guest's events lasts: the guest wakes
+ * for that, and for the syncs, not every second */
+#define WATCH_HOST_MS 1000
+#define WATCH_POLL_MS 60000
 
 /* N round trips of guest-get-time; returns an exit code. */
 static int measure(struct cli *cli, int n, struct ts_estimate *ret)
@@ -228,45 +237,135 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Waits up to MS for a guest clock event through porthole-events (when the
- * agent has it); returns true when one came. SINCE is kept up to date. */
-static bool wait_guest_event(struct cli *cli, int64_t *since, int ms, bool *have_events)
+/* The guest's clock events, long-polled on a connection of its own by a
+ * thread, so that the watch can look at the host's clocks every second
+ * without asking the guest anything: the thread writes a byte to FD when
+ * an event is a reason to sync. */
+struct event_watch {
+	struct cli cli;
+	int64_t since;
+	int fd;
+	pthread_t thread;
+	pthread_mutex_t mu; /* over stop and cli.c, which the watch reads to end it */
+	bool stop;
+};
+
+static bool watch_stopping(struct event_watch *w)
 {
-	json_t *args, *result = NULL, *ev;
-	size_t n;
-	int r;
+	bool stopping;
 
-	if (!*have_events) {
-		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	pthread_mutex_lock(&w->mu);
+	stopping = w->stop;
+	pthread_mutex_unlock(&w->mu);
+	return stopping;
+}
 
-		nanosleep(&ts, NULL);
-		return false;
-	}
-	args = json_pack("{s:I,s:i}", "since", (json_int_t)*since, "timeout_ms", ms);
-	r = cli_call(cli, "porthole-events", args, &result);
-	json_decref(args);
-	if (r != CLI_EXIT_OK) {
-		/* qemu-ga, or an older agent: sleep instead */
-		*have_events = false;
-		return false;
-	}
-	*since = json_integer_value(json_object_get(result, "next"));
-	n = 0;
-	json_array_foreach(json_object_get(result, "events"), n, ev)
-	{
-		const char *type = json_string_value(json_object_get(ev, "type"));
+static void *watch_events(void *data)
+{
+	struct event_watch *w = data;
+	unsigned backoff_s = 1;
 
-		/* our own corrections come back as "adjusted": not a reason to sync */
-		if (type && strcmp(type, "adjusted") != 0) {
-			printf("guest: %s, %+.6f s\n", type,
-			       (double)json_integer_value(json_object_get(ev, "jump_ns")) /
-				       NSEC_PER_SEC);
-			json_decref(result);
-			return true;
+	while (!watch_stopping(w)) {
+		json_t *args, *result = NULL, *ev;
+		size_t n;
+		bool news = false;
+		int r;
+
+		r = cli_connect(&w->cli);
+		if (r == CLI_EXIT_OK) {
+			struct client_error err;
+
+			args = json_pack("{s:I,s:i}", "since", (json_int_t)w->since, "timeout_ms",
+					 WATCH_POLL_MS);
+			r = client_call_json(w->cli.c, "porthole-events", args, w->cli.timeout_ms,
+					     &result, &err) < 0
+				    ? CLI_EXIT_CONNECT
+				    : CLI_EXIT_OK;
+			json_decref(args);
+			/* the watch's end cuts the connection: not an error then */
+			if (r != CLI_EXIT_OK && !watch_stopping(w))
+				cli_error("time watch: the guest's events: %s", err.desc);
 		}
+		if (r != CLI_EXIT_OK) {
+			/* the agent went (a reboot): a fresh connection after a
+			 * pause that doubles up to half a minute */
+			pthread_mutex_lock(&w->mu);
+			if (w->cli.c)
+				client_close(w->cli.c);
+			w->cli.c = NULL;
+			pthread_mutex_unlock(&w->mu);
+			for (unsigned i = 0; i < backoff_s && !watch_stopping(w); i++)
+				sleep(1);
+			backoff_s = backoff_s < 30 ? backoff_s * 2 : 30;
+			continue;
+		}
+		backoff_s = 1;
+		w->since = json_integer_value(json_object_get(result, "next"));
+		json_array_foreach(json_object_get(result, "events"), n, ev)
+		{
+			const char *type = json_string_value(json_object_get(ev, "type"));
+
+			/* our own corrections come back as "adjusted": not a reason */
+			if (type && strcmp(type, "adjusted") != 0) {
+				printf("guest: %s, %+.6f s\n", type,
+				       (double)json_integer_value(json_object_get(ev, "jump_ns")) /
+					       NSEC_PER_SEC);
+				fflush(stdout);
+				news = true;
+			}
+		}
+		json_decref(result);
+		if (news)
+			(void)write(w->fd, "e", 1); /* a full pipe has a byte waiting already */
 	}
+	return NULL;
+}
+
+/* Starts the thread when the agent has porthole-events (qemu-ga has not):
+ * 0 with W's pipe's read end in *RET_FD, or -1. */
+static int event_watch_start(struct cli *cli, struct event_watch *w, int *ret_fd)
+{
+	json_t *result = NULL;
+	int p[2];
+
+	if (cli_call(cli, "porthole-events", NULL, &result) != CLI_EXIT_OK)
+		return -1;
+	w->since = json_integer_value(json_object_get(result, "next"));
 	json_decref(result);
-	return false;
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	w->cli = (struct cli){ .address = cli->address, .timeout_ms = WATCH_POLL_MS + 10000 };
+	w->fd = p[1];
+	pthread_mutex_init(&w->mu, NULL);
+	if (pthread_create(&w->thread, NULL, watch_events, w) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	*ret_fd = p[0];
+	return 0;
+}
+
+/* Ends the thread: its long poll is cut by shutting its connection down. */
+static void event_watch_stop(struct event_watch *w, int fd)
+{
+	struct timespec deadline;
+
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	if (w->cli.c)
+		(void)shutdown(client_fd(w->cli.c), SHUT_RDWR);
+	pthread_mutex_unlock(&w->mu);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 3;
+	/* a connect under way is bounded by its own time-out; past that, the
+	 * process is ending anyway */
+	if (pthread_timedjoin_np(w->thread, NULL, &deadline) != 0)
+		pthread_detach(w->thread);
+	else if (w->cli.c)
+		client_close(w->cli.c);
+	close(w->fd);
+	close(fd);
 }
 
 static int time_watch(struct cli *cli, int argc, char **argv)
@@ -274,8 +373,9 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 	struct sync_opts o = { .samples = SAMPLES_DEFAULT, .mode = "auto", .quiet = true };
 	double interval = 10;
 	long count = 0, syncs = 0;
-	int64_t since = 0, host_bm, next_sync = 0;
-	bool have_events = true;
+	int64_t host_bm, next_sync = 0;
+	struct event_watch w = { 0 };
+	int events = -1;
 	int r = sync_args("time", argc, argv, &o, &interval, &count);
 
 	if (r != CLI_EXIT_OK)
@@ -286,20 +386,16 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 	if (r != CLI_EXIT_OK)
 		return r;
 	/* only what happens from now on is a reason to sync */
-	{
-		json_t *result = NULL;
-
-		if (cli_call(cli, "porthole-events", NULL, &result) == CLI_EXIT_OK)
-			since = json_integer_value(json_object_get(result, "next"));
-		else
-			have_events = false;
-		json_decref(result);
-	}
+	if (event_watch_start(cli, &w, &events) < 0)
+		events = -1;
 	host_bm = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
 	while (!stop && (count == 0 || syncs < count)) {
 		int64_t bm = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
-		bool now = now_clock_ns(CLOCK_MONOTONIC) >= next_sync;
+		int64_t mono = now_clock_ns(CLOCK_MONOTONIC);
+		bool now = mono >= next_sync;
 		struct ts_estimate before, after;
+		struct pollfd pfd = { .fd = events, .events = POLLIN };
+		int64_t wait_ms;
 
 		/* CLOCK_BOOTTIME counts the time the host slept, CLOCK_MONOTONIC not:
 		 * the host has just resumed, and the guest (paused meanwhile) is behind */
@@ -312,7 +408,7 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 		if (now) {
 			r = do_sync(cli, &o, &before, &after);
 			if (r != CLI_EXIT_OK)
-				return r;
+				break;
 			printf("sync: %+.6f s -> %+.6f s (+/- %.6f s)\n",
 			       (double)before.offset_ns / NSEC_PER_SEC,
 			       (double)after.offset_ns / NSEC_PER_SEC,
@@ -323,11 +419,22 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 				now_clock_ns(CLOCK_MONOTONIC) + (int64_t)(interval * NSEC_PER_SEC);
 			continue;
 		}
-		/* at most a second between looks at the host's own clocks */
-		if (wait_guest_event(cli, &since, 1000, &have_events))
+		/* at most a second between looks at the host's own clocks, which
+		 * costs the guest nothing; its events come through the pipe */
+		wait_ms = (next_sync - mono) / NSEC_PER_MSEC + 1;
+		if (wait_ms > WATCH_HOST_MS)
+			wait_ms = WATCH_HOST_MS;
+		if (poll(&pfd, events >= 0 ? 1 : 0, (int)wait_ms) > 0) {
+			char b[16];
+
+			while (read(events, b, sizeof(b)) > 0)
+				;
 			next_sync = 0;
+		}
 	}
-	return CLI_EXIT_OK;
+	if (events >= 0)
+		event_watch_stop(&w, events);
+	return r;
 }
 
 int cli_time(struct cli *cli, int argc, char **argv)
