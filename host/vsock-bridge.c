@@ -643,11 +643,15 @@ bool vsock_bridge_run(struct vsock_bridge *b)
 {
 	bool more = run_tx(b);
 
-	/* hosts that hung up are read here, as the guest takes their bytes */
-	for (struct host *h = b->hosts; h; h = h->next)
+	/* hosts that hung up are read here, as the guest takes their bytes (a
+	 * read may end one: it moves to the dead list, so the next is taken
+	 * first) */
+	for (struct host *h = b->hosts, *next; h; h = next) {
+		next = h->next;
 		if (h->hup && h->st == HOST_OPEN && h->c && !h->stage_len &&
 		    vsock_conn_credit(h->c))
 			host_read(h);
+	}
 	more |= run_rx(b);
 	reap(b);
 	return more;
