@@ -240,15 +240,21 @@ static void on_signal(int sig)
 /* The guest's clock events, long-polled on a connection of its own by a
  * thread, so that the watch can look at the host's clocks every second
  * without asking the guest anything: the thread writes a byte to FD when
- * an event is a reason to sync. */
+ * an event is a reason to sync. On the heap: a thread that does not end in
+ * time when the watch does (a connect under way, bounded) is left to free
+ * it itself. */
 struct event_watch {
-	struct cli cli;
+	char *address;
 	int64_t since;
 	int fd;
 	pthread_t thread;
-	pthread_mutex_t mu; /* over stop and cli.c, which the watch reads to end it */
-	bool stop;
+	pthread_mutex_t mu; /* over the three below */
+	struct client *c;
+	bool stop, abandoned;
 };
+
+/* How long the thread's connect and resync may take. */
+#define WATCH_CONNECT_MS 5000
 
 static bool watch_stopping(struct event_watch *w)
 {
@@ -260,112 +266,162 @@ static bool watch_stopping(struct event_watch *w)
 	return stopping;
 }
 
+static void event_watch_free(struct event_watch *w)
+{
+	client_close(w->c);
+	free(w->address);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+/* One long poll: 1 when an event is a reason to sync, 0 when none, -1 when
+ * the connection failed (said on stderr unless the watch is ending). */
+static int poll_events(struct event_watch *w)
+{
+	struct client_options o = { .connect_timeout_ms = WATCH_CONNECT_MS };
+	struct client_error err = { 0 };
+	json_t *args, *result = NULL, *ev;
+	struct client *c;
+	size_t n;
+	int news = 0, r;
+
+	pthread_mutex_lock(&w->mu);
+	c = w->c;
+	pthread_mutex_unlock(&w->mu);
+	if (!c) {
+		r = client_open(w->address, &o, &c, &err);
+		if (r < 0)
+			goto fail;
+		pthread_mutex_lock(&w->mu);
+		w->c = c;
+		if (w->stop)
+			(void)shutdown(client_fd(c), SHUT_RDWR);
+		pthread_mutex_unlock(&w->mu);
+	}
+	args = json_pack("{s:I,s:i}", "since", (json_int_t)w->since, "timeout_ms", WATCH_POLL_MS);
+	r = client_call_json(c, "porthole-events", args, WATCH_POLL_MS + 10000, &result, &err);
+	json_decref(args);
+	if (r < 0)
+		goto fail;
+	w->since = json_integer_value(json_object_get(result, "next"));
+	json_array_foreach(json_object_get(result, "events"), n, ev)
+	{
+		const char *type = json_string_value(json_object_get(ev, "type"));
+
+		/* our own corrections come back as "adjusted": not a reason */
+		if (type && strcmp(type, "adjusted") != 0) {
+			printf("guest: %s, %+.6f s\n", type,
+			       (double)json_integer_value(json_object_get(ev, "jump_ns")) /
+				       NSEC_PER_SEC);
+			fflush(stdout);
+			news = 1;
+		}
+	}
+	json_decref(result);
+	return news;
+fail:
+	/* the watch's end cuts the connection: not an error then */
+	if (!watch_stopping(w))
+		cli_error("time watch: the guest's events: %s",
+			  err.desc[0] ? err.desc : strerror(-r));
+	pthread_mutex_lock(&w->mu);
+	w->c = NULL;
+	pthread_mutex_unlock(&w->mu);
+	client_close(c);
+	return -1;
+}
+
 static void *watch_events(void *data)
 {
 	struct event_watch *w = data;
 	unsigned backoff_s = 1;
+	bool abandoned;
 
 	while (!watch_stopping(w)) {
-		json_t *args, *result = NULL, *ev;
-		size_t n;
-		bool news = false;
-		int r;
+		int r = poll_events(w);
 
-		r = cli_connect(&w->cli);
-		if (r == CLI_EXIT_OK) {
-			struct client_error err;
-
-			args = json_pack("{s:I,s:i}", "since", (json_int_t)w->since, "timeout_ms",
-					 WATCH_POLL_MS);
-			r = client_call_json(w->cli.c, "porthole-events", args, w->cli.timeout_ms,
-					     &result, &err) < 0
-				    ? CLI_EXIT_CONNECT
-				    : CLI_EXIT_OK;
-			json_decref(args);
-			/* the watch's end cuts the connection: not an error then */
-			if (r != CLI_EXIT_OK && !watch_stopping(w))
-				cli_error("time watch: the guest's events: %s", err.desc);
-		}
-		if (r != CLI_EXIT_OK) {
-			/* the agent went (a reboot): a fresh connection after a
-			 * pause that doubles up to half a minute */
-			pthread_mutex_lock(&w->mu);
-			if (w->cli.c)
-				client_close(w->cli.c);
-			w->cli.c = NULL;
-			pthread_mutex_unlock(&w->mu);
-			for (unsigned i = 0; i < backoff_s && !watch_stopping(w); i++)
-				sleep(1);
-			backoff_s = backoff_s < 30 ? backoff_s * 2 : 30;
+		if (r > 0)
+			(void)write(w->fd, "e", 1); /* a full pipe has a byte waiting already */
+		if (r >= 0) {
+			backoff_s = 1;
 			continue;
 		}
-		backoff_s = 1;
-		w->since = json_integer_value(json_object_get(result, "next"));
-		json_array_foreach(json_object_get(result, "events"), n, ev)
-		{
-			const char *type = json_string_value(json_object_get(ev, "type"));
-
-			/* our own corrections come back as "adjusted": not a reason */
-			if (type && strcmp(type, "adjusted") != 0) {
-				printf("guest: %s, %+.6f s\n", type,
-				       (double)json_integer_value(json_object_get(ev, "jump_ns")) /
-					       NSEC_PER_SEC);
-				fflush(stdout);
-				news = true;
-			}
-		}
-		json_decref(result);
-		if (news)
-			(void)write(w->fd, "e", 1); /* a full pipe has a byte waiting already */
+		/* the agent went (a reboot): a fresh connection after a pause that
+		 * doubles up to half a minute */
+		for (unsigned i = 0; i < backoff_s && !watch_stopping(w); i++)
+			sleep(1);
+		backoff_s = backoff_s < 30 ? backoff_s * 2 : 30;
+	}
+	pthread_mutex_lock(&w->mu);
+	abandoned = w->abandoned;
+	pthread_mutex_unlock(&w->mu);
+	if (abandoned) {
+		close(w->fd);
+		event_watch_free(w);
 	}
 	return NULL;
 }
 
 /* Starts the thread when the agent has porthole-events (qemu-ga has not):
- * 0 with W's pipe's read end in *RET_FD, or -1. */
-static int event_watch_start(struct cli *cli, struct event_watch *w, int *ret_fd)
+ * the watch, with its pipe's read end in *RET_FD; NULL without. */
+static struct event_watch *event_watch_start(struct cli *cli, int *ret_fd)
 {
+	struct event_watch *w;
 	json_t *result = NULL;
 	int p[2];
 
 	if (cli_call(cli, "porthole-events", NULL, &result) != CLI_EXIT_OK)
-		return -1;
+		return NULL;
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		json_decref(result);
+		return NULL;
+	}
 	w->since = json_integer_value(json_object_get(result, "next"));
 	json_decref(result);
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -1;
-	w->cli = (struct cli){ .address = cli->address, .timeout_ms = WATCH_POLL_MS + 10000 };
+	w->address = strdup(cli->address);
+	if (!w->address || pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(w->address);
+		free(w);
+		return NULL;
+	}
 	w->fd = p[1];
 	pthread_mutex_init(&w->mu, NULL);
 	if (pthread_create(&w->thread, NULL, watch_events, w) != 0) {
 		close(p[0]);
 		close(p[1]);
-		return -1;
+		event_watch_free(w);
+		return NULL;
 	}
 	*ret_fd = p[0];
-	return 0;
+	return w;
 }
 
-/* Ends the thread: its long poll is cut by shutting its connection down. */
+/* Ends the thread: its long poll is cut by shutting its connection down; a
+ * connect under way ends within WATCH_CONNECT_MS, and past a little more
+ * the thread is left to end and free the watch by itself. */
 static void event_watch_stop(struct event_watch *w, int fd)
 {
 	struct timespec deadline;
 
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
-	if (w->cli.c)
-		(void)shutdown(client_fd(w->cli.c), SHUT_RDWR);
+	if (w->c)
+		(void)shutdown(client_fd(w->c), SHUT_RDWR);
 	pthread_mutex_unlock(&w->mu);
 	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 3;
-	/* a connect under way is bounded by its own time-out; past that, the
-	 * process is ending anyway */
-	if (pthread_timedjoin_np(w->thread, NULL, &deadline) != 0)
-		pthread_detach(w->thread);
-	else if (w->cli.c)
-		client_close(w->cli.c);
-	close(w->fd);
-	close(fd);
+	deadline.tv_sec += WATCH_CONNECT_MS / 1000 + 2;
+	if (pthread_timedjoin_np(w->thread, NULL, &deadline) == 0) {
+		close(fd);
+		close(w->fd);
+		event_watch_free(w);
+		return;
+	}
+	/* the pipe stays open: the thread may still write to it */
+	pthread_mutex_lock(&w->mu);
+	w->abandoned = true;
+	pthread_mutex_unlock(&w->mu);
+	pthread_detach(w->thread);
 }
 
 static int time_watch(struct cli *cli, int argc, char **argv)
@@ -374,7 +430,7 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 	double interval = 10;
 	long count = 0, syncs = 0;
 	int64_t host_bm, next_sync = 0;
-	struct event_watch w = { 0 };
+	struct event_watch *w;
 	int events = -1;
 	int r = sync_args("time", argc, argv, &o, &interval, &count);
 
@@ -386,8 +442,7 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 	if (r != CLI_EXIT_OK)
 		return r;
 	/* only what happens from now on is a reason to sync */
-	if (event_watch_start(cli, &w, &events) < 0)
-		events = -1;
+	w = event_watch_start(cli, &events);
 	host_bm = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
 	while (!stop && (count == 0 || syncs < count)) {
 		int64_t bm = now_clock_ns(CLOCK_BOOTTIME) - now_clock_ns(CLOCK_MONOTONIC);
@@ -432,8 +487,8 @@ static int time_watch(struct cli *cli, int argc, char **argv)
 			next_sync = 0;
 		}
 	}
-	if (events >= 0)
-		event_watch_stop(&w, events);
+	if (w)
+		event_watch_stop(w, events);
 	return r;
 }
 

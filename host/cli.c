@@ -79,7 +79,8 @@ int cli_connect(struct cli *cli)
 {
 	struct client_options o = { .connect_timeout_ms = cli->timeout_ms };
 	struct client_error err;
-	char buf[128];
+	/* cli->address may point here afterwards (the default address) */
+	static char buf[128];
 	int r;
 
 	if (cli->c)
