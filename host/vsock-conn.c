@@ -412,26 +412,6 @@ void vsock_conn_consume(struct vsock_dev *d, struct vsock_conn *c, size_t n)
 		c->owed |= OWE_CREDIT_UPDATE;
 }
 
-size_t vsock_conn_read(struct vsock_dev *d, struct vsock_conn *c, void *buf, size_t n)
-{
-	size_t done = 0;
-
-	/* the ring holds the bytes in at most two spans */
-	while (done < n) {
-		const uint8_t *p;
-		size_t k = vsock_conn_peek(c, &p);
-
-		if (!k)
-			break;
-		if (k > n - done)
-			k = n - done;
-		memcpy((uint8_t *)buf + done, p, k);
-		done += k;
-		vsock_conn_consume(d, c, k);
-	}
-	return done;
-}
-
 int vsock_conn_shutdown(struct vsock_dev *d, struct vsock_conn *c, uint32_t flags)
 {
 	(void)d;

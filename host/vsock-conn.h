@@ -58,7 +58,7 @@ struct vsock_host_ops {
 	int (*connect)(void *ctx, struct vsock_conn *c);
 	/* A host-initiated connection was accepted by the guest. */
 	void (*connected)(void *ctx, struct vsock_conn *c);
-	/* The guest's bytes wait in c: vsock_conn_read. */
+	/* The guest's bytes wait in c: vsock_conn_peek. */
 	void (*data)(void *ctx, struct vsock_conn *c);
 	/* The guest gave credit: vsock_conn_credit may have grown. */
 	void (*credit)(void *ctx, struct vsock_conn *c);
@@ -120,17 +120,13 @@ uint32_t vsock_conn_credit(const struct vsock_conn *c);
 int vsock_conn_send_hdr(struct vsock_dev *d, struct vsock_conn *c, uint32_t len,
 			struct vsock_hdr *ret);
 
-/* The host side takes up to N of the guest's bytes into BUF: how many.
- * Owes the guest a CREDIT_UPDATE when it has not heard of half the buffer
- * or more, or the buffer is now empty; resets the connection when the
- * guest has shut down both ways and everything was taken. */
-size_t vsock_conn_read(struct vsock_dev *d, struct vsock_conn *c, void *buf, size_t n);
-
 /* The guest's bytes in place: *RET and how many lie there contiguously
- * (the first span of the buffer; 0 when none, or the connection is gone).
- * vsock_conn_consume then says how many the host side took, with
- * vsock_conn_read's consequences: so a socket is written straight from
- * the buffer. */
+ * (the first span of the buffer; 0 when none, or the connection is gone),
+ * so that a socket is written straight from the buffer. vsock_conn_consume
+ * then says how many the host side took (at most what is there): the
+ * guest is owed a CREDIT_UPDATE when it has not heard of half the buffer
+ * or more, or the buffer is now empty; the connection is reset when the
+ * guest has shut down both ways and everything was taken. */
 size_t vsock_conn_peek(const struct vsock_conn *c, const uint8_t **ret);
 void vsock_conn_consume(struct vsock_dev *d, struct vsock_conn *c, size_t n);
 
