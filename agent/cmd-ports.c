@@ -165,11 +165,8 @@ static void on_proc_event(struct loop *l, int fd, uint32_t events, void *data)
 	(void)l;
 	(void)data;
 	if (events & EPOLLERR) {
-		/* the kernel dropped events (ENOBUFS): look anyway */
-		int err;
-		socklen_t len = sizeof(err);
-
-		(void)getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		/* the kernel dropped events (ENOBUFS): cleared, and look anyway */
+		(void)sock_error(fd);
 		relevant = true;
 	}
 	/* a burst is read whole, bounded by the socket's buffer */

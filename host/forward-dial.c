@@ -258,13 +258,10 @@ void forward_dial_event(struct forward_dial_end *end, uint32_t events)
 
 	(void)events;
 	if (d->stage == STAGE_CONNECT) {
-		int err = 0;
-		socklen_t len = sizeof(err);
+		int err = sock_error(d->fd);
 
-		if (getsockopt(d->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err) {
-			fail(d, -err, "connect: %s", strerror(err));
+		if (err < 0) {
+			fail(d, err, "connect: %s", strerror(-err));
 			return;
 		}
 		connected(d);

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* Reads of the stream per event: a peer that writes as fast as we read
  * does not keep the caller's loop from its other fds. */
 #define READS_PER_EVENT 16
@@ -234,12 +236,10 @@ void dgram_stream_event(struct dgram_stream_end *e, uint32_t events)
 	if (s->ended)
 		return;
 	if ((events & (EPOLLHUP | EPOLLERR)) && !s->hup) {
-		int err = 0;
-		socklen_t len = sizeof(err);
+		int err = (events & EPOLLERR) ? sock_error(s->fd) : 0;
 
-		if ((events & EPOLLERR) &&
-		    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
-			end(s, -err);
+		if (err < 0) {
+			end(s, err);
 			return;
 		}
 		/* nothing can be written to it; what it sent is still read */

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util.h"
+
 struct dir {
 	uint8_t *buf;
 	size_t off, len;
@@ -175,12 +177,10 @@ void relay_event(struct relay_end *end, uint32_t events)
 	if (r->ended)
 		return;
 	if ((events & (EPOLLHUP | EPOLLERR)) && !s->hup) {
-		int err = 0;
-		socklen_t len = sizeof(err);
+		int err = (events & EPOLLERR) ? sock_error(s->fd) : 0;
 
-		if ((events & EPOLLERR) &&
-		    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
-			relay_end(r, -err);
+		if (err < 0) {
+			relay_end(r, err);
 			return;
 		}
 		/* what it sent before hanging up is still read, by run() below */

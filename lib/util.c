@@ -340,3 +340,13 @@ int unix_listen(const char *path, int backlog)
 	}
 	return fd;
 }
+
+int sock_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	return -err;
+}

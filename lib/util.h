@@ -78,6 +78,11 @@ uint64_t now_boot_ns(void);
  * is -EEXIST. -ENAMETOOLONG when PATH does not fit sun_path. */
 int unix_listen(const char *path, int backlog);
 
+/* The socket's pending error (SO_ERROR), read and so cleared: -errno, 0
+ * for none, or -errno of getsockopt(2). What a non-blocking connect ended
+ * with, or why epoll said EPOLLERR. */
+int sock_error(int fd);
+
 /* Creates PATH and its missing parents, each with MODE exactly (not masked
  * by the umask); directories that exist are left as they are. -ENOTDIR when
  * one of them exists as something else. */

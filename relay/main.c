@@ -251,13 +251,10 @@ static void on_line(struct pending *p)
 
 static void on_connected(struct pending *p)
 {
-	int err = 0;
-	socklen_t len = sizeof(err);
+	int err = sock_error(p->target);
 
-	if (getsockopt(p->target, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err) {
-		refuse(p, strerror(err));
+	if (err < 0) {
+		refuse(p, strerror(-err));
 		return;
 	}
 	start_relay(p);

@@ -15,6 +15,7 @@
 
 #include "dgramstream.h"
 #include "log.h"
+#include "util.h"
 
 /* Datagrams read from the target per event, so that one busy target does
  * not keep the loop from the others. */
@@ -133,13 +134,9 @@ void relay_udp_event(void *tagged, uint32_t events)
 
 	if (u->ended)
 		return;
-	if (events & EPOLLERR) {
-		int err = 0;
-		socklen_t len = sizeof(err);
-
-		/* an ICMP error (port unreachable): read and forgotten; UDP goes on */
-		(void)getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-	}
+	/* an ICMP error (port unreachable): read and forgotten; UDP goes on */
+	if (events & EPOLLERR)
+		(void)sock_error(u->fd);
 	if ((events & EPOLLOUT) && u->blocked) {
 		u->blocked = false;
 		update(u);

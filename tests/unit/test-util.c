@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -440,6 +441,42 @@ static void test_send_all_until(void **state)
 	free(data);
 }
 
+/* sock_error: a refused non-blocking connect's error, once (reading clears
+ * it); none on a fresh socket; getsockopt's own error on what is no socket. */
+static void test_sock_error(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, fds[2];
+	struct pollfd pfd;
+
+	(void)state;
+	if (l < 0)
+		skip();
+	/* a port nobody listens on: bound, then closed */
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	close(l);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(c >= 0);
+	assert_int_equal(sock_error(c), 0);
+	if (connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != EINPROGRESS) {
+		/* refused at once: nothing is left pending to read */
+		assert_int_equal(errno, ECONNREFUSED);
+	} else {
+		pfd = (struct pollfd){ .fd = c, .events = POLLOUT };
+		assert_int_equal(poll(&pfd, 1, 5000), 1);
+		assert_int_equal(sock_error(c), -ECONNREFUSED);
+		assert_int_equal(sock_error(c), 0);
+	}
+	close(c);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(sock_error(fds[0]), -ENOTSOCK);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_clocks_and_ms_until),
 		cmocka_unit_test(test_fd_wait),
 		cmocka_unit_test(test_send_all_until),
+		cmocka_unit_test(test_sock_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
