@@ -223,3 +223,35 @@ wait $fwd_pid
 rc=$?
 fwd_pid=
 check "SIGTERM while the agent is away: status 0 ($rc)" test $rc = 0
+
+# The relay's own bound on connections: with --max-connections 2, two
+# clients still sending their line hold both places; a third is told why
+# and closed, and a place freed is taken again
+"$RELAY" --vsock-port 0 --listen-unix "$G/relay2.sock" --max-connections 2 2>"$G/relay2.log" &
+relay2_pid=$!
+wait_for 10 test -S "$G/relay2.sock"
+out=$(python3 - "$G/relay2.sock" <<'PY'
+import socket, sys, time
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(sys.argv[1])
+    return s
+a, b = conn(), conn()
+time.sleep(0.3)
+c = conn()
+third = c.recv(100).decode().strip()
+a.close()
+time.sleep(0.3)
+d = conn()
+d.sendall(b"HELLO\n")
+fourth = d.recv(100).decode().strip()
+print(f"{third}|{fourth}")
+PY
+)
+check "relay --max-connections 2: the third is refused, saying why ($out)" \
+	eval '[ "${out%%|*}" = "ERR too many connections" ]'
+check "...and a place freed is served again (its line answered: ${out#*|})" \
+	eval '[[ ${out#*|} == "ERR expected"* ]]'
+kill "$relay2_pid"
+wait "$relay2_pid" 2>/dev/null
