@@ -14,6 +14,7 @@
 #define AGENT_VERSION_PROTOCOL 1
 #define AGENT_CIDS_MAX 8
 #define AGENT_RPCS_MAX 64
+#define AGENT_UIDS_MAX 8
 
 struct agent_config {
 	unsigned vsock_port; /* 0: no vsock listener */
@@ -21,6 +22,8 @@ struct agent_config {
 	size_t n_vsock_cids;
 	char unix_path[108]; /* "" : no unix socket */
 	unsigned unix_mode; /* of the socket file, 0600 by default */
+	uid_t unix_uids[AGENT_UIDS_MAX]; /* accepted besides root (and the agent's uid) */
+	size_t n_unix_uids;
 	bool serial; /* the two virtio-serial ports */
 	char serial_dir[256]; /* /dev/virtio-ports */
 	size_t max_request; /* bytes of one request, 64 KiB */

@@ -404,11 +404,12 @@ static enum cmd_result health(struct agent *a, json_t *args, json_t **result, st
 		st = HEALTH_DEGRADED;
 	if (add_services(a, res, reasons, &st) < 0 ||
 	    cmd_json_set(res, "agent",
-			 json_pack("{s:s,s:i,s:I,s:{s:i,s:i,s:I},s:{s:i,s:i,s:I}}", "version",
+			 json_pack("{s:s,s:i,s:I,s:{s:i,s:i,s:I,s:I},s:{s:i,s:i,s:I}}", "version",
 				   PORTHOLE_VERSION, "protocol", AGENT_VERSION_PROTOCOL,
 				   "uptime_ns", (json_int_t)(now - a->start_mono_ns), "clients",
 				   "open", (int)transport_clients(), "max", (int)a->cfg.max_clients,
-				   "refused", (json_int_t)transport_refused(), "sessions", "open",
+				   "refused", (json_int_t)transport_refused(), "refused_peers",
+				   (json_int_t)transport_refused_peers(), "sessions", "open",
 				   (int)shell_sessions_open(a), "max", SHELL_SESSIONS_MAX,
 				   "refused", (json_int_t)shell_sessions_refused(a))) < 0)
 		goto oom;

@@ -64,6 +64,31 @@ static int p_unix_path(struct agent_config *c, const char *v, const char **expec
 	return 0;
 }
 
+/* Users besides root who may use the unix socket: the socket is then
+ * world-connectable and the peer's uid (SO_PEERCRED) is the fence. */
+static int p_unix_uids(struct agent_config *c, const char *v, const char **expected)
+{
+	char words[AGENT_UIDS_MAX][16];
+	uid_t uids[AGENT_UIDS_MAX];
+	size_t n;
+
+	*expected = "uids separated by commas or spaces, at most 8, or empty for root only";
+	if (conf_split(v, words[0], sizeof(words[0]), AGENT_UIDS_MAX, &n) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int64_t uid;
+
+		/* (uid_t)-1 is "no uid" to chown(2) and setreuid(2) */
+		if (parse_u(words[i], 0, 0xFFFFFFFEll, &uid) < 0)
+			return -EINVAL;
+		uids[i] = (uid_t)uid;
+	}
+	memcpy(c->unix_uids, uids, n * sizeof(uids[0]));
+	c->n_unix_uids = n;
+	c->unix_mode = n > 0 ? 0666 : 0600;
+	return 0;
+}
+
 static int p_serial(struct agent_config *c, const char *v, const char **expected)
 {
 	*expected = "a boolean";
@@ -229,6 +254,7 @@ static const struct option_key keys[] = {
 	{ "vsock_port", p_vsock_port },
 	{ "vsock_cids", p_vsock_cids },
 	{ "unix_path", p_unix_path },
+	{ "unix_uids", p_unix_uids },
 	{ "serial", p_serial },
 	{ "serial_dir", p_serial_dir },
 	{ "max_request", p_max_request },

@@ -69,6 +69,7 @@ static char read_buf[READ_CHUNK];
 static struct conn *conns;
 static unsigned n_clients;
 static uint64_t n_refused;
+static uint64_t n_refused_peers;
 static uint64_t next_conn_id;
 static struct listener listeners[2];
 static size_t n_listeners;
@@ -82,6 +83,11 @@ unsigned transport_clients(void)
 uint64_t transport_refused(void)
 {
 	return n_refused;
+}
+
+uint64_t transport_refused_peers(void)
+{
+	return n_refused_peers;
 }
 
 static void conn_close(struct conn *c, const char *why)
@@ -548,6 +554,34 @@ static bool vsock_cid_allowed(const struct agent_config *cfg, uint32_t cid)
 	return false;
 }
 
+/* Root, the agent's own uid, or one of agent.unix_uids. */
+static bool unix_uid_allowed(const struct agent_config *cfg, uid_t uid)
+{
+	if (uid == 0 || uid == geteuid())
+		return true;
+	for (size_t i = 0; i < cfg->n_unix_uids; i++)
+		if (cfg->unix_uids[i] == uid)
+			return true;
+	return false;
+}
+
+/* A peer that is not let in (a CID or a uid not configured) is closed at
+ * accept, before a byte is read, and counted (porthole-health's
+ * agent.clients.refused_peers). The log line is at most one a minute, with
+ * the count so far, so that a peer knocking in a loop cannot fill the log. */
+static void refuse_peer(int fd, const char *who, const char *allowed_by)
+{
+	static uint64_t last_log_ns;
+
+	close(fd);
+	n_refused_peers++;
+	if (last_log_ns && now_mono_ns() - last_log_ns < 60 * NSEC_PER_SEC)
+		return;
+	log_warn("%s: refused (not in %s); %llu refused so far", who, allowed_by,
+		 (unsigned long long)n_refused_peers);
+	last_log_ns = now_mono_ns();
+}
+
 static void on_accept(struct loop *l, int lfd, uint32_t events, void *data)
 {
 	struct agent *a = data;
@@ -573,10 +607,9 @@ static void on_accept(struct loop *l, int lfd, uint32_t events, void *data)
 			const struct sockaddr_vm *vm = (const struct sockaddr_vm *)&ss;
 
 			if (!vsock_cid_allowed(&a->cfg, vm->svm_cid)) {
-				log_warn("vsock: connection from CID %u refused (allowed: "
-					 "agent.vsock_cids)",
+				snprintf(name, sizeof(name), "vsock: a connection from CID %u",
 					 vm->svm_cid);
-				close(fd);
+				refuse_peer(fd, name, "agent.vsock_cids");
 				continue;
 			}
 			snprintf(name, sizeof(name), "vsock cid %u port %u", vm->svm_cid,
@@ -586,12 +619,17 @@ static void on_accept(struct loop *l, int lfd, uint32_t events, void *data)
 			socklen_t cl = sizeof(cred);
 
 			/* root-only unless configured: the socket's mode is the first
-			 * fence, the peer's credentials the second */
-			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-			    (cred.uid != 0 && cred.uid != geteuid())) {
-				log_warn("unix: connection from uid %u refused",
+			 * fence (0600; 0666 when agent.unix_uids lets others in), the
+			 * peer's credentials the second */
+			if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+				refuse_peer(fd, "unix: a connection whose peer is unknown",
+					    "agent.unix_uids");
+				continue;
+			}
+			if (!unix_uid_allowed(&a->cfg, cred.uid)) {
+				snprintf(name, sizeof(name), "unix: a connection from uid %u",
 					 (unsigned)cred.uid);
-				close(fd);
+				refuse_peer(fd, name, "agent.unix_uids");
 				continue;
 			}
 			snprintf(name, sizeof(name), "unix pid %d", (int)cred.pid);

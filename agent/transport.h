@@ -16,6 +16,9 @@ int transport_start(struct agent *a);
  * the agent started (porthole-health). */
 unsigned transport_clients(void);
 uint64_t transport_refused(void);
+/* Connections refused at accept for who they came from (a vsock CID not in
+ * agent.vsock_cids, a unix uid not root nor in agent.unix_uids). */
+uint64_t transport_refused_peers(void);
 
 /* Sends what is owed (for a second at most), then closes everything. */
 void transport_stop(struct agent *a);

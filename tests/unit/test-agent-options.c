@@ -140,6 +140,20 @@ static void test_lists(void **state)
 	refused(&c, "vsock_cids", "4294967296");
 	refused(&c, "vsock_cids", "2,-1");
 
+	/* unix uids: listing any opens the socket's mode, the uid check stays */
+	assert_int_equal(c.n_unix_uids, 0);
+	accepted(&c, "unix_uids", "1000, 1001");
+	assert_int_equal(c.n_unix_uids, 2);
+	assert_int_equal(c.unix_uids[1], 1001);
+	assert_int_equal(c.unix_mode, 0666);
+	refused(&c, "unix_uids", "1000 4294967295");
+	refused(&c, "unix_uids", "1 2 3 4 5 6 7 8 9");
+	refused(&c, "unix_uids", "root");
+	assert_int_equal(c.n_unix_uids, 2);
+	accepted(&c, "unix_uids", "");
+	assert_int_equal(c.n_unix_uids, 0);
+	assert_int_equal(c.unix_mode, 0600);
+
 	/* 64 names, each up to 63 bytes */
 	for (int i = 0; i < AGENT_RPCS_MAX; i++)
 		strcat(many, i ? ",x" : "x");

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,10 +47,12 @@ static int setup(void **state)
 
 /* The agent as main.c starts it, on DIR/agent.sock only, with at most
  * MAX_CLIENTS connections and IDLE_S seconds of silence allowed. */
-static void start(unsigned max_clients, unsigned idle_s)
+static void start_with(unsigned max_clients, unsigned idle_s, const char *unix_uids)
 {
 	memset(&agent, 0, sizeof(agent));
 	options_defaults(&agent.cfg);
+	if (unix_uids)
+		assert_int_equal(options_set(&agent.cfg, "unix_uids", unix_uids, "test"), 0);
 	snprintf(dir, sizeof(dir), "/tmp/test-agent-transport.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(agent.cfg.unix_path, sizeof(agent.cfg.unix_path), "%s/agent.sock", dir);
@@ -62,6 +66,11 @@ static void start(unsigned max_clients, unsigned idle_s)
 	assert_int_equal(transport_start(&agent), 0);
 	events_start(&agent);
 	assert_int_equal(transport_clients(), 0);
+}
+
+static void start(unsigned max_clients, unsigned idle_s)
+{
+	start_with(max_clients, idle_s, NULL);
 }
 
 static int stop(void **state)
@@ -437,6 +446,77 @@ static void test_late_reply_to_its_connection(void **state)
 	close(c);
 }
 
+/* A child that becomes UID connects, pings and says what it got: 0 for
+ * the reply, 1 for a close without a byte, 2 for anything else. The
+ * parent turns the agent's loop meanwhile. */
+static int ping_as(uid_t uid)
+{
+	pid_t pid;
+	int status = 0;
+	uint64_t deadline = now_mono_ns() + 5000 * MS;
+
+	/* the child must reach the socket through the test's directory */
+	assert_int_equal(chmod(dir, 0755), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static const char ping[] = "{\"execute\":\"guest-ping\"}";
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		char buf[256];
+		ssize_t n = 0, got = 0;
+		int fd;
+
+		if (setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
+			_exit(2);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", agent.cfg.unix_path);
+		alarm(4);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(2);
+		/* refused: the write may already meet the close */
+		(void)!send(fd, ping, sizeof(ping) - 1, MSG_NOSIGNAL);
+		while ((n = read(fd, buf + got, sizeof(buf) - 1 - (size_t)got)) > 0) {
+			got += n;
+			if (memchr(buf, '\n', (size_t)got))
+				break;
+		}
+		buf[got] = '\0';
+		if (got == 0 && n <= 0)
+			_exit(1);
+		_exit(strcmp(buf, "{\"return\": {}}\n") == 0 ? 0 : 2);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0 && now_mono_ns() < deadline)
+		turn();
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* The socket's mode is the first fence, the peer's uid the second: with
+ * the mode opened (agent.unix_uids does that), a uid not listed is closed
+ * at accept, before a byte is read, and counted; a listed one is served. */
+static void test_unix_peers_by_uid(void **state)
+{
+	uint64_t refused = transport_refused_peers();
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* becoming another uid needs root */
+	start_with(4, 300, "65533");
+	assert_int_equal(agent.cfg.unix_mode, 0666);
+	assert_int_equal(ping_as(65533), 0);
+	assert_int_equal(transport_refused_peers(), refused);
+	assert_int_equal(ping_as(65534), 1);
+	assert_int_equal(transport_refused_peers(), refused + 1);
+	assert_int_equal(transport_clients(), 0);
+	/* root still is */
+	{
+		int fd = client();
+
+		expect_ping(fd);
+		close(fd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +526,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_hung_up_peers_let_go_before_refusing, stop),
 		cmocka_unit_test_teardown(test_idle_clients_closed, stop),
 		cmocka_unit_test_teardown(test_late_reply_to_its_connection, stop),
+		cmocka_unit_test_teardown(test_unix_peers_by_uid, stop),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
