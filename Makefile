@@ -21,7 +21,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 INIT_PKGS := inih libmnl libkmod libcap jansson
 AGENT_PKGS := jansson libmnl inih
-HOST_PKGS := jansson inih
+HOST_PKGS := jansson inih libseccomp
 # porthole-vsockd's own (its tests and fuzzers link its modules too)
 VSOCKD_PKGS := libseccomp
 ALL_PKGS := inih libmnl libkmod jansson libcap

@@ -30,6 +30,7 @@
 #include "dgramstream.h"
 #include "forward-dial.h"
 #include "forward-ports.h"
+#include "forward-seccomp.h"
 #include "forward-watch.h"
 #include "relay.h"
 #include "util.h"
@@ -824,6 +825,7 @@ int cli_forward_ports(struct cli *cli, int argc, char **argv)
 		{ "relay-port", required_argument, NULL, 'p' },
 		{ "agent-port", required_argument, NULL, 'a' },
 		{ "udp-idle", required_argument, NULL, 'i' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ 0 },
 	};
 	static int tag_signal = TAG_SIGNAL, tag_watch = TAG_WATCH;
@@ -835,7 +837,7 @@ int cli_forward_ports(struct cli *cli, int argc, char **argv)
 	struct forward_port_set *fixed = calloc(1, sizeof(*fixed));
 	const char *relay = NULL;
 	int64_t relay_port = CLI_RELAY_VSOCK_PORT, agent_port = CLI_AGENT_VSOCK_PORT;
-	bool port_given = false;
+	bool port_given = false, seccomp = true;
 	struct forward_port p;
 	char list[256] = "";
 	sigset_t mask;
@@ -890,6 +892,9 @@ int cli_forward_ports(struct cli *cli, int argc, char **argv)
 			if (parse_int64(optarg, 1, UINT32_MAX - 1, &agent_port) < 0)
 				return ports_usage("--agent-port %s: expected a vsock port number",
 						   optarg);
+			break;
+		case 'S':
+			seccomp = false;
 			break;
 		default:
 			return CLI_EXIT_USAGE;
@@ -961,6 +966,12 @@ int cli_forward_ports(struct cli *cli, int argc, char **argv)
 			warn("starting the agent's poller: %s", strerror(-r));
 			return CLI_EXIT_CONNECT;
 		}
+	}
+	/* from here on it moves bytes and opens sockets (forward-seccomp.h) */
+	if (seccomp && (r = forward_seccomp_apply()) < 0) {
+		warn("loading the seccomp filter (--no-seccomp runs without): %s", strerror(-r));
+		forward_watch_stop();
+		return CLI_EXIT_CONNECT;
 	}
 	r = serve();
 	forward_watch_stop();

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "client-addr.h"
 #include "forward-dial.h"
+#include "forward-seccomp.h"
 #include "relay.h"
 #include "util.h"
 
@@ -240,13 +241,14 @@ static int forward_docker(struct cli *cli, int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "relay-port", required_argument, NULL, 'p' },
 		{ "relay", required_argument, NULL, 'r' },
+		{ "no-seccomp", no_argument, NULL, 'S' },
 		{ 0 },
 	};
 	struct forward f = { .target = "unix:/run/docker.sock" };
 	const char *relay = NULL;
 	char path[256];
 	int64_t port = CLI_RELAY_VSOCK_PORT;
-	bool port_given = false;
+	bool port_given = false, seccomp = true;
 	int c, lfd, r;
 
 	optind = 2;
@@ -262,6 +264,9 @@ static int forward_docker(struct cli *cli, int argc, char **argv)
 			break;
 		case 'r':
 			relay = optarg;
+			break;
+		case 'S':
+			seccomp = false;
 			break;
 		default:
 			return CLI_EXIT_USAGE;
@@ -299,6 +304,14 @@ static int forward_docker(struct cli *cli, int argc, char **argv)
 	       "  export DOCKER_HOST=unix://%s\n",
 	       f.socket_path, f.relay_name, f.socket_path);
 	fflush(stdout);
+	/* from here on it moves bytes (forward-seccomp.h) */
+	if (seccomp && (r = forward_seccomp_apply()) < 0) {
+		cli_error("forward: loading the seccomp filter (--no-seccomp runs without): %s",
+			  strerror(-r));
+		(void)close(lfd);
+		(void)unlink(f.socket_path);
+		return CLI_EXIT_CONNECT;
+	}
 	r = serve(&f, lfd);
 	(void)close(lfd);
 	(void)unlink(f.socket_path);

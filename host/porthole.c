@@ -128,9 +128,9 @@ static const struct command commands[] = {
 	  "or the connection closing, as the acceptance.",
 	  false },
 	{ "forward", cli_forward,
-	  "docker [--socket PATH] [--relay-port N | --relay ADDRESS] | ports [--bind ADDR]... "
-	  "[--port [PROTO:]PORT]... [--relay-port N | --relay ADDRESS] [--agent-port N] "
-	  "[--udp-idle S]",
+	  "docker [--socket PATH] [--relay-port N | --relay ADDRESS] [--no-seccomp] | ports "
+	  "[--bind ADDR]... [--port [PROTO:]PORT]... [--relay-port N | --relay ADDRESS] "
+	  "[--agent-port N] [--udp-idle S] [--no-seccomp]",
 	  "Carries host sockets into the guest through its porthole-relay (vsock port N, "
 	  "1025), until interrupted. 'docker' serves the guest's /run/docker.sock as the unix "
 	  "socket PATH on the host (default: docker.sock beside the VM's vsock socket): then "
@@ -143,7 +143,8 @@ static const struct command commands[] = {
 	  "is said once; one line per change. --port forwards fixed ports (tcp unless "
 	  "udp:PORT) without asking the agent. Needs a vsock address (hvsock: or vsock:); "
 	  "--relay names the relay's address itself (unix:PATH: a porthole-relay's "
-	  "--listen-unix socket, for tests).",
+	  "--listen-unix socket, for tests). Once serving, both run under a seccomp filter "
+	  "that refuses starting programs, tracing and mounts (--no-seccomp: without).",
 	  false },
 	{ "call", cli_call_any, "NAME [ARGS-JSON]",
 	  "Calls any command NAME with the arguments ARGS-JSON (a JSON object) and prints "

@@ -17,9 +17,9 @@
 . "$(dirname "$0")/../lib.sh"
 need_root "forward"
 
-RELAY=$BUILD/bin/porthole-relay
-PORTHOLE=$BUILD/bin/porthole
-AGENT=$BUILD/bin/porthole-agent
+RELAY=$BIN/porthole-relay
+PORTHOLE=$BIN/porthole
+AGENT=$BIN/porthole-agent
 PEER="python3 $REPO/tests/helpers/forward-peer.py"
 G=$(mktemp -d /tmp/porthole-forward.XXXXXX)
 pids=()
@@ -108,6 +108,10 @@ done
 check "a host port in use is said, with the reason ($(grep " $P_BUSY " "$G/fwd.err"))" \
 	grep -qx "porthole: forward: tcp $P_BUSY on 127.0.0.1: Address already in use (another program on the host has it)" "$G/fwd.err"
 check "...and is not fatal" kill -0 $fwd_pid
+# once serving, under its seccomp filter (host/forward-seccomp.c); what it
+# refuses is the unit test's (test-host-forward-seccomp)
+check "forward ports serves under a seccomp filter ($(grep -E '^(Seccomp|NoNewPrivs):' /proc/$fwd_pid/status | tr '\n\t' '  '))" \
+	wait_for 10 eval 'grep -qx "Seccomp:[[:space:]]*2" /proc/$fwd_pid/status && grep -qx "NoNewPrivs:[[:space:]]*1" /proc/$fwd_pid/status'
 
 out=$($PEER http 127.0.0.1 $P_HTTP /index.html)
 check "tcp over 127.0.0.1: python3 -m http.server's page ($out)" test "$out" = "a page from the guest"
@@ -166,6 +170,8 @@ except ConnectionResetError:
     print("closed")
 ' "$G/docker.sock" 2>&1)
 check "forward docker: a connection the relay refuses is closed ($out)" test "$out" = closed
+check "forward docker serves under its seccomp filter" \
+	wait_for 10 grep -qx "Seccomp:[[:space:]]*2" /proc/$fwd_pid/status
 check "...and the reason said" \
 	wait_for 10 grep -q "unix:/run/docker.sock through unix:$G/relay.sock: the relay answered \"ERR that unix socket is not one the relay serves (--allow-unix)\"" "$G/docker.err"
 kill $fwd_pid
