@@ -11,6 +11,8 @@
 #include "loop.h"
 #include "sharemount.h"
 
+struct worker;
+
 #define AGENT_VERSION_PROTOCOL 1
 #define AGENT_CIDS_MAX 8
 #define AGENT_RPCS_MAX 64
@@ -56,4 +58,7 @@ struct agent {
 	int shutdown_signal; /* the signal for init: SIGTERM, SIGINT, SIGUSR1 */
 	void *exec; /* cmd-exec.c's state */
 	void *shell; /* cmd-shell.c's state */
+	/* worker.c's threads for what may block (trim, init's socket, mounts):
+	 * started on first use, ended with the process (worker_free) */
+	struct worker *worker;
 };
