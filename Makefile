@@ -19,7 +19,7 @@ CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 
-INIT_PKGS := inih libmnl libkmod libcap jansson
+INIT_PKGS := inih libmnl libkmod libcap jansson libseccomp
 AGENT_PKGS := jansson libmnl inih
 HOST_PKGS := jansson inih libseccomp
 # porthole-vsockd's own (its tests and fuzzers link its modules too)

@@ -1,12 +1,15 @@
 /* init's one fork and execve: the child's setup, in the order that keeps each
  * step possible (the cgroup and limits while still root, capabilities
- * before the user change drops the right to drop them), and the base
+ * before the user change drops the right to drop them, the seccomp filter
+ * last so that it need not allow the set-up's calls), and the base
  * environment. The callers decide what to run and watch it. */
 #include "launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -148,6 +151,12 @@ __attribute__((noreturn)) static void child(const struct launch_opts *o, char **
 		if (o->has_user && setuid(o->uid) < 0)
 			child_fail("setuid", NULL);
 	}
+	if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail("set no_new_privs", NULL);
+	/* last: every step above may make calls the filter refuses; the
+	 * program, built before the fork, is only handed over (seccomp(2)) */
+	if (o->seccomp && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, o->seccomp, 0, 0) < 0)
+		child_fail("load the seccomp filter", NULL);
 	execve(o->argv[0], o->argv, env);
 	child_fail("exec", o->argv[0]);
 }

@@ -1,6 +1,7 @@
 /* Starting a program from PID 1, the one way init does it: fork, the child
  * set up as asked (signals, session, stdio or a controlling terminal, an fd
- * passed on, cgroup, limits, oom_score_adj, directory, capabilities, user),
+ * passed on, cgroup, limits, oom_score_adj, directory, capabilities, user,
+ * no_new_privs and a seccomp filter),
  * then execve with init's base environment. What to run, when, and what
  * its exit means is the caller's (service-exec.c, supervise.c, tool.c). */
 #pragma once
@@ -18,6 +19,7 @@
 #define LAUNCH_ENV_MAX 40
 
 struct service_rlimit;
+struct sock_fprog;
 
 struct launch_opts {
 	char *const *argv; /* argv[0] an absolute path; no PATH search */
@@ -40,6 +42,10 @@ struct launch_opts {
 	bool has_user, has_group;
 	uid_t uid;
 	gid_t gid;
+	bool no_new_privs; /* PR_SET_NO_NEW_PRIVS */
+	/* a seccomp filter loaded last, after the user change; without
+	 * no_new_privs the child must still hold CAP_SYS_ADMIN (root) */
+	const struct sock_fprog *seccomp;
 };
 
 /* OPTS for ARGV, everything else unset (fds -1). */

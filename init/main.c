@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/capability.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #include "cgroup.h"
 #include "service.h"
 #include "service-graph.h"
+#include "service-seccomp.h"
 #include "shutdown.h"
 #include "storage.h"
 #include "supervise.h"
@@ -146,6 +148,41 @@ static void load_config(struct init_config *cfg, const char *file, const char *c
 		config_parse_cmdline(cfg, cmdline);
 }
 
+/* --check's capabilities: as the file would say them, the shorter way. */
+static void print_caps(const struct service_spec *sp)
+{
+	unsigned last = cap_max_bits(), kept = 0;
+	bool minus, first = true;
+
+	if (!sp->has_caps) {
+		fputs("all", stdout);
+		return;
+	}
+	for (unsigned cap = 0; cap < last && cap < 64; cap++)
+		kept += (sp->caps >> cap) & 1;
+	if (kept == 0) {
+		fputs("none", stdout);
+		return;
+	}
+	/* most kept: all and what is left out; else the names kept */
+	minus = kept > last / 2;
+	if (minus) {
+		fputs("all", stdout);
+		first = false;
+	}
+	for (unsigned cap = 0; cap < last && cap < 64; cap++) {
+		bool has = (sp->caps >> cap) & 1;
+		char *name;
+
+		if (has == minus)
+			continue;
+		name = cap_to_name((cap_value_t)cap);
+		printf("%s%s%s", first ? "" : " ", minus ? "-" : "", name ? name : "?");
+		cap_free(name);
+		first = false;
+	}
+}
+
 /* --check: the services in DIR, in the order they are read, with what they
  * wait for. Returns how many files were refused or disabled. */
 static unsigned describe_services(const char *dir, bool agent)
@@ -171,7 +208,12 @@ static unsigned describe_services(const char *dir, bool agent)
 		printf("%s", sp->n_after ? ")" : "");
 		if (!sp->enabled || (!agent && strcmp(sp->name, AGENT_SERVICE) == 0))
 			printf(" disabled");
-		printf("\n");
+		/* what it may do, on a line of its own under it */
+		printf("\n  capabilities: ");
+		print_caps(sp);
+		printf("; seccomp: ");
+		service_seccomp_print(&sp->seccomp, stdout);
+		printf("; no_new_privs: %s\n", sp->no_new_privs ? "yes" : "no");
 		service_spec_free(&specs[i]);
 	}
 	free(specs);

@@ -20,6 +20,7 @@
 #include "backoff.h"
 #include "conf.h"
 #include "log.h"
+#include "service-seccomp.h"
 #include "util.h"
 
 /* The longest duration a key takes, in seconds. */
@@ -59,6 +60,8 @@ struct parse_state {
 	bool user_gid_known; /* the user's primary group, from /etc/passwd */
 	gid_t user_gid;
 	enum { CAPS_UNSET, CAPS_ALL, CAPS_NONE, CAPS_LIST } caps_mode;
+	/* seccomp: whether indented lines may go on with names */
+	enum { SECCOMP_WORDS_NONE, SECCOMP_WORDS_LIST, SECCOMP_WORDS_DONE } seccomp_words;
 };
 
 static int bad(struct parse_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -651,6 +654,152 @@ static int p_capabilities(struct parse_state *st, const char *v)
 	}
 }
 
+/* One name of a seccomp list: @PROFILE first in a deny list, -NAME after
+ * it (the profile's calls left out), or a system call's name. */
+static int seccomp_word(struct parse_state *st, const char *word)
+{
+	static const char usage[] = "(PROFILE, none, allow: NAME..., or deny: [@PROFILE "
+				    "[-NAME...]] NAME...)";
+	struct service_seccomp *sc = &st->spec->seccomp;
+	bool minus = word[0] == '-';
+	int nr;
+
+	if (word[0] == '@') {
+		int profile = service_seccomp_profile_find(word + 1);
+
+		if (profile < 0)
+			return bad(st, "%s: \"%s\" is not a profile (%s)", st->name, word + 1,
+				   service_seccomp_profile_names());
+		if (sc->mode != SECCOMP_DENY || sc->profile >= 0 || sc->n_calls || sc->n_except)
+			return bad(st, "%s: \"%s\" comes first, in a deny list only %s", st->name,
+				   word, usage);
+		sc->profile = profile;
+		return 0;
+	}
+	nr = service_seccomp_resolve(word + minus);
+	if (nr == -ENOENT)
+		return bad(st,
+			   "%s: \"%s\" is not a system call (a name from syscalls(2), as "
+			   "libseccomp knows it: mount, not sys_mount or a number)",
+			   st->name, word + minus);
+	if (nr < 0)
+		return bad(st, "%s: \"%s\" is not a system call on %s", st->name, word + minus,
+			   service_seccomp_arch());
+	if (minus) {
+		if (sc->profile < 0 || sc->n_calls)
+			return bad(st, "%s: \"%s\" follows only a profile %s", st->name, word,
+				   usage);
+		if (!service_seccomp_profile_has(sc->profile, nr))
+			return bad(st, "%s: \"%s\" is not in the profile %s", st->name, word + 1,
+				   service_seccomp_profile_name(sc->profile));
+		for (size_t i = 0; i < sc->n_except; i++)
+			if (sc->except[i] == nr)
+				return 0;
+		if (sc->n_except == SERVICE_SECCOMP_EXCEPT_MAX)
+			return bad(st, "%s: more than %d calls left out of the profile", st->name,
+				   SERVICE_SECCOMP_EXCEPT_MAX);
+		sc->except[sc->n_except++] = nr;
+		return 0;
+	}
+	for (size_t i = 0; i < sc->n_calls; i++)
+		if (sc->calls[i] == nr)
+			return 0;
+	if (sc->n_calls == SERVICE_SECCOMP_MAX)
+		return bad(st, "%s: more than %d system calls", st->name, SERVICE_SECCOMP_MAX);
+	sc->calls[sc->n_calls++] = nr;
+	return 0;
+}
+
+/* "PROFILE", "none", "allow: NAME...", "deny: [@PROFILE [-NAME...]] NAME...":
+ * the names may go on over indented lines. */
+static int p_seccomp(struct parse_state *st, const char *v)
+{
+	struct service_seccomp *sc = &st->spec->seccomp;
+	const char *p = v;
+
+	if (st->seccomp_words == SECCOMP_WORDS_NONE) {
+		size_t len = strcspn(p, " \t,:");
+
+		if (p[len] == ':' && ((len == 5 && strncmp(p, "allow", 5) == 0) ||
+				      (len == 4 && strncmp(p, "deny", 4) == 0))) {
+			sc->mode = p[0] == 'a' ? SECCOMP_ALLOW : SECCOMP_DENY;
+			st->seccomp_words = SECCOMP_WORDS_LIST;
+			p += len + 1;
+		} else {
+			char word[32];
+			int profile;
+
+			st->seccomp_words = SECCOMP_WORDS_DONE;
+			if (p[len + strspn(p + len, " \t,")] != '\0' || len >= sizeof(word))
+				return bad(st,
+					   "%s: \"%s\" is not a profile (%s) or none, nor allow: "
+					   "or deny: and system call names",
+					   st->name, v, service_seccomp_profile_names());
+			memcpy(word, p, len);
+			word[len] = '\0';
+			if (strcmp(word, "none") == 0) {
+				sc->said_none = true;
+				return 0;
+			}
+			profile = service_seccomp_profile_find(word);
+			if (profile < 0)
+				return bad(st,
+					   "%s: \"%s\" is not a profile (%s) or none, nor allow: "
+					   "or deny: and system call names",
+					   st->name, v, service_seccomp_profile_names());
+			sc->mode = SECCOMP_DENY;
+			sc->profile = profile;
+			return 0;
+		}
+	} else if (st->seccomp_words == SECCOMP_WORDS_DONE) {
+		return bad(
+			st,
+			"%s: a profile or none stands alone (deny: @PROFILE NAME... adds to one)",
+			st->name);
+	}
+	for (;;) {
+		char word[64];
+		size_t len;
+		int r;
+
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t,");
+		if (len == 0)
+			return 0;
+		if (len >= sizeof(word))
+			return bad(st, "%s: \"%.*s\" is not a system call", st->name, (int)len, p);
+		memcpy(word, p, len);
+		word[len] = '\0';
+		p += len;
+		r = seccomp_word(st, word);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int p_seccomp_action(struct parse_state *st, const char *v)
+{
+	struct service_seccomp *sc = &st->spec->seccomp;
+
+	if (strcmp(v, "eperm") == 0)
+		sc->action = SECCOMP_ACTION_EPERM;
+	else if (strcmp(v, "kill") == 0)
+		sc->action = SECCOMP_ACTION_KILL;
+	else if (strcmp(v, "log") == 0)
+		sc->action = SECCOMP_ACTION_LOG;
+	else
+		return bad(st, "%s: \"%s\" is not one of eperm, kill, log", st->name, v);
+	return 0;
+}
+
+static int p_no_new_privs(struct parse_state *st, const char *v)
+{
+	if (parse_bool(v, &st->spec->no_new_privs) < 0)
+		return bad(st, "%s: \"%s\" is not yes or no (also true/false, on/off, 1/0)",
+			   st->name, v);
+	return 0;
+}
+
 static int p_enabled(struct parse_state *st, const char *v)
 {
 	if (parse_bool(v, &st->spec->enabled) < 0)
@@ -745,6 +894,9 @@ static const struct key keys[] = {
 	{ "service.output", p_output, 0 },
 	{ "service.kill_mode", p_kill_mode, 0 },
 	{ "service.capabilities", p_capabilities, KEY_LIST },
+	{ "service.seccomp", p_seccomp, KEY_LIST },
+	{ "service.seccomp_action", p_seccomp_action, 0 },
+	{ "service.no_new_privs", p_no_new_privs, 0 },
 	{ "service.enabled", p_enabled, 0 },
 	{ "cgroup.memory_max", p_memory, 0 },
 	{ "cgroup.memory_high", p_memory, 0 },
@@ -926,6 +1078,38 @@ static void spec_defaults(struct service_spec *s)
 	s->memory_max = CG_UNSET;
 	s->memory_high = CG_UNSET;
 	s->pids_max = CG_UNSET;
+	s->seccomp.profile = -1;
+}
+
+/* seccomp's list, its action and no_new_privs, once all three are read. */
+static void check_seccomp(struct parse_state *st)
+{
+	struct service_spec *s = st->spec;
+	const struct service_seccomp *sc = &s->seccomp;
+
+	if (sc->mode != SECCOMP_OFF && sc->profile < 0 && sc->n_calls == 0) {
+		st->line = key_line(st, p_seccomp);
+		bad(st, "seccomp: no system call named (allow: NAME... or deny: NAME...)");
+		return;
+	}
+	if (sc->mode == SECCOMP_OFF && key_line(st, p_seccomp_action)) {
+		st->line = key_line(st, p_seccomp_action);
+		bad(st, "seccomp_action: without a seccomp filter to act on");
+		return;
+	}
+	if (!key_line(st, p_no_new_privs)) {
+		/* a filter comes with no_new_privs, as libseccomp's does */
+		s->no_new_privs = sc->mode != SECCOMP_OFF;
+	} else if (sc->mode != SECCOMP_OFF && !s->no_new_privs && s->has_user && s->uid != 0) {
+		/* without no_new_privs the kernel takes a filter from a process
+		 * with CAP_SYS_ADMIN only, and a user other than root has none
+		 * (seccomp(2)) */
+		st->line = key_line(st, p_no_new_privs);
+		bad(st,
+		    "no_new_privs: no, with seccomp, needs the service to run as root (user %u "
+		    "cannot load a filter without it)",
+		    (unsigned)s->uid);
+	}
 }
 
 /* What no single line can say: checked once the whole file is read. */
@@ -970,6 +1154,7 @@ static void check_whole(struct parse_state *st)
 		}
 		s->gid = st->user_gid;
 	}
+	check_seccomp(st);
 }
 
 /* A line lib/conf refused: the earliest is kept, for service_conf_parse's

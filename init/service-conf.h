@@ -18,6 +18,9 @@
 #define SERVICE_DEPS_MAX 8
 #define SERVICE_PATH_MAX 256
 #define SERVICE_ERROR_MAX 320
+/* names in one seccomp list: an allow-list derived from strace is a few hundred */
+#define SERVICE_SECCOMP_MAX 400
+#define SERVICE_SECCOMP_EXCEPT_MAX 16 /* -names after a profile */
 
 enum service_restart {
 	RESTART_ALWAYS,
@@ -37,6 +40,35 @@ enum service_output {
 	OUTPUT_LOG, /* ring buffer and /var/log/porthole/NAME.log */
 	OUTPUT_CONSOLE, /* the log, and each line also to /dev/kmsg */
 	OUTPUT_NULL, /* /dev/null */
+};
+
+/* seccomp: which list the calls are */
+enum service_seccomp_mode {
+	SECCOMP_OFF, /* no filter (unset, or "none") */
+	SECCOMP_DENY, /* these calls are refused, the rest allowed */
+	SECCOMP_ALLOW, /* these calls are allowed, the rest refused */
+};
+
+/* what a refused call does */
+enum service_seccomp_action {
+	SECCOMP_ACTION_DEFAULT, /* eperm for deny lists, kill for allow-lists */
+	SECCOMP_ACTION_EPERM, /* fails with EPERM */
+	SECCOMP_ACTION_KILL, /* the process is killed by SIGSYS */
+	SECCOMP_ACTION_LOG, /* allowed, and logged by the kernel */
+};
+
+/* A service's filter, as its file says it; service-seccomp.c builds it.
+ * Calls are native system call numbers, or libseccomp's pseudo-numbers for
+ * a profile's calls that this architecture does not have. */
+struct service_seccomp {
+	enum service_seccomp_mode mode;
+	int profile; /* a profile the deny list starts from (service-seccomp.h); -1: none */
+	bool said_none; /* "seccomp = none": shown by --check */
+	enum service_seccomp_action action;
+	int calls[SERVICE_SECCOMP_MAX];
+	size_t n_calls;
+	int except[SERVICE_SECCOMP_EXCEPT_MAX]; /* the profile's calls left out */
+	size_t n_except;
 };
 
 /* "unset" for the int64 cgroup values: the key was not given */
@@ -91,6 +123,10 @@ struct service_spec {
 	/* capabilities: the bounding set kept; all when !has_caps */
 	bool has_caps;
 	uint64_t caps; /* bit N: capability N */
+	struct service_seccomp seccomp;
+	/* PR_SET_NO_NEW_PRIVS before exec: yes when seccomp is on, unless the
+	 * file says no (a root service whose children use setuid programs) */
+	bool no_new_privs;
 
 	/* [limits] */
 	struct service_rlimit rlimits[16];

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "service-oom.h"
 #include "service-ready.h"
+#include "service-seccomp.h"
 #include "svclog.h"
 #include "util.h"
 
@@ -91,6 +93,7 @@ static pid_t exec_spawn(struct services *ss, struct service *sv, char *why, size
 {
 	const struct service_spec *sp = &sv->spec;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, note[2] = { -1, -1 };
+	struct sock_fprog filter = { 0 };
 	struct launch_opts opts;
 	pid_t pid;
 
@@ -99,6 +102,14 @@ static pid_t exec_spawn(struct services *ss, struct service *sv, char *why, size
 
 		snprintf(why, why_size, "%s: %s", sp->argv[0], strerror(-r));
 		return r;
+	}
+	/* built here, before the fork, so that a failure is the start's, said
+	 * once, and the child allocates nothing */
+	if (sp->seccomp.mode != SECCOMP_OFF) {
+		int r = service_seccomp_build(&sp->seccomp, &filter, why, why_size);
+
+		if (r < 0)
+			return r;
 	}
 	sv->leaf[0] = '\0';
 	if (ss->cgroups && cgroup_service_prepare(ss->cgroot, sp, sv->leaf, sizeof(sv->leaf)) < 0)
@@ -127,7 +138,10 @@ static pid_t exec_spawn(struct services *ss, struct service *sv, char *why, size
 	opts.has_group = sp->has_group;
 	opts.uid = sp->uid;
 	opts.gid = sp->gid;
+	opts.no_new_privs = sp->no_new_privs;
+	opts.seccomp = filter.filter ? &filter : NULL;
 	pid = launch_start(&opts);
+	service_seccomp_release(&filter);
 	if (pid < 0)
 		snprintf(why, why_size, "fork: %s", strerror(-pid));
 	/* the child's ends; and ours too when there is no child */

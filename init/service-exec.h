@@ -1,6 +1,6 @@
 /* A service's processes, for real: its cgroup prepared, its output pipes
  * and notification pipe made, the program started through launch.c with
- * what its service file asks (user, limits, capabilities, ...), its output
+ * what its service file asks (user, limits, capabilities, seccomp, ...), its output
  * read into its log, and its cgroup killed. These are service_exec_ops, the
  * world the state machine (service.c) acts on outside of tests. */
 #pragma once

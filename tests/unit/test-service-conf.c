@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "service-conf.h"
+#include "service-seccomp.h"
 #include "util.h"
 
 #define F "/etc/porthole/services/web.conf"
@@ -572,6 +574,110 @@ static void test_capabilities(void **state)
 		       "names, or all followed by -names to leave out)");
 }
 
+static void test_seccomp(void **state)
+{
+	struct service_spec s;
+
+	(void)state;
+	/* unset: no filter, no no_new_privs */
+	expect_ok("[service]\ncommand = /bin/true\n", &s);
+	assert_int_equal(s.seccomp.mode, SECCOMP_OFF);
+	assert_false(s.no_new_privs);
+	service_spec_free(&s);
+
+	expect_ok("[service]\ncommand = /bin/true\nseccomp = none\n", &s);
+	assert_int_equal(s.seccomp.mode, SECCOMP_OFF);
+	assert_true(s.seccomp.said_none);
+	assert_false(s.no_new_privs);
+	service_spec_free(&s);
+
+	/* a profile: a deny list, EPERM, and no_new_privs with it */
+	expect_ok("[service]\ncommand = /bin/true\nseccomp = default\n", &s);
+	assert_int_equal(s.seccomp.mode, SECCOMP_DENY);
+	assert_int_equal(s.seccomp.profile, service_seccomp_profile_find("default"));
+	assert_int_equal(s.seccomp.n_calls, 0);
+	assert_int_equal(service_seccomp_action(&s.seccomp), SECCOMP_ACTION_EPERM);
+	assert_true(s.no_new_privs);
+	service_spec_free(&s);
+
+	/* deny: a profile, calls left out of it, calls added, over two lines */
+	expect_ok("[service]\ncommand = /bin/true\nseccomp = deny: @default -finit_module "
+		  "-init_module\n\tunshare, mount\nseccomp_action = kill\nno_new_privs = no\n",
+		  &s);
+	assert_int_equal(s.seccomp.mode, SECCOMP_DENY);
+	assert_int_equal(s.seccomp.n_except, 2);
+	assert_int_equal(s.seccomp.except[0], SYS_finit_module);
+	assert_int_equal(s.seccomp.except[1], SYS_init_module);
+	assert_int_equal(s.seccomp.n_calls, 2);
+	assert_int_equal(s.seccomp.calls[0], SYS_unshare);
+	assert_int_equal(s.seccomp.calls[1], SYS_mount);
+	assert_int_equal(service_seccomp_action(&s.seccomp), SECCOMP_ACTION_KILL);
+	assert_false(s.no_new_privs);
+	service_spec_free(&s);
+
+	/* allow: kill by default; a name given twice counts once */
+	expect_ok("[service]\ncommand = /bin/true\nseccomp = allow: read write\n  read "
+		  "exit_group\n",
+		  &s);
+	assert_int_equal(s.seccomp.mode, SECCOMP_ALLOW);
+	assert_int_equal(s.seccomp.profile, -1);
+	assert_int_equal(s.seccomp.n_calls, 3);
+	assert_int_equal(s.seccomp.calls[2], SYS_exit_group);
+	assert_int_equal(service_seccomp_action(&s.seccomp), SECCOMP_ACTION_KILL);
+	assert_true(s.no_new_privs);
+	service_spec_free(&s);
+
+	/* no_new_privs alone, without a filter */
+	expect_ok("[service]\ncommand = /bin/true\nno_new_privs = yes\n", &s);
+	assert_int_equal(s.seccomp.mode, SECCOMP_OFF);
+	assert_true(s.no_new_privs);
+	service_spec_free(&s);
+
+	expect_error("[service]\ncommand = /bin/true\nseccomp = deny: unshare sys_mount\n",
+		     F ":3: seccomp: \"sys_mount\" is not a system call (a name from syscalls(2), "
+		       "as libseccomp knows it: mount, not sys_mount or a number)");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = allow: read\n\t165\n",
+		     F ":4: seccomp: \"165\" is not a system call (a name from syscalls(2), as "
+		       "libseccomp knows it: mount, not sys_mount or a number)");
+#ifdef __x86_64__
+	/* known to libseccomp, but an i386 call only */
+	expect_error("[service]\ncommand = /bin/true\nseccomp = deny: vm86\n",
+		     F ":3: seccomp: \"vm86\" is not a system call on x86_64");
+#endif
+	expect_error("[service]\ncommand = /bin/true\nseccomp = strict\n",
+		     F ":3: seccomp: \"strict\" is not a profile (default) or none, nor allow: "
+		       "or deny: and system call names");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = default unshare\n",
+		     F ":3: seccomp: \"default unshare\" is not a profile (default) or none, nor "
+		       "allow: or deny: and system call names");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = default\n  unshare\n",
+		     F ":4: seccomp: a profile or none stands alone (deny: @PROFILE NAME... adds "
+		       "to one)");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = allow: @default\n",
+		     F ":3: seccomp: \"@default\" comes first, in a deny list only (PROFILE, "
+		       "none, allow: NAME..., or deny: [@PROFILE [-NAME...]] NAME...)");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = deny: @nosuch\n",
+		     F ":3: seccomp: \"nosuch\" is not a profile (default)");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = deny: unshare -reboot\n",
+		     F ":3: seccomp: \"-reboot\" follows only a profile (PROFILE, none, allow: "
+		       "NAME..., or deny: [@PROFILE [-NAME...]] NAME...)");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = deny: @default -mount\n",
+		     F ":3: seccomp: \"mount\" is not in the profile default");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = deny:\n",
+		     F ":3: seccomp: no system call named (allow: NAME... or deny: NAME...)");
+	expect_error("[service]\ncommand = /bin/true\nseccomp_action = kill\n",
+		     F ":3: seccomp_action: without a seccomp filter to act on");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = default\nseccomp_action = "
+		     "trap\n",
+		     F ":4: seccomp_action: \"trap\" is not one of eperm, kill, log");
+	expect_error("[service]\ncommand = /bin/true\nuser = 65534\ngroup = 65534\nseccomp = "
+		     "default\nno_new_privs = no\n",
+		     F ":6: no_new_privs: no, with seccomp, needs the service to run as root "
+		       "(user 65534 cannot load a filter without it)");
+	expect_error("[service]\ncommand = /bin/true\nseccomp = default\nseccomp = none\n",
+		     F ":4: seccomp: given twice (first on line 3)");
+}
+
 static void test_limits(void **state)
 {
 	struct service_spec s;
@@ -803,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_restart_and_output_values),
 		cmocka_unit_test(test_stop_signal),
 		cmocka_unit_test(test_capabilities),
+		cmocka_unit_test(test_seccomp),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_cgroup),
 		cmocka_unit_test(test_file_structure_errors),
