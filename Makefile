@@ -49,11 +49,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # the compiler's to enforce. -iquote: only "x.h" looks there, so that a
 # module's header (init/spawn.h) never stands for a system one (<spawn.h>).
 # Tests and fuzzers see the program they test: test-agent-*, test-host-*,
-# test-relay-*, fuzz-agent-* theirs, the rest init's (which lib's tests do not use).
+# test-relay-*, fuzz-agent-*, fuzz-relay-* theirs, the rest init's (which lib's tests do not use).
 prog_of = $(strip $(if $(filter init/% agent/% host/% relay/%,$(1)),$(firstword $(subst /, ,$(1))),\
 	$(if $(filter tests/unit/test-agent-% tests/fuzz/fuzz-agent-%,$(1)),agent,\
 	$(if $(filter tests/unit/test-host-% tests/fuzz/fuzz-host-%,$(1)),host,\
-	$(if $(filter tests/unit/test-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
+	$(if $(filter tests/unit/test-relay-% tests/fuzz/fuzz-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
 incs = -iquote lib $(addprefix -iquote ,$(call prog_of,$(1)))
 sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 
@@ -199,6 +199,13 @@ $(BUILD)/fuzz/fuzz-host-%: tests/fuzz/fuzz-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS_
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS) $(VSOCKD_PKGS))
+
+# fuzz-relay-*.c porthole-relay's modules
+$(BUILD)/fuzz/fuzz-relay-%: tests/fuzz/fuzz-relay-%.c $(filter-out relay/main.c,$(wildcard relay/*.c)) \
+		$(LIB_SRCS_HOST)
+	@mkdir -p $(@D)
+	$(say) "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS))
 
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
