@@ -1,0 +1,116 @@
+#!/bin/bash
+# A power cut while the guest writes to the data disk: QEMU is killed with
+# SIGKILL at a random moment while tests/helpers/fsync-log appends numbered,
+# checksummed records to a file on /var/lib, fsyncing each and only then
+# reporting its number to the host on a virtio-serial port. Several rounds,
+# each a fresh boot on the same disk image. After each cut: the image's
+# superblock says the journal needs recovery; the next boot's e2fsck -p (run
+# by init before mounting) replays it and finds nothing else to fix; every
+# record up to the last number the host heard is there and intact, and what
+# follows it is nothing or a torn beginning of the next record. At the end,
+# after a clean shutdown, e2fsck -fn on the host's image file finds it clean.
+# What this models: the guest loses power; the host's page cache survives
+# (QEMU is killed, not the host), so a write QEMU had handed to the host
+# file is kept even if the guest had not flushed it.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/lib-vm.sh"
+vm_require
+ROUNDS=${POWERCUT_ROUNDS:-4}
+writer=$BUILD/tests/helpers/fsync-log
+if [ ! -x "$writer" ]; then
+	not_ok "powercut: $writer is not built (make $writer)"
+	exit 1
+fi
+# e2fsprogs is Debian's "required" priority: on every Debian 12 host
+for p in e2fsck dumpe2fs socat; do
+	if ! command -v "$p" >/dev/null; then
+		skip "power cuts on the data disk" "no $p on the host (scripts/deps)"
+		exit 0
+	fi
+done
+overlay=$(mktemp -d "$BUILD/powercut-overlay.XXXXXX")
+IMG=$overlay.img
+reader=""
+trap '[ -z "$reader" ] || kill "$reader" 2>/dev/null; vm_cleanup; rm -rf "$overlay" "$IMG"' EXIT
+mkdir -p "$overlay/usr/local/bin"
+cp "$writer" "$overlay/usr/local/bin/"
+truncate -s 256M "$IMG"
+LOG=/var/lib/powercut/records
+PORT=powercut
+
+boot() {
+	if ! vm_start powercut --disk "$IMG" --overlay "$overlay" --serial-port "$PORT"; then
+		not_ok "boot $1 on the data disk"
+		exit 1
+	fi
+}
+# fsck_line: what init logged of e2fsck's run on this boot
+fsck_lines() { grep -a -E 'porthole-init: .*e2fsck|porthole-init: .*(recovering journal|porthole-data:)' "$VM_DIR/console.log" | sed -E 's/\r$//; s/^.*porthole-init: //'; }
+# the guest's check of the log: "intact N bytes B tail T KIND"
+check_log() { vm "/usr/local/bin/fsync-log check $LOG; echo rc=\$?"; }
+
+boot "1 (blank disk)"
+check "first boot: the blank disk formatted and mounted on /var/lib" \
+	grep -aq "porthole-init: mounted /dev/vda on /var/lib" "$VM_DIR/console.log"
+vm "mkdir -p ${LOG%/*}" >/dev/null
+
+total_acked=0 cuts=0 lost=0
+for round in $(seq "$ROUNDS"); do
+	acks=$overlay/acks.$round
+	: >"$acks"
+	# the host's end of the port, connected before the writer starts: a
+	# virtio-serial write with no client on the socket is dropped
+	socat -u "UNIX-CONNECT:$VM_DIR/$PORT.sock" "OPEN:$acks,append" &
+	reader=$!
+	sleep 0.5
+	# (in a subshell: the console's wrapper puts "; echo ..." after it)
+	vm "(/usr/local/bin/fsync-log append $LOG /dev/virtio-ports/$PORT </dev/null >/dev/null 2>/tmp/fsync-log.err &)" >/dev/null
+	got_ack() { grep -aq '^ack [0-9]*$' "$acks"; }
+	if ! wait_for 60 got_ack; then
+		not_ok "round $round: the writer reports fsynced records"
+		vm 'cat /tmp/fsync-log.err' | sed 's/^/# /'
+		exit 1
+	fi
+	# a random moment: 0.2 to 5 s after the first record was reported
+	sleep "$((RANDOM % 5)).$((RANDOM % 10))$((RANDOM % 10))"
+	sleep 0.2
+	qpid=$(cat "$VM_DIR/qemu.pid")
+	kill -KILL "$qpid"
+	cuts=$((cuts + 1))
+	# the port's socket closes with QEMU: all that was sent is in $acks
+	wait_for 30 eval '! kill -0 "$reader" 2>/dev/null'
+	wait "$reader" 2>/dev/null
+	reader=""
+	last=$(grep -a '^ack [0-9]*$' "$acks" | tail -n 1 | cut -d' ' -f2)
+	heard=$(grep -ac '^ack [0-9]*$' "$acks")
+	vm_cleanup
+	features=$(dumpe2fs -h "$IMG" 2>/dev/null | grep '^Filesystem features:')
+	check "round $round: cut after $heard records reported (last $last); the journal needs recovery" \
+		grep -qw needs_recovery <<<"$features"
+
+	boot "$((round + 1)) (after cut $round)"
+	fsck=$(fsck_lines)
+	echo "$fsck" | sed 's/^/# /'
+	check "round $round: e2fsck -p at boot replayed the journal" grep -q 'recovering journal' <<<"$fsck"
+	check "round $round: ...and found nothing else to fix (clean)" \
+		eval 'grep -q "e2fsck /dev/vda: clean" <<<"$fsck" && ! grep -q "errors" <<<"$fsck"'
+	check "round $round: mounted again" grep -aq "porthole-init: mounted /dev/vda on /var/lib" "$VM_DIR/console.log"
+	out=$(check_log)
+	read -r _ intact _ bytes _ tail kind <<<"$(head -n 1 <<<"$out")"
+	echo "# round $round: last reported $last; on disk: $(head -n 1 <<<"$out")"
+	check "round $round: records 0..$last, all reported fsynced, are intact (intact: $intact)" \
+		test "${intact:-0}" -gt "$last"
+	check "round $round: after them, nothing or a torn record ($tail bytes, ${kind:-?})" \
+		eval 'grep -qx rc=0 <<<"$out" && [[ $kind == none || $kind == torn ]]'
+	[ "${intact:-0}" -gt "$last" ] || lost=$((lost + last + 1 - ${intact:-0}))
+	total_acked=$((last + 1))
+done
+
+vm_stop >/dev/null
+check "shut down cleanly: the data disk unmounted before power-off" \
+	grep -aq "EXT4-fs (vda): unmounting filesystem" "$VM_DIR/console.log"
+out=$(e2fsck -fn "$IMG" 2>&1)
+rc=$?
+check "e2fsck -fn on the host's image file: clean (status $rc)" test $rc = 0
+[ $rc = 0 ] || sed 's/^/# /' <<<"$out"
+echo "# $cuts power cuts; $total_acked records reported fsynced and verified ($bytes bytes); lost: $lost"
