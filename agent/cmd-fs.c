@@ -1,6 +1,8 @@
 /* guest-get-fsinfo and guest-fstrim: the file systems mounted on block
  * devices (from /proc/self/mountinfo, as qemu-ga lists them), their use
- * (statvfs(3)), the disks under them (sysfs), and FITRIM on each. */
+ * (statvfs(3)), the disks under them (sysfs), and FITRIM on each. Each
+ * command's work runs on the agent's workers (worker.c), never in the loop:
+ * a FITRIM on a large disk takes seconds, a statvfs on a hung disk longer. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include "command.h"
 #include "log.h"
 #include "util.h"
+#include "worker.h"
 
 /* mountinfo grows with every container's mounts (all major 0, skipped, but
  * read): a few thousand lines fit */
@@ -320,14 +323,13 @@ oom:
 	return NULL;
 }
 
-static enum cmd_result get_fsinfo(struct agent *a, json_t *args, json_t **result,
-				  struct cmd_error *err)
+static enum cmd_result fsinfo_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
 {
 	struct mounts *ms;
 	json_t *list;
 	int r;
 
-	(void)a, (void)args;
+	(void)args, (void)ctx;
 	r = mounts_read(&ms);
 	if (r < 0)
 		return cmd_fail_errno(err, r, "read /proc/self/mountinfo");
@@ -345,10 +347,16 @@ static enum cmd_result get_fsinfo(struct agent *a, json_t *args, json_t **result
 	return 0;
 }
 
+static enum cmd_result get_fsinfo(struct agent *a, json_t *args, json_t **result,
+				  struct cmd_error *err)
+{
+	return worker_cmd(a, "guest-get-fsinfo", fsinfo_work, NULL, args, NULL, result, err);
+}
+
 /* FITRIM (linux/fs.h: struct fstrim_range) on one file system, with
- * qemu-ga's result and error texts. It runs in the loop, as qemu-ga runs it
- * in its only thread: the kernel discards the free ranges before it returns,
- * which on virtio-blk takes milliseconds to seconds. */
+ * qemu-ga's result and error texts. The kernel discards the free ranges
+ * before it returns, which on virtio-blk takes milliseconds to seconds:
+ * qemu-ga runs it in its only thread, porthole on a worker. */
 static json_t *trim_one(const struct mount *m, unsigned long long minimum)
 {
 	struct fstrim_range range = { .start = 0, .len = ULLONG_MAX, .minlen = minimum };
@@ -374,17 +382,14 @@ static json_t *trim_one(const struct mount *m, unsigned long long minimum)
 			 (json_int_t)range.len, "minimum", (json_int_t)range.minlen);
 }
 
-static enum cmd_result fstrim(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+static enum cmd_result fstrim_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
 {
 	json_t *jmin = json_object_get(args, "minimum"), *paths;
 	json_int_t minimum = jmin ? json_integer_value(jmin) : 0;
 	struct mounts *ms;
 	int r;
 
-	(void)a;
-	if (minimum < 0)
-		return cmd_fail(err, "Parameter 'minimum' must be 0 or more bytes, not %lld",
-				(long long)minimum);
+	(void)ctx;
 	r = mounts_read(&ms);
 	if (r < 0)
 		return cmd_fail_errno(err, r, "read /proc/self/mountinfo");
@@ -402,6 +407,17 @@ static enum cmd_result fstrim(struct agent *a, json_t *args, json_t **result, st
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
+static enum cmd_result fstrim(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+{
+	json_t *jmin = json_object_get(args, "minimum");
+	json_int_t minimum = jmin ? json_integer_value(jmin) : 0;
+
+	if (minimum < 0)
+		return cmd_fail(err, "Parameter 'minimum' must be 0 or more bytes, not %lld",
+				(long long)minimum);
+	return worker_cmd(a, "guest-fstrim", fstrim_work, NULL, args, NULL, result, err);
+}
+
 /* FITRIM on the file system holding PATH; the bytes trimmed, or -errno. */
 static int trim_path(const char *path, unsigned long long *ret)
 {
@@ -416,8 +432,8 @@ static int trim_path(const char *path, unsigned long long *ret)
 
 /* porthole-trim: guest-fstrim's work with porthole's names, a total, and
  * optionally one file system only. */
-static enum cmd_result porthole_trim(struct agent *a, json_t *args, json_t **result,
-				     struct cmd_error *err)
+static enum cmd_result porthole_trim_work(json_t *args, void *ctx, json_t **result,
+					  struct cmd_error *err)
 {
 	const char *only = json_string_value(json_object_get(args, "path"));
 	unsigned long long total = 0;
@@ -425,7 +441,7 @@ static enum cmd_result porthole_trim(struct agent *a, json_t *args, json_t **res
 	json_t *list = json_array();
 	int r;
 
-	(void)a;
+	(void)ctx;
 	if (!list)
 		return cmd_fail(err, "out of memory");
 	if (!only) {
@@ -473,19 +489,63 @@ static enum cmd_result porthole_trim(struct agent *a, json_t *args, json_t **res
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
+static enum cmd_result porthole_trim(struct agent *a, json_t *args, json_t **result,
+				     struct cmd_error *err)
+{
+	return worker_cmd(a, "porthole-trim", porthole_trim_work, NULL, args, NULL, result, err);
+}
+
+/* The periodic trim's job: the path is copied, the result read on the
+ * loop. One at a time: a trim still running when the next is due (a slow
+ * disk) is not doubled. */
+static struct {
+	bool running;
+	char path[sizeof(((struct agent_config *)0)->data_mount)];
+	int r;
+	unsigned long long trimmed;
+} periodic;
+
+static void periodic_run(void *data)
+{
+	(void)data;
+	periodic.r = trim_path(periodic.path, &periodic.trimmed);
+}
+
+static void periodic_done(void *data, int status)
+{
+	(void)data;
+	/* -ESHUTDOWN: on the worker's thread, the loop gone: nothing to do */
+	if (status < 0)
+		return;
+	periodic.running = false;
+	/* on tmpfs (no data disk) there is nothing to give back */
+	if (periodic.r == 0)
+		log_info("trimmed %llu bytes on %s", periodic.trimmed, periodic.path);
+	else if (periodic.r != -EOPNOTSUPP && periodic.r != -ENOTTY)
+		log_warn_errno(periodic.r, "trim %s", periodic.path);
+}
+
 static void periodic_trim(struct loop *l, void *data)
 {
 	struct agent *a = data;
-	unsigned long long n = 0;
+	struct worker *w = worker_of(a);
 	int r;
 
 	loop_timer(l, (uint64_t)a->cfg.trim_interval_s * 1000, periodic_trim, a);
-	/* on tmpfs (no data disk) there is nothing to give back */
-	r = trim_path(a->cfg.data_mount, &n);
-	if (r == 0)
-		log_info("trimmed %llu bytes on %s", n, a->cfg.data_mount);
-	else if (r != -EOPNOTSUPP && r != -ENOTTY)
-		log_warn_errno(r, "trim %s", a->cfg.data_mount);
+	if (periodic.running) {
+		log_warn("trim %s: the last one is still running, this one skipped", periodic.path);
+		return;
+	}
+	if (!w)
+		return; /* logged by worker_of */
+	snprintf(periodic.path, sizeof(periodic.path), "%s", a->cfg.data_mount);
+	r = worker_submit(w, periodic_run, periodic_done, NULL);
+	if (r < 0) {
+		log_warn_errno(r, "trim %s: not started, the agent's workers are busy",
+			       periodic.path);
+		return;
+	}
+	periodic.running = true;
 }
 
 void fs_trim_start(struct agent *a)

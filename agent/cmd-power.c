@@ -4,9 +4,12 @@
  * queued, init is asked through its control socket (or, failing that, with
  * a signal to PID 1). init then stops the services, the agent among them,
  * syncs, unmounts and calls reboot(2): until init stops it, the agent goes
- * on answering, and flushes its replies when it is stopped. */
+ * on answering, and flushes its replies when it is stopped. The call to
+ * init runs on a worker (worker.c): a hung init holds up no other client. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -15,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "util.h"
+#include "worker.h"
 
 /* porthole-init's signals (init/main.c): SIGTERM powers off, SIGINT reboots
  * (as ctrl-alt-del does), SIGUSR1 halts. */
@@ -28,29 +32,13 @@ static const struct {
 	{ "reboot", "reboot", SIGINT },
 };
 
-/* Only porthole-init is asked: an agent run by hand on a workstation must
- * not send SIGINT to systemd, which would reboot it. Returns 0 when init
- * took the request. */
-static int ask_init(const struct agent *a, const char *kind, int sig)
+/* The signal, when init's socket failed. Only porthole-init is signalled:
+ * an agent run by hand on a workstation must not send SIGINT to systemd,
+ * which would reboot it. Returns 0 when init took the signal. */
+static int signal_init(int sig)
 {
 	_cleanup_free_ char *comm = NULL;
-	char why[INITCTL_WHY_MAX];
-	json_t *reply = NULL;
 
-	if (a->cfg.init_socket[0]) {
-		json_t *req = json_pack("{s:s, s:s}", "op", "shutdown", "kind", kind);
-		int r = req ? initctl_call(a->cfg.init_socket, req, INITCTL_TIMEOUT_MS, &reply, why,
-					   sizeof(why))
-			    : -ENOMEM;
-
-		json_decref(req);
-		json_decref(reply);
-		if (r == 0) {
-			log_info("guest-shutdown: asked init for %s", kind);
-			return 0;
-		}
-		log_warn("guest-shutdown: %s; signalling init instead", why);
-	}
 	if (read_file("/proc/1/comm", 64, &comm, NULL) < 0 ||
 	    strcmp(comm, "porthole-init\n") != 0) {
 		log_warn("guest-shutdown: PID 1 is not porthole-init (%s): not signalled",
@@ -63,17 +51,79 @@ static int ask_init(const struct agent *a, const char *kind, int sig)
 	return 0;
 }
 
+/* The call to init's socket, on a worker: what it needs is copied in. */
+struct ask {
+	struct agent *a; /* for ask_done only, on the loop */
+	char socket[sizeof(((struct agent_config *)0)->init_socket)];
+	const char *kind;
+	int signal;
+	int r;
+	char why[INITCTL_WHY_MAX];
+};
+
+static void ask_run(void *data)
+{
+	struct ask *q = data;
+	json_t *req = json_pack("{s:s, s:s}", "op", "shutdown", "kind", q->kind), *reply = NULL;
+
+	q->r = req ? initctl_call(q->socket, req, INITCTL_TIMEOUT_MS, &reply, q->why,
+				  sizeof(q->why))
+		   : -ENOMEM;
+	if (q->r == -ENOMEM && !req)
+		snprintf(q->why, sizeof(q->why), "out of memory");
+	json_decref(req);
+	json_decref(reply);
+}
+
+/* On the loop: init took it, or the signal instead; with no init to do it
+ * (the agent run by hand) the agent stops, which is all of the request
+ * that can be honoured. */
+static void ask_done(void *data, int status)
+{
+	struct ask *q = data;
+
+	if (status == 0) {
+		if (q->r == 0) {
+			log_info("guest-shutdown: asked init for %s", q->kind);
+		} else {
+			log_warn("guest-shutdown: %s; signalling init instead", q->why);
+			if (signal_init(q->signal) < 0)
+				loop_quit(q->a->loop);
+		}
+	}
+	free(q);
+}
+
 static void power_act(struct loop *l, void *data)
 {
 	struct agent *a = data;
+	struct worker *w;
+	struct ask *q;
 
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
 		if (modes[i].signal != a->shutdown_signal)
 			continue;
-		/* no init to do it (the agent run by hand): the agent stops,
-		 * which is all of the request that can be honoured */
-		if (ask_init(a, modes[i].kind, modes[i].signal) < 0)
-			loop_quit(l);
+		if (!a->cfg.init_socket[0]) {
+			if (signal_init(modes[i].signal) < 0)
+				loop_quit(l);
+			return;
+		}
+		q = calloc(1, sizeof(*q));
+		if (!q) {
+			log_warn("guest-shutdown: out of memory; signalling init instead");
+			if (signal_init(modes[i].signal) < 0)
+				loop_quit(l);
+			return;
+		}
+		*q = (struct ask){ .a = a, .kind = modes[i].kind, .signal = modes[i].signal };
+		snprintf(q->socket, sizeof(q->socket), "%s", a->cfg.init_socket);
+		w = worker_of(a);
+		if (!w || worker_submit(w, ask_run, ask_done, q) < 0) {
+			/* no worker free: the call is made here, bounded as it
+			 * always was; a shutdown is not refused for being busy */
+			ask_run(q);
+			ask_done(q, 0);
+		}
 		return;
 	}
 }

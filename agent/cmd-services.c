@@ -2,7 +2,9 @@
  * services as the host sees them. init owns the processes and their logs;
  * the agent asks it over its control socket (initctl.c), checks each reply
  * member for its type and passes it on. The kernel's log is the exception:
- * the agent reads /dev/kmsg itself (kmsg.c). */
+ * the agent reads /dev/kmsg itself (kmsg.c). The commands' calls to init
+ * run on the agent's workers (worker.c): a hung init costs the caller
+ * INITCTL_TIMEOUT_MS, and the host's other clients nothing. */
 #include "cmd-services.h"
 
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include "kmsg.h"
 #include "util.h"
 #include "walltime.h"
+#include "worker.h"
 
 /* init's names are shorter (SERVICE_NAME_MAX); this keeps a request within
  * init's line limit whatever the host sends */
@@ -226,22 +229,22 @@ int events_from_init(json_t *reply, json_t **ret_events, int64_t *ret_next, char
 	return 0;
 }
 
-/* One request to init; the reply in *RET. */
-static int ask(struct agent *a, json_t *req, json_t **ret, char *why, size_t why_size)
+/* One request to init's socket at SOCKET; the reply in *RET. */
+static int ask(const char *socket, json_t *req, json_t **ret, char *why, size_t why_size)
 {
 	int r;
 
 	if (!req)
 		return -ENOMEM;
-	r = initctl_call(a->cfg.init_socket, req, INITCTL_TIMEOUT_MS, ret, why, why_size);
+	r = initctl_call(socket, req, INITCTL_TIMEOUT_MS, ret, why, why_size);
 	json_decref(req);
 	return r;
 }
 
-int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size)
+static int services_list(const char *socket, json_t **ret, char *why, size_t why_size)
 {
 	json_t *reply = NULL;
-	int r = ask(a, json_pack("{s:s}", "op", "services"), &reply, why, why_size);
+	int r = ask(socket, json_pack("{s:s}", "op", "services"), &reply, why, why_size);
 
 	if (r < 0)
 		return r;
@@ -250,12 +253,18 @@ int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size)
 	return r;
 }
 
+int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size)
+{
+	return services_list(a->cfg.init_socket, ret, why, why_size);
+}
+
 int cmd_services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
 			char *why, size_t why_size)
 {
 	json_t *reply = NULL;
-	int r = ask(a, json_pack("{s:s,s:I}", "op", "events", "after", (json_int_t)after), &reply,
-		    why, why_size);
+	int r = ask(a->cfg.init_socket,
+		    json_pack("{s:s,s:I}", "op", "events", "after", (json_int_t)after), &reply, why,
+		    why_size);
 
 	if (r < 0)
 		return r;
@@ -269,15 +278,40 @@ static int fail_why(struct cmd_error *err, int r, const char *why)
 	return r == -ENOMEM ? cmd_fail(err, "out of memory") : cmd_fail(err, "%s", why);
 }
 
-static enum cmd_result services(struct agent *a, json_t *args, json_t **result,
-				struct cmd_error *err)
+/* What a job that calls init gets: the socket's path, copied from the
+ * agent's configuration (a job touches nothing of the loop's). */
+static char *socket_ctx(const struct agent *a)
+{
+	return strdup(a->cfg.init_socket);
+}
+
+static enum cmd_result services_work(json_t *args, void *ctx, json_t **result,
+				     struct cmd_error *err)
 {
 	char why[INITCTL_WHY_MAX];
 	int r;
 
 	(void)args;
-	r = cmd_services_list(a, result, why, sizeof(why));
+	r = services_list(ctx, result, why, sizeof(why));
 	return r < 0 ? fail_why(err, r, why) : 0;
+}
+
+/* strdup's failure is worker_cmd's NULL context: a job that needs one
+ * says so */
+static enum cmd_result ask_later(struct agent *a, const char *name, worker_cmd_fn fn, json_t *args,
+				 json_t **result, struct cmd_error *err)
+{
+	char *ctx = socket_ctx(a);
+
+	if (!ctx)
+		return cmd_fail(err, "out of memory");
+	return worker_cmd(a, name, fn, NULL, args, ctx, result, err);
+}
+
+static enum cmd_result services(struct agent *a, json_t *args, json_t **result,
+				struct cmd_error *err)
+{
+	return ask_later(a, "porthole-services", services_work, args, result, err);
 }
 
 static int check_name(const char *param, const char *name, struct cmd_error *err)
@@ -287,17 +321,15 @@ static int check_name(const char *param, const char *name, struct cmd_error *err
 	return 0;
 }
 
-static enum cmd_result restart(struct agent *a, json_t *args, json_t **result,
-			       struct cmd_error *err)
+static enum cmd_result restart_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
 {
 	const char *name = json_string_value(json_object_get(args, "name"));
 	char why[INITCTL_WHY_MAX];
 	json_t *reply = NULL;
 	int r;
 
-	if (check_name("name", name, err) < 0)
-		return -1;
-	r = ask(a, json_pack("{s:s,s:s}", "op", "restart", "name", name), &reply, why, sizeof(why));
+	r = ask(ctx, json_pack("{s:s,s:s}", "op", "restart", "name", name), &reply, why,
+		sizeof(why));
 	if (r < 0)
 		return fail_why(err, r, why);
 	r = json_is_true(json_object_get(reply, "ok"));
@@ -306,6 +338,14 @@ static enum cmd_result restart(struct agent *a, json_t *args, json_t **result,
 		return cmd_fail(err, "porthole-init's reply: \"ok\": expected true");
 	*result = NULL;
 	return 0;
+}
+
+static enum cmd_result restart(struct agent *a, json_t *args, json_t **result,
+			       struct cmd_error *err)
+{
+	if (check_name("name", json_string_value(json_object_get(args, "name")), err) < 0)
+		return -1;
+	return ask_later(a, "porthole-service-restart", restart_work, args, result, err);
 }
 
 int cmd_services_kernel_log(int fd, int64_t lines, double since, json_t **ret, char *why,
@@ -348,6 +388,29 @@ int cmd_services_kernel_log(int fd, int64_t lines, double since, json_t **ret, c
 	return 0;
 }
 
+static enum cmd_result logs_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
+{
+	const char *name = json_string_value(json_object_get(args, "service"));
+	json_t *jlines = json_object_get(args, "lines"), *jsince = json_object_get(args, "since");
+	int64_t lines = jlines ? json_integer_value(jlines) : SERVICES_LOG_LINES_DEFAULT;
+	char why[INITCTL_WHY_MAX];
+	json_t *req, *reply = NULL;
+	int r;
+
+	req = json_pack("{s:s,s:s,s:I}", "op", "logs", "name", name, "lines", (json_int_t)lines);
+	if (req && jsince &&
+	    json_object_set_new(req, "since", json_real(json_number_value(jsince))) < 0) {
+		json_decref(req);
+		req = NULL;
+	}
+	r = ask(ctx, req, &reply, why, sizeof(why));
+	if (r < 0)
+		return fail_why(err, r, why);
+	r = logs_from_init(reply, result, why, sizeof(why));
+	json_decref(reply);
+	return r < 0 ? fail_why(err, r, why) : 0;
+}
+
 static enum cmd_result logs(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
 {
 	const char *name = json_string_value(json_object_get(args, "service"));
@@ -355,7 +418,6 @@ static enum cmd_result logs(struct agent *a, json_t *args, json_t **result, stru
 	int64_t lines = jlines ? json_integer_value(jlines) : SERVICES_LOG_LINES_DEFAULT;
 	double since = jsince ? json_number_value(jsince) : 0;
 	char why[INITCTL_WHY_MAX];
-	json_t *req, *reply = NULL;
 	int r;
 
 	if (check_name("service", name, err) < 0)
@@ -372,20 +434,12 @@ static enum cmd_result logs(struct agent *a, json_t *args, json_t **result, stru
 
 		if (fd < 0)
 			return cmd_fail_errno(err, -errno, "open %s", KMSG_PATH);
+		/* /dev/kmsg is read without blocking, from the kernel's
+		 * memory: it stays in the loop */
 		r = cmd_services_kernel_log(fd, lines, since, result, why, sizeof(why));
 		return r < 0 ? fail_why(err, r, why) : 0;
 	}
-	req = json_pack("{s:s,s:s,s:I}", "op", "logs", "name", name, "lines", (json_int_t)lines);
-	if (req && jsince && json_object_set_new(req, "since", json_real(since)) < 0) {
-		json_decref(req);
-		req = NULL;
-	}
-	r = ask(a, req, &reply, why, sizeof(why));
-	if (r < 0)
-		return fail_why(err, r, why);
-	r = logs_from_init(reply, result, why, sizeof(why));
-	json_decref(reply);
-	return r < 0 ? fail_why(err, r, why) : 0;
+	return ask_later(a, "porthole-logs", logs_work, args, result, err);
 }
 
 const struct command cmd_services_table[] = {

@@ -1,7 +1,9 @@
 /* porthole-mount, porthole-unmount and porthole-mounts: the host's shared
  * folders (virtiofs and 9p) at run time. Resolving and mounting is
  * lib/sharemount.c's; this file checks arguments and answers, and reports
- * each share's health without letting a hung one block the agent. */
+ * each share's health without letting a hung one block the agent. Mounting
+ * and unmounting run on the agent's workers (worker.c): a share whose host
+ * side is dying can hold either in the kernel for as long as it likes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "sharemount.h"
 #include "util.h"
+#include "worker.h"
 
 #define MOUNTINFO_MAX (2 << 20)
 #define SHARES_LIST_MAX 64
@@ -33,6 +36,42 @@
 #define STUCK_MAX 16
 
 static atomic_int stuck;
+
+/* Mounts and unmounts outstanding on the workers, at most: stuck ones on a
+ * dead share keep the other workers free for trims and calls to init. */
+#define SHARE_JOBS_MAX 2
+static unsigned share_jobs;
+
+/* What a mount or unmount job needs, copied from the agent and the
+ * request: a job touches nothing of the loop's. */
+struct share_ctx {
+	char roots[SHARE_ROOTS_MAX][SHARE_PATH_MAX];
+	size_t n_roots;
+	struct share_request req; /* porthole-mount's */
+	bool lazy; /* porthole-unmount's */
+};
+
+static struct share_ctx *share_ctx_new(const struct agent *a, struct cmd_error *err)
+{
+	struct share_ctx *c;
+
+	if (share_jobs >= SHARE_JOBS_MAX) {
+		cmd_fail(err,
+			 "%u mounts or unmounts are still outstanding (a share whose host side "
+			 "stopped answering?): try again later",
+			 share_jobs);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		cmd_fail(err, "out of memory");
+		return NULL;
+	}
+	memcpy(c->roots, a->cfg.share_roots, sizeof(c->roots));
+	c->n_roots = a->cfg.n_share_roots;
+	share_jobs++;
+	return c;
+}
 
 /* The arguments as the dispatcher checked them (types), into a request. */
 static int request_from_args(json_t *args, struct share_request *req, struct cmd_error *err)
@@ -87,40 +126,63 @@ static int request_from_args(json_t *args, struct share_request *req, struct cmd
 	return 0;
 }
 
-static enum cmd_result mount_share(struct agent *a, json_t *args, json_t **result,
-				   struct cmd_error *err)
+static enum cmd_result mount_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
 {
-	struct share_request req;
+	struct share_ctx *c = ctx;
+	struct share_request *req = &c->req;
 	char why[SHARE_WHY_MAX] = "";
 	bool already = false;
 	int r;
 
-	if (request_from_args(args, &req, err) < 0)
-		return -1;
-	r = share_mount("/sys", (const char(*)[SHARE_PATH_MAX])a->cfg.share_roots,
-			a->cfg.n_share_roots, &req, &already, why, sizeof(why));
+	(void)args;
+	r = share_mount("/sys", (const char(*)[SHARE_PATH_MAX])c->roots, c->n_roots, req, &already,
+			why, sizeof(why));
 	if (r < 0)
 		return cmd_fail(err, "%s", why);
-	log_info("mounted %s (%s) on %s%s%s", req.tag, share_type_name(req.type), req.target,
-		 req.readonly ? ", read-only" : "", already ? " (already)" : "");
-	*result = json_pack("{s:s,s:s,s:s,s:b,s:b}", "tag", req.tag, "type",
-			    share_type_name(req.type), "target", req.target, "readonly",
-			    req.readonly, "already", already);
+	*result = json_pack("{s:s,s:s,s:s,s:b,s:b}", "tag", req->tag, "type",
+			    share_type_name(req->type), "target", req->target, "readonly",
+			    req->readonly, "already", already);
 	return *result ? 0 : cmd_fail(err, "out of memory");
 }
 
-static enum cmd_result unmount_share(struct agent *a, json_t *args, json_t **result,
-				     struct cmd_error *err)
+static void mount_after(void *ctx, json_t *result, const struct cmd_error *err)
 {
+	struct share_ctx *c = ctx;
+
+	share_jobs--;
+	if (err)
+		return;
+	log_info("mounted %s (%s) on %s%s%s", c->req.tag, share_type_name(c->req.type),
+		 c->req.target, c->req.readonly ? ", read-only" : "",
+		 json_is_true(json_object_get(result, "already")) ? " (already)" : "");
+}
+
+static enum cmd_result mount_share(struct agent *a, json_t *args, json_t **result,
+				   struct cmd_error *err)
+{
+	struct share_request req;
+	struct share_ctx *c;
+
+	if (request_from_args(args, &req, err) < 0)
+		return -1;
+	c = share_ctx_new(a, err);
+	if (!c)
+		return -1;
+	c->req = req;
+	return worker_cmd(a, "porthole-mount", mount_work, mount_after, args, c, result, err);
+}
+
+static enum cmd_result unmount_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
+{
+	struct share_ctx *c = ctx;
 	const char *target = json_string_value(json_object_get(args, "target"));
-	bool lazy = json_is_true(json_object_get(args, "lazy"));
 	char why[SHARE_WHY_MAX], type[32], source[SHARE_PATH_MAX], clean[SHARE_PATH_MAX];
 	_cleanup_free_ char *mountinfo = NULL;
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = share_resolve((const char(*)[SHARE_PATH_MAX])a->cfg.share_roots, a->cfg.n_share_roots,
-			  target, false, &fd, why, sizeof(why));
+	r = share_resolve((const char(*)[SHARE_PATH_MAX])c->roots, c->n_roots, target, false, &fd,
+			  why, sizeof(why));
 	if (r < 0)
 		return cmd_fail(err, "%s", why);
 	share_path_clean(target, clean, sizeof(clean));
@@ -137,7 +199,7 @@ static enum cmd_result unmount_share(struct agent *a, json_t *args, json_t **res
 	 * component from becoming one meanwhile. */
 	close(fd);
 	fd = -1;
-	if (umount2(clean, UMOUNT_NOFOLLOW | (lazy ? MNT_DETACH : 0)) < 0) {
+	if (umount2(clean, UMOUNT_NOFOLLOW | (c->lazy ? MNT_DETACH : 0)) < 0) {
 		if (errno == EBUSY)
 			return cmd_fail(err,
 					"target %s is busy: in use in the guest (lazy: true "
@@ -145,11 +207,33 @@ static enum cmd_result unmount_share(struct agent *a, json_t *args, json_t **res
 					clean);
 		return cmd_fail_errno(err, -errno, "unmount %s", clean);
 	}
-	log_info("unmounted %s (%s %s)%s", clean, source, type, lazy ? ", lazily" : "");
 	/* read back from mountinfo: need not be UTF-8 */
 	*result = json_pack("{s:o,s:o,s:o}", "target", utf8_json_string(clean), "tag",
 			    utf8_json_string(source), "type", utf8_json_string(type));
 	return *result ? 0 : cmd_fail(err, "out of memory");
+}
+
+static void unmount_after(void *ctx, json_t *result, const struct cmd_error *err)
+{
+	struct share_ctx *c = ctx;
+
+	share_jobs--;
+	if (err)
+		return;
+	log_info("unmounted %s (%s %s)%s", json_string_value(json_object_get(result, "target")),
+		 json_string_value(json_object_get(result, "tag")),
+		 json_string_value(json_object_get(result, "type")), c->lazy ? ", lazily" : "");
+}
+
+static enum cmd_result unmount_share(struct agent *a, json_t *args, json_t **result,
+				     struct cmd_error *err)
+{
+	struct share_ctx *c = share_ctx_new(a, err);
+
+	if (!c)
+		return -1;
+	c->lazy = json_is_true(json_object_get(args, "lazy"));
+	return worker_cmd(a, "porthole-unmount", unmount_work, unmount_after, args, c, result, err);
 }
 
 /* One statfs, shared by the answer and its thread: whoever lets go last

@@ -1,9 +1,10 @@
 /* init's control socket, client side: connect, one request line, one reply
- * line, close. The agent is a single epoll loop and this exchange runs inside
- * a command handler, so it blocks the loop: the socket is non-blocking and
- * every step (connect, write, read) polls against one deadline, so the
- * whole call takes INITCTL_TIMEOUT_MS at most whatever init does. init
- * answers from memory in microseconds; the bound is for a hung init. */
+ * line, close. The exchange blocks its caller, so the commands make it on
+ * the agent's workers (worker.c), never in the loop; whoever calls it, the
+ * socket is non-blocking and every step (connect, write, read) polls
+ * against one deadline, so the whole call takes INITCTL_TIMEOUT_MS at most
+ * whatever init does. init answers from memory in microseconds; the bound
+ * is for a hung init. It keeps no state: safe from any thread. */
 #include "initctl.h"
 
 #include <errno.h>

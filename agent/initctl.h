@@ -11,8 +11,8 @@
 #define INITCTL_REQUEST_MAX 4096
 /* init's replies are at most 1 MiB; the slack is for its framing */
 #define INITCTL_REPLY_MAX ((1 << 20) + (64 << 10))
-/* The agent's loop waits for the whole exchange: a hung init costs the
- * host's other requests this long at most. */
+/* The whole exchange's bound: a hung init costs the command that asked
+ * this long (on a worker thread: the host's other requests nothing). */
 #define INITCTL_TIMEOUT_MS 2000
 #define INITCTL_WHY_MAX 512
 

@@ -372,19 +372,19 @@ enum cmd_result worker_cmd(struct agent *a, const char *name, worker_cmd_fn fn,
 	enum cmd_result r;
 
 	if (w && worker_room(w) == 0) {
-		free(ctx);
-		return cmd_fail(err,
-				"%s: the agent is busy: %d slow commands (trim, mount, a call to "
-				"init) are outstanding; try again later",
-				name, WORKER_JOBS_MAX);
+		cmd_fail(err,
+			 "%s: the agent is busy: %d slow commands (trim, mount, a call to init) "
+			 "are outstanding; try again later",
+			 name, WORKER_JOBS_MAX);
+		goto refused;
 	}
 	j = calloc(1, sizeof(*j));
 	if (j)
 		j->args = json_deep_copy(args);
 	if (!j || !j->args) {
 		free(j);
-		free(ctx);
-		return cmd_fail(err, "out of memory");
+		cmd_fail(err, "out of memory");
+		goto refused;
 	}
 	*j = (struct cmd_job){ fn, after, j->args, ctx, NULL, CMD_FAILED, NULL, { 0 } };
 	/* last: once taken, the reply is owed and must go later */
@@ -405,4 +405,10 @@ enum cmd_result worker_cmd(struct agent *a, const char *name, worker_cmd_fn fn,
 		abort();
 	}
 	return CMD_LATER;
+
+refused:
+	if (after)
+		after(ctx, NULL, err);
+	free(ctx);
+	return CMD_FAILED;
 }

@@ -64,8 +64,10 @@ struct worker *worker_of(struct agent *a);
  * the handler packed for it (config copied from the agent). */
 typedef enum cmd_result (*worker_cmd_fn)(json_t *args, void *ctx, json_t **result,
 					 struct cmd_error *err);
-/* Called on the loop once FN has run, before the reply is sent (to log
- * what was done): RESULT is NULL when ERR is set. May be NULL. */
+/* Called on the loop once for every worker_cmd, before the reply is sent
+ * (to log what was done, to count what is outstanding): RESULT is NULL
+ * when ERR is set (FN failed, or was never run). Not called when the
+ * agent stops with the command outstanding. May be NULL. */
 typedef void (*worker_cmd_after_fn)(void *ctx, json_t *result, const struct cmd_error *err);
 
 /* Runs FN off the loop and answers the request being handled with what it

@@ -1,0 +1,177 @@
+#!/bin/bash
+# The agent's loop never blocks: porthole-agent on a unix socket on the host,
+# its init control socket a listener that takes connections and never
+# answers (a hung init). While one client's porthole-services waits the 2 s
+# the agent gives init, and while a porthole-service-restart does too,
+# another client's guest-pings are answered, all of them before the slow
+# reply, which comes afterwards with init's time-out. The pings' latencies
+# are printed as figures (no threshold: the assertion is the order).
+# Then 40 slow requests at once: the agent's workers take 32, the rest are
+# refused with a reply that says why, and pings are still answered.
+. "$(dirname "$0")/../lib.sh"
+
+AGENT=$BIN/porthole-agent
+dir=$(mktemp -d /tmp/porthole-nonblocking.XXXXXX)
+sock=$dir/agent.sock
+initsock=$dir/init.sock
+agent_pid=
+hung_pid=
+cleanup() {
+	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+	[ -n "$hung_pid" ] && kill "$hung_pid" 2>/dev/null && wait "$hung_pid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+if [ ! -x "$AGENT" ]; then
+	not_ok "agent: $AGENT not built"
+	exit 1
+fi
+
+# A hung init: listens (so connect succeeds), accepts, never reads or
+# answers. Up to 64 connections are held open.
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(64)
+held = []
+s.settimeout(1)
+end = time.monotonic() + 600
+while time.monotonic() < end:
+    try:
+        held.append(s.accept()[0])
+    except socket.timeout:
+        pass
+' "$initsock" &
+hung_pid=$!
+if ! wait_for 10 test -S "$initsock"; then
+	not_ok "a hung init's socket listens"
+	exit 1
+fi
+
+"$AGENT" --unix "$sock" --no-vsock --no-serial --config /dev/null --cmdline "" \
+	--init-socket "$initsock" --log debug 2>"$dir/agent.log" &
+agent_pid=$!
+if wait_for 10 test -S "$sock"; then ok "agent listens on its unix socket"; else
+	not_ok "agent listens on its unix socket"
+	sed 's/^/#   /' "$dir/agent.log"
+	exit 1
+fi
+
+# probe SOCKET REQUEST: sends REQUEST on one connection, then guest-pings on
+# another, one at a time, until the slow reply comes (and 3 pings more);
+# prints "PINGS_BEFORE PINGS_AFTER MEDIAN_MS P99_MS MAX_MS SLOW_S" and the
+# slow reply on a second line. 30 s without the slow reply is a hang.
+probe() {
+	timeout 60 python3 -c '
+import json, select, socket, statistics, sys, time
+path, request = sys.argv[1], sys.argv[2]
+
+def connect():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+def line(s, buf):
+    while b"\n" not in buf[0]:
+        r, _, _ = select.select([s], [], [], 30)
+        if not r:
+            sys.exit("no reply within 30 s")
+        data = s.recv(65536)
+        if not data:
+            sys.exit("connection closed")
+        buf[0] += data
+    out, buf[0] = buf[0].split(b"\n", 1)
+    return out.decode()
+
+slow, fast = connect(), connect()
+fbuf, sbuf = [b""], [b""]
+# the fast connection is up and answering before the slow request goes
+fast.sendall(b"{\"execute\": \"guest-ping\"}")
+line(fast, fbuf)
+t0 = time.monotonic()
+slow.sendall(request.encode())
+before, after, lat, reply, slow_s = 0, 0, [], None, None
+deadline = t0 + 30
+while time.monotonic() < deadline and after < 3:
+    t = time.monotonic()
+    fast.sendall(b"{\"execute\": \"guest-ping\"}")
+    if json.loads(line(fast, fbuf)) != {"return": {}}:
+        sys.exit("a ping was not answered with {}")
+    lat.append((time.monotonic() - t) * 1000)
+    if reply is None:
+        r, _, _ = select.select([slow], [], [], 0)
+        if r:
+            reply = line(slow, sbuf)
+            slow_s = time.monotonic() - t0
+        else:
+            before += 1
+    else:
+        after += 1
+if reply is None:
+    sys.exit("the slow request had no reply within 30 s")
+lat.sort()
+print(before, after, "%.2f" % statistics.median(lat), "%.2f" % lat[int(len(lat) * 0.99)],
+      "%.2f" % lat[-1], "%.2f" % slow_s)
+print(reply)
+' "$sock" "$1"
+}
+
+for req in porthole-services porthole-service-restart; do
+	args='{}'
+	[ "$req" = porthole-service-restart ] && args='{"name": "dockerd"}'
+	if ! out=$(probe "{\"execute\": \"$req\", \"arguments\": $args}" 2>&1); then
+		not_ok "$req to a hung init: the probe ran ($out)"
+		continue
+	fi
+	read -r before after median p99 max slow_s <<<"$(head -n 1 <<<"$out")"
+	reply=$(tail -n 1 <<<"$out")
+	echo "# $req: $before pings answered while it waited ${slow_s} s for init, $after after; ping latency median $median ms, p99 $p99 ms, max $max ms"
+	check "$req: pings are answered while it waits for a hung init ($before of them)" \
+		test "$before" -ge 10
+	check "$req: its reply comes afterwards, init's time-out" \
+		grep -q "no answer within 2000 ms" <<<"$reply"
+done
+
+# 40 slow requests at once, each on a connection of its own: 32 are taken,
+# the others refused at once, saying why; pings go on meanwhile.
+out=$(timeout 60 python3 -c '
+import json, socket, sys, time
+path = sys.argv[1]
+conns = []
+for i in range(40):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.sendall(b"{\"execute\": \"porthole-services\"}")
+    conns.append(s)
+ping = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ping.connect(path)
+ping.settimeout(10)
+ping.sendall(b"{\"execute\": \"guest-ping\"}")
+pinged = ping.recv(4096)
+busy = timedout = other = 0
+for s in conns:
+    s.settimeout(30)
+    buf = b""
+    while b"\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    t = buf.decode()
+    if "the agent is busy" in t:
+        busy += 1
+    elif "no answer within 2000 ms" in t:
+        timedout += 1
+    else:
+        other += 1
+        print("other:", t, file=sys.stderr)
+print(busy, timedout, other, json.loads(pinged) == {"return": {}})
+' "$sock" 2>&1)
+read -r busy timedout other pinged <<<"$(tail -n 1 <<<"$out")"
+echo "# 40 slow requests at once: $timedout waited for init, $busy refused as busy, $other otherwise"
+check "40 slow requests at once: 32 taken, 8 refused as busy ($out)" \
+	test "$busy" = 8 -a "$timedout" = 32 -a "$other" = 0
+check "...and a ping among them is answered" test "$pinged" = True
+check "the agent survived it all" kill -0 "$agent_pid"
