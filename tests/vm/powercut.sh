@@ -65,6 +65,9 @@ for round in $(seq "$ROUNDS"); do
 	sleep 0.5
 	# (in a subshell: the console's wrapper puts "; echo ..." after it)
 	vm "(/usr/local/bin/fsync-log append $LOG /dev/virtio-ports/$PORT </dev/null >/dev/null 2>/tmp/fsync-log.err &)" >/dev/null
+	# beside it, files written, renamed and removed without fsync, so that
+	# the cut finds dirty data and metadata in flight, not just the log's
+	vm "(i=0; while :; do f=${LOG%/*}/churn.\$((i % 8)); dd if=/dev/urandom of=\$f.new bs=64k count=8 2>/dev/null; mv \$f.new \$f; i=\$((i + 1)); done </dev/null >/dev/null 2>&1 &)" >/dev/null
 	got_ack() { grep -aq '^ack [0-9]*$' "$acks"; }
 	if ! wait_for 60 got_ack; then
 		not_ok "round $round: the writer reports fsynced records"
