@@ -49,11 +49,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # the compiler's to enforce. -iquote: only "x.h" looks there, so that a
 # module's header (init/spawn.h) never stands for a system one (<spawn.h>).
 # Tests and fuzzers see the program they test: test-agent-*, test-host-*,
-# test-relay-*, fuzz-agent-*, fuzz-relay-* theirs, the rest init's (which lib's tests do not use).
+# test-relay-*, fuzz-agent-* theirs, the rest init's (which lib's tests do not use).
 prog_of = $(strip $(if $(filter init/% agent/% host/% relay/%,$(1)),$(firstword $(subst /, ,$(1))),\
 	$(if $(filter tests/unit/test-agent-% tests/fuzz/fuzz-agent-%,$(1)),agent,\
 	$(if $(filter tests/unit/test-host-% tests/fuzz/fuzz-host-%,$(1)),host,\
-	$(if $(filter tests/unit/test-relay-% tests/fuzz/fuzz-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
+	$(if $(filter tests/unit/test-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
 incs = -iquote lib $(addprefix -iquote ,$(call prog_of,$(1)))
 sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 
@@ -97,7 +97,7 @@ $(shell mkdir -p $(BUILD); [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION
 $(call obj,$(VERSION_USERS)) $(call sanobj,$(VERSION_USERS)): $(VERSION_STAMP)
 
 .PHONY: all deps check test unit image run stop install clean distclean format bench fuzz \
-	fresh-check
+	fresh-check san
 .DEFAULT_GOAL := all
 
 all: $(BINS)
@@ -145,6 +145,35 @@ $(BUILD)/bin/porthole-vsockd: $(call obj,host/vsockd.c $(VSOCKD_SRCS) lib/log.c 
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(VSOCKD_PKGS))
 
+# The programs the sandbox tests run, built with ASan and UBSan from the
+# obj-san objects, for the sandbox-san tier (tests/run) and `make san`.
+# libasan and libubsan are linked statically: init runs chrooted into the
+# image's tree, which has neither.
+SAN_BINS := $(patsubst $(BUILD)/bin/%,$(BUILD)/bin-san/%,$(filter %/porthole-init %/porthole-agent \
+	%/porthole %/porthole-relay,$(BINS)))
+SAN_LDFLAGS := $(SAN) -static-libasan -static-libubsan
+
+$(BUILD)/bin-san/porthole-init: $(call sanobj,$(INIT_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(say) "  LD/SAN  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(INIT_PKGS))
+
+$(BUILD)/bin-san/porthole-agent: $(call sanobj,$(AGENT_SRCS) $(LIB_SRCS))
+	@mkdir -p $(@D)
+	$(say) "  LD/SAN  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS))
+
+$(BUILD)/bin-san/porthole: $(call sanobj,host/porthole.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
+	@mkdir -p $(@D)
+	$(say) "  LD/SAN  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
+
+$(BUILD)/bin-san/porthole-relay: $(call sanobj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c \
+	lib/relay.c lib/dgramstream.c)
+	@mkdir -p $(@D)
+	$(say) "  LD/SAN  $@"
+	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^
+
 # Unit tests: cmocka, built with ASan and UBSan, one per module:
 # test-MODULE.c links init/ and lib/, test-agent-*.c the agent's modules,
 # test-relay-*.c porthole-relay's,
@@ -184,7 +213,6 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # runs in the guest: static, whatever the image's libc
 $(BUILD)/tests/helpers/vsock-peer: HELPER_LDFLAGS := -static
 $(BUILD)/tests/helpers/udp-echo: HELPER_LDFLAGS := -static
-$(BUILD)/tests/helpers/fsync-log: HELPER_LDFLAGS := -static
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
 # fuzz-host-*.c the host's library.
@@ -201,13 +229,6 @@ $(BUILD)/fuzz/fuzz-host-%: tests/fuzz/fuzz-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS_
 	$(say) "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS) $(VSOCKD_PKGS))
 
-# fuzz-relay-*.c porthole-relay's modules
-$(BUILD)/fuzz/fuzz-relay-%: tests/fuzz/fuzz-relay-%.c $(filter-out relay/main.c,$(wildcard relay/*.c)) \
-		$(LIB_SRCS_HOST)
-	@mkdir -p $(@D)
-	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS))
-
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
@@ -218,13 +239,14 @@ deps:
 
 unit: $(UNIT_TESTS)
 fuzz: $(FUZZERS)
+san: $(SAN_BINS)
 
 image: all
 	scripts/image $(PROFILE)
 
 # The README's test command. Every tier; ends with "check: N passed, N failed, N skipped".
 check: deps
-	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS) $(HELPERS)
+	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS) $(HELPERS) $(SAN_BINS)
 	scripts/image minimal
 	scripts/image engine
 	tests/run
@@ -304,7 +326,7 @@ format:
 	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/bin $(BUILD)/tests $(BUILD)/fuzz
+	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/bin $(BUILD)/bin-san $(BUILD)/tests $(BUILD)/fuzz
 
 # also the kernel, package and image caches, the docker CLI and make run's
 # data disk (and never through a mount, such as fresh-check's tree would have

@@ -28,3 +28,26 @@ need_root() {
 }
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$REPO/build}
+# The programs under test: BUILD/bin, or the sanitizer builds (BUILD/bin-san)
+# when tests/run's sandbox-san tier sets PORTHOLE_BIN_DIR.
+BIN=${PORTHOLE_BIN_DIR:-$BUILD/bin}
+
+# san_options DIR: ASAN_OPTIONS and UBSAN_OPTIONS for the sanitizer builds,
+# with their reports written to DIR/asan.PID and DIR/ubsan.PID. Any report
+# ends the program with status 86 (not one a test expects), and leaks are
+# reported when it exits.
+san_options() {
+	ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:exitcode=86:detect_leaks=1:log_path=$1/asan"
+	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=86:log_path=$1/ubsan"
+}
+# under_san: the programs under test are the sanitizer builds, whose memory
+# figures are ASan's (its shadow memory, and freed memory held in quarantine
+# to catch uses after free), not the program's: a bound on them is skipped.
+under_san() { [ -n "${PORTHOLE_SAN_DIR-}" ]; }
+# The sandbox-san tier names a directory for the test's reports; tests/run
+# fails the test when one is there at its end.
+if [ -n "${PORTHOLE_SAN_DIR-}" ]; then
+	mkdir -p "$PORTHOLE_SAN_DIR"
+	san_options "$PORTHOLE_SAN_DIR"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+fi

@@ -3,7 +3,17 @@
 # Sourced by the sandbox tests after tests/lib.sh.
 
 SB_TREE=${SB_TREE:-$BUILD/image/minimal/root}
-SB_ROOT= SB_PID= SB_UNSHARE= SB_LOG=
+SB_ROOT= SB_PID= SB_UNSHARE= SB_LOG= SB_RUNS=0
+# The sanitizer options of a program in the sandbox (init, and what a test
+# runs there with `/usr/bin/env "${SB_SAN_ENV[@]}" PROGRAM`): the host's
+# PORTHOLE_SAN_DIR is not there, so reports go to /san in the sandbox's
+# root, copied into PORTHOLE_SAN_DIR by sandbox_cleanup. Empty otherwise.
+SB_SAN_ENV=()
+if [ -n "${PORTHOLE_SAN_DIR-}" ]; then
+	san_options /san
+	SB_SAN_ENV=("ASAN_OPTIONS=$ASAN_OPTIONS" "UBSAN_OPTIONS=$UBSAN_OPTIONS")
+	san_options "$PORTHOLE_SAN_DIR"
+fi
 
 # sandbox_start [CONFIG_TEXT [CMDLINE]]: boots init, waits for its ready line.
 # With SB_NETNS set, init runs in that named network namespace (ip netns add),
@@ -18,7 +28,8 @@ sandbox_start() {
 	SB_ROOT=$(mktemp -d /tmp/porthole-sandbox.XXXXXX)
 	SB_LOG=$SB_ROOT.log
 	cp -a "$SB_TREE/." "$SB_ROOT/"
-	cp "$BUILD/bin/porthole-init" "$SB_ROOT/sbin/porthole-init"
+	cp "$BIN/porthole-init" "$SB_ROOT/sbin/porthole-init"
+	[ -z "${PORTHOLE_SAN_DIR-}" ] || mkdir -m 1777 "$SB_ROOT/san"
 	printf '%s\n' "$conf" >"$SB_ROOT/etc/porthole/init.conf"
 	# the agent is a service of the image; a sandbox runs it only when asked
 	# (SB_AGENT=1): the host's tests start their own
@@ -36,8 +47,9 @@ sandbox_start() {
 	sandbox_cgroup_make
 	sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs" || exit 1; exec "$@"' "$SB_CG" "${wrap[@]}" \
 		unshare --pid --mount --uts --ipc --cgroup $netopt --fork --kill-child \
-		sh -c 'mount --bind "$1" "$1" && exec chroot "$1" /usr/bin/env -i PORTHOLE_SANDBOX=1 \
-			PORTHOLE_CMDLINE="$2" /sbin/porthole-init --sandbox' sh "$SB_ROOT" "$cmdline" \
+		sh -c 'root=$1 cmdline=$2; shift 2; mount --bind "$root" "$root" &&
+			exec chroot "$root" /usr/bin/env -i PORTHOLE_SANDBOX=1 PORTHOLE_CMDLINE="$cmdline" \
+			"$@" /sbin/porthole-init --sandbox' sh "$SB_ROOT" "$cmdline" "${SB_SAN_ENV[@]}" \
 		>"$SB_LOG" 2>&1 </dev/null &
 	SB_UNSHARE=$!
 	# init is unshare's child once --fork has run, exec'd through chroot
@@ -121,8 +133,23 @@ sandbox_cleanup() {
 	[ -n "$SB_UNSHARE" ] && kill -KILL "$SB_UNSHARE" 2>/dev/null
 	[ -n "$SB_UNSHARE" ] && wait "$SB_UNSHARE" 2>/dev/null
 	sandbox_cgroup_remove
+	sandbox_san_collect
 	[ -n "$SB_ROOT" ] && rm -rf "$SB_ROOT" "$SB_LOG"
 	SB_ROOT= SB_UNSHARE= SB_PID=
+}
+
+# sandbox_san_collect: the sanitizer reports written in the sandbox, into
+# PORTHOLE_SAN_DIR as sandbox-N.NAME (N counts the test's sandboxes: init is
+# PID 1, asan.1, in each), with the sandbox's log beside them.
+sandbox_san_collect() {
+	local f
+	[ -n "${PORTHOLE_SAN_DIR-}" ] && [ -n "$SB_ROOT" ] && [ -d "$SB_ROOT/san" ] || return 0
+	SB_RUNS=$((SB_RUNS + 1))
+	for f in "$SB_ROOT"/san/*; do
+		[ -f "$f" ] || continue
+		cp "$f" "$PORTHOLE_SAN_DIR/sandbox-$SB_RUNS.${f##*/}"
+		cp "$SB_LOG" "$PORTHOLE_SAN_DIR/sandbox-$SB_RUNS.log" 2>/dev/null
+	done
 }
 
 sandbox_require() {

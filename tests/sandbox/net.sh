@@ -80,7 +80,7 @@ dnsmasq_start b "$NS_B" --interface=b0 --dhcp-range=10.98.0.50,10.98.0.99,255.25
 add_sysctl_lines() {
 	printf '%s\n' "net.ipv4.conf.all.no_such_key = 1" "-net.bridge.bridge-nf-call-iptables = 1" \
 		>>"$1/etc/porthole/sysctl.conf"
-	install -m 755 "$BUILD/bin/porthole-agent" "$1/usr/bin/porthole-agent"
+	install -m 755 "$BIN/porthole-agent" "$1/usr/bin/porthole-agent"
 }
 if ! SB_NETNS=$NS_I SB_PREPARE=add_sysctl_lines sandbox_start "log = debug
 hostname = sandbox-net
@@ -181,7 +181,7 @@ sock=/proc/$SB_PID/root/run/porthole/t.sock
 nsenter -t "$SB_PID" -m -n -p -u -r -w /usr/bin/porthole-agent --unix /run/porthole/t.sock \
 	--no-vsock --no-serial --config /dev/null --cmdline "" 2>"$work/agent.log" &
 agent_pid=$!
-CLI="$BUILD/bin/porthole --connect unix:$sock --timeout 10"
+CLI="$BIN/porthole --connect unix:$sock --timeout 10"
 if wait_for 10 test -S "$sock"; then
 	net=$($CLI --json network)
 	check "porthole-network: eth0's lease, server and DNS" python3 -c '

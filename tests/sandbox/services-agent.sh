@@ -29,7 +29,7 @@ CASES=("services lists both with their states" "logs NAME shows what the service
 # Two services: one that prints a line and stays, one that writes to stderr
 # every second and comes after the first.
 add_services() {
-	install -m 755 "$BUILD/bin/porthole-agent" "$1/usr/bin/porthole-agent"
+	install -m 755 "$BIN/porthole-agent" "$1/usr/bin/porthole-agent"
 	mkdir -p "$1/etc/porthole/services"
 	cat >"$1/etc/porthole/services/svc-one.conf" <<'EOF'
 [service]
@@ -63,7 +63,9 @@ fi
 # the agent in the sandbox's namespaces and root, as init would run it, on a
 # unix socket the host reaches through /proc/PID/root
 sock=/proc/$SB_PID/root/run/porthole/t.sock
-nsenter -t "$SB_PID" -m -n -p -u -r -w /usr/bin/porthole-agent --unix /run/porthole/t.sock \
+# (its sanitizer options, when the sandbox-san tier runs it, name the
+# sandbox's /san: the host's log directory is not there)
+nsenter -t "$SB_PID" -m -n -p -u -r -w /usr/bin/env "${SB_SAN_ENV[@]}" /usr/bin/porthole-agent --unix /run/porthole/t.sock \
 	--no-vsock --no-serial --config /dev/null --cmdline "" --log debug 2>"$work/agent.log" &
 agent_pid=$!
 if ! wait_for 10 test -S "$sock"; then
@@ -71,7 +73,7 @@ if ! wait_for 10 test -S "$sock"; then
 	sed 's/^/# /' "$work/agent.log"
 	exit 1
 fi
-CLI="$BUILD/bin/porthole --connect unix:$sock --timeout 10"
+CLI="$BIN/porthole --connect unix:$sock --timeout 10"
 
 # state_of NAME / pid_of NAME: from porthole --json services
 field_of() {

@@ -78,10 +78,10 @@ logline() { grep -n "porthole-init: $1" "$SB_LOG" | head -n 1 | cut -d: -f1; }
 check "a bad service file is reported with its file and line" \
 	grep -q '/etc/porthole/services/h.conf:3: restart' "$SB_LOG"
 # --check describes the same files: the plan, and the bad one as an error
-plan=$("$BUILD/bin/porthole-init" --check /dev/null --services-dir "$SB_ROOT/etc/porthole/services" 2>&1)
+plan=$("$BIN/porthole-init" --check /dev/null --services-dir "$SB_ROOT/etc/porthole/services" 2>&1)
 check "--check: b's line names what it requires" grep -qx "service b: /bin/sh (requires a)" <<<"$plan"
 check "--check: h.conf's error, and a status that says so" \
-	eval 'grep -q "h.conf:3: restart" <<<"$plan" && ! "$BUILD/bin/porthole-init" --check /dev/null --services-dir "$SB_ROOT/etc/porthole/services" >/dev/null 2>&1'
+	eval 'grep -q "h.conf:3: restart" <<<"$plan" && ! "$BIN/porthole-init" --check /dev/null --services-dir "$SB_ROOT/etc/porthole/services" >/dev/null 2>&1'
 check "the control socket is there, mode 0600" test "$(stat -c %a "$SOCK")" = 600
 
 all_ready() {

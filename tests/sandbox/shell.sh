@@ -9,8 +9,8 @@
 # agent's user.
 . "$(dirname "$0")/../lib.sh"
 
-AGENT=$BUILD/bin/porthole-agent
-PORTHOLE=$BUILD/bin/porthole
+AGENT=$BIN/porthole-agent
+PORTHOLE=$BIN/porthole
 HELPER="python3 $REPO/tests/helpers/shellclient.py"
 dir=$(mktemp -d /tmp/porthole-shell-test.XXXXXX)
 sock=$dir/agent.sock
@@ -118,8 +118,12 @@ check "...and every child the agent reaped was claimed by the module that starte
 out=$(timeout 120 $HELPER "$sock" slow "$agent_pid" 50)
 echo "# $out" | tr '\n' ' '; echo
 rss=$(awk '/^rss/ { print $2 }' <<<"$out")
-check "a host that does not read for 2 s: the session holds at most 8 MiB ($rss KiB)" \
-	eval '[ "$rss" -gt 0 ] && [ "$rss" -lt 8192 ]'
+if under_san; then
+	skip "a host that does not read for 2 s: the session holds at most 8 MiB ($rss KiB)" "ASan's memory, not the agent's"
+else
+	check "a host that does not read for 2 s: the session holds at most 8 MiB ($rss KiB)" \
+		eval '[ "$rss" -gt 0 ] && [ "$rss" -lt 8192 ]'
+fi
 check "...and then gets all 50 MB and the exit" grep -q "stdout 50000000 exit 0000" <<<"$out"
 
 # --- an agent whose output comes in the same write as its reply, more than a
