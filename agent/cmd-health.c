@@ -1,8 +1,9 @@
 /* porthole-health: the VM's state in one answer (uptime, boot id, load,
- * memory, PSI pressure, disk use of / and of the data disk, services) and an
- * overall status with the reasons for it. Reads /proc and statvfs(3), and
- * asks init for its services (initctl.c: bounded to 2 s, microseconds when
- * init answers). */
+ * memory, PSI pressure, disk use of /, the data disk, /run and /tmp,
+ * services and their cgroups' memory) and an overall status with the reasons
+ * for it. Reads /proc, statvfs(3) and the services' cgroup files, and asks
+ * init for its services (initctl.c: bounded to 2 s, microseconds when init
+ * answers). */
 #include "cmd-health.h"
 
 #include <errno.h>
@@ -34,10 +35,19 @@
  * killer, ENOSPC in dockerd) rather than merely busy. */
 #define MEMORY_AVAILABLE_MIN_PCT 5.0
 #define DISK_USED_MAX_PCT 95
+/* A service's cgroup "at its limit": its working set (memory.current less
+ * inactive_file, what the kubelet calls the working set: the inactive page
+ * cache is what reclaim drops first) at this share of memory.max. */
+#define CGROUP_WORKING_SET_MAX_PCT 90
+#define CGROUP_FILE_MAX 8192
 /* the container engine, whose readiness porthole-health reports */
 #define ENGINE_SERVICE "dockerd"
 
 static const char *const pressure_resources[] = { "cpu", "memory", "io" };
+
+/* The services' OOM counters as last seen, for "rose lately": the agent's
+ * one piece of state between two porthole-health calls. */
+static struct health_oom_table oom_table;
 
 /* A "Key:   N kB" line of /proc/meminfo, in bytes; -1 if absent. */
 static long long meminfo_bytes(const char *text, const char *key)
@@ -143,7 +153,7 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 	json_t *d = json_object();
 	struct statvfs sv;
 	unsigned long long total, used, avail;
-	int pct;
+	int pct, inodes_pct;
 
 	if (!d || cmd_json_append(disks, d) < 0 ||
 	    cmd_json_set(d, "path", utf8_json_string(path)) < 0)
@@ -162,6 +172,9 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 	used = (unsigned long long)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
 	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
 	pct = health_disk_used_percent(used, avail);
+	/* a tmpfs whose inodes ran out is as full as one whose blocks did:
+	 * open(O_CREAT) fails with ENOSPC either way */
+	inodes_pct = health_disk_used_percent(sv.f_files - sv.f_ffree, sv.f_favail);
 	if (cmd_json_set(d, "mounted", json_true()) < 0 ||
 	    cmd_json_set(d, "total_bytes", json_integer((json_int_t)total)) < 0 ||
 	    cmd_json_set(d, "used_bytes", json_integer((json_int_t)used)) < 0 ||
@@ -175,7 +188,144 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 			 avail >> 20);
 		return cmd_json_append(reasons, utf8_json_string(why));
 	}
+	if (sv.f_files > 0 && inodes_pct > DISK_USED_MAX_PCT) {
+		char why[PATH_MAX + 64];
+
+		snprintf(why, sizeof(why), "disk %s: %d%% of its inodes used, %llu free", path,
+			 inodes_pct, (unsigned long long)sv.f_favail);
+		return cmd_json_append(reasons, utf8_json_string(why));
+	}
 	return 0;
+}
+
+/* /run and /tmp when each is a file system of its own (init mounts both as
+ * tmpfs): a full /run stops sockets and pid files from being made, a full
+ * /tmp stops whatever writes there. Otherwise they are on / or the data
+ * disk, already listed. */
+static int add_tmpfs_disks(json_t *disks, json_t *reasons)
+{
+	static const char *const paths[] = { "/run", "/tmp" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (is_mount_point(paths[i]) && add_disk(disks, reasons, paths[i], false) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* A number read from a cgroup file: memory.current, or memory.max, whose
+ * "max" (no limit) is -1; -ENOENT and the like when it cannot be read. */
+static int64_t cgroup_number(const char *dir, const char *file)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	int64_t v;
+	int r;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return -ENAMETOOLONG;
+	r = read_file(path, 64, &text, NULL);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = '\0';
+	if (strcmp(text, "max") == 0)
+		return -1;
+	return parse_int64(text, 0, INT64_MAX, &v) < 0 ? -EBADMSG : v;
+}
+
+/* KEY's value in the "key value" lines of DIR/FILE (memory.events,
+ * memory.stat); -1 when absent. */
+static int64_t cgroup_keyed(const char *dir, const char *file, const char *key)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	size_t klen = strlen(key);
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path) ||
+	    read_file(path, CGROUP_FILE_MAX, &text, NULL) < 0)
+		return -1;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		long long v;
+
+		if (strncmp(l, key, klen) == 0 && l[klen] == ' ' &&
+		    sscanf(l + klen + 1, "%lld", &v) == 1 && v >= 0)
+			return v;
+	}
+	return -1;
+}
+
+static struct health_oom_seen *oom_seen_slot(struct health_oom_table *t, const char *name)
+{
+	struct health_oom_seen *free_slot = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(t->seen); i++) {
+		if (t->seen[i].name[0] && strcmp(t->seen[i].name, name) == 0)
+			return &t->seen[i];
+		if (!t->seen[i].name[0] && !free_slot)
+			free_slot = &t->seen[i];
+	}
+	return free_slot;
+}
+
+int health_judge_cgroup(struct health_oom_table *t, const char *name, const char *dir,
+			uint64_t now_ns, json_t *reasons)
+{
+	int64_t max = cgroup_number(dir, "memory.max");
+	int64_t cur = cgroup_number(dir, "memory.current");
+	/* the kernel's OOM events: "oom" when reclaim failed at the limit,
+	 * "oom_kill" for each process it killed (cgroup-v2.rst, memory.events;
+	 * hierarchical: the service's containers count too) */
+	int64_t ooms = cgroup_keyed(dir, "memory.events", "oom");
+	int64_t kills = cgroup_keyed(dir, "memory.events", "oom_kill");
+	struct health_oom_seen *seen;
+	char why[256];
+
+	if (cur < 0 || strlen(name) >= sizeof(t->seen[0].name))
+		return 0; /* no memory controller here, or a name init would not give */
+	/* what reclaim cannot drop: near the limit, the next allocation stalls
+	 * in reclaim or ends in the OOM killer */
+	if (max > 0) {
+		int64_t inactive_file = cgroup_keyed(dir, "memory.stat", "inactive_file");
+		int64_t ws = cur - (inactive_file > 0 ? inactive_file : 0);
+
+		if (ws < 0)
+			ws = 0;
+		if ((double)ws * 100.0 >= (double)max * CGROUP_WORKING_SET_MAX_PCT) {
+			snprintf(why, sizeof(why),
+				 "service %s: memory at its limit, %lld of %lld MiB in use "
+				 "(memory.max)",
+				 name, (long long)(ws >> 20), (long long)(max >> 20));
+			return cmd_json_append(reasons, utf8_json_string(why)) < 0 ? -ENOMEM : 1;
+		}
+	}
+	/* An OOM kill is over in an instant: it is a reason for a while after
+	 * the counter rose. The first sight of a service is its baseline (after
+	 * the agent restarts, earlier kills are init's oom_kills figure). */
+	seen = oom_seen_slot(t, name);
+	if (!seen || (ooms < 0 && kills < 0))
+		return 0;
+	if (!seen->name[0]) {
+		snprintf(seen->name, sizeof(seen->name), "%s", name);
+		seen->ooms = ooms;
+		seen->kills = kills;
+		return 0;
+	}
+	if (ooms > seen->ooms || kills > seen->kills) {
+		/* a rise after a quiet spell starts the count again */
+		if (!seen->last_rise_ns || now_ns - seen->last_rise_ns > HEALTH_OOM_RECENT_NS)
+			seen->rise_kills = 0;
+		seen->rise_kills += kills > seen->kills ? kills - seen->kills : 0;
+		seen->last_rise_ns = now_ns;
+		seen->ooms = ooms;
+		seen->kills = kills;
+	}
+	if (!seen->last_rise_ns || now_ns - seen->last_rise_ns > HEALTH_OOM_RECENT_NS)
+		return 0;
+	snprintf(why, sizeof(why),
+		 "service %s: out of memory in its cgroup %llu s ago, %lld process(es) killed "
+		 "(memory.events)",
+		 name, (unsigned long long)((now_ns - seen->last_rise_ns) / NSEC_PER_SEC),
+		 (long long)seen->rise_kills);
+	return cmd_json_append(reasons, utf8_json_string(why)) < 0 ? -ENOMEM : 1;
 }
 
 static int add_memory(json_t *res, json_t *reasons)
@@ -354,6 +504,26 @@ static int add_services(struct agent *a, json_t *res, json_t *reasons, enum heal
 	}
 	if ((enum health_status)r > *st)
 		*st = (enum health_status)r;
+	/* each service's cgroup, named by init relative to the cgroup root */
+	json_array_foreach(list, i, svc)
+	{
+		const char *name = json_string_value(json_object_get(svc, "name"));
+		const char *cg = json_string_value(json_object_get(svc, "cgroup"));
+		char dir[PATH_MAX];
+
+		if (!name || !cg || cg[0] != '/' || strstr(cg, "/..") ||
+		    (size_t)snprintf(dir, sizeof(dir), "%s%s", HEALTH_CGROUP_ROOT, cg) >=
+			    sizeof(dir))
+			continue;
+		r = health_judge_cgroup(&oom_table, name, dir, now_mono_ns(), reasons);
+		if (r < 0) {
+			json_decref(list);
+			json_decref(engine);
+			return r;
+		}
+		if (r > 0)
+			*st = HEALTH_DEGRADED;
+	}
 	out = json_array();
 	json_array_foreach(list, i, svc)
 	{
@@ -397,7 +567,8 @@ static enum cmd_result health(struct agent *a, json_t *args, json_t **result, st
 	    add_pressure(res) < 0 || cmd_json_set(res, "disks", json_incref(disks)) < 0 ||
 	    add_disk(disks, reasons, "/", false) < 0 ||
 	    (a->cfg.data_mount[0] && strcmp(a->cfg.data_mount, "/") != 0 &&
-	     add_disk(disks, reasons, a->cfg.data_mount, true) < 0))
+	     add_disk(disks, reasons, a->cfg.data_mount, true) < 0) ||
+	    add_tmpfs_disks(disks, reasons) < 0)
 		goto oom;
 	/* the resources' reasons so far degrade; the services' judge themselves */
 	if (json_array_size(reasons) > 0)

@@ -1,7 +1,9 @@
-/* porthole-health's judgement of init's services, exported for the tests. */
+/* porthole-health's judgement of init's services and of their cgroups'
+ * memory, exported for the tests. */
 #pragma once
 
 #include <jansson.h>
+#include <stdint.h>
 
 enum health_status {
 	HEALTH_OK,
@@ -21,3 +23,30 @@ const char *health_status_name(enum health_status s);
 /* A disk's use in percent as df(1) shows it: used over used + available,
  * rounded up. The only place the figure is computed. */
 int health_disk_used_percent(unsigned long long used, unsigned long long avail);
+
+/* Where init's services' cgroups are ("cgroup" in porthole-services is
+ * relative to it). */
+#define HEALTH_CGROUP_ROOT "/sys/fs/cgroup"
+/* How long a rise of a cgroup's OOM counters stays a reason. */
+#define HEALTH_OOM_RECENT_NS (30ull * 1000000000ull)
+/* Services whose OOM counters are remembered; init has fewer (SERVICES_MAX). */
+#define HEALTH_OOM_SERVICES_MAX 64
+
+struct health_oom_seen {
+	char name[64]; /* "" for a free slot */
+	int64_t ooms, kills; /* memory.events' oom and oom_kill when last read */
+	int64_t rise_kills; /* kills since the rise that began the current spell */
+	uint64_t last_rise_ns; /* CLOCK_MONOTONIC; 0: never rose */
+};
+struct health_oom_table {
+	struct health_oom_seen seen[HEALTH_OOM_SERVICES_MAX];
+};
+
+/* Judges service NAME's cgroup DIR: appends a reason to REASONS and returns
+ * 1 when its working set (memory.current less memory.stat's inactive_file)
+ * is at 90% of memory.max or more, or when memory.events' oom or oom_kill
+ * rose within HEALTH_OOM_RECENT_NS of NOW_NS (T remembers the counters; the
+ * first sight of NAME is its baseline). 0 when neither, or when DIR has no
+ * memory files; -ENOMEM. Reads three or four small files. */
+int health_judge_cgroup(struct health_oom_table *t, const char *name, const char *dir,
+			uint64_t now_ns, json_t *reasons);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent-test.h"
@@ -20,6 +21,16 @@ static void test_table(void **state)
 {
 	(void)state;
 	check_table(cmd_health_table, 1);
+}
+
+/* Whether PATH is a mount point: a device other than its parent's. */
+static int is_mount(const char *path)
+{
+	struct stat st, up;
+	char parent[256];
+
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	return stat(path, &st) == 0 && stat(parent, &up) == 0 && st.st_dev != up.st_dev;
 }
 
 static void test_health(void **state)
@@ -66,9 +77,11 @@ static void test_health(void **state)
 		{ "uptime_ns", T_INT, true }, { "clients", T_OBJ, true },
 		{ "sessions", T_OBJ, true },  { NULL, T_STR, false }
 	};
+	/* refused_peers: the clients' only (a vsock CID or unix uid refused) */
 	static const struct member clients[] = { { "open", T_INT, true },
 						 { "max", T_INT, true },
 						 { "refused", T_INT, true },
+						 { "refused_peers", T_INT, false },
 						 { NULL, T_STR, false } };
 	char dir[] = "/tmp/test-agent-cmd-health-XXXXXX";
 	const char *status, *key;
@@ -101,8 +114,11 @@ static void test_health(void **state)
 		check_struct(v, psi, "pressure");
 	}
 	disks = json_object_get(r, "disks");
-	assert_int_equal(json_array_size(disks), 2);
+	/* /, the data mount, then /run and /tmp where each is a mount point */
+	assert_int_equal(json_array_size(disks), 2 + is_mount("/run") + is_mount("/tmp"));
 	json_array_foreach(disks, i, v) check_struct(v, disk, "disk");
+	if (json_array_size(disks) > 2)
+		assert_true(json_is_true(json_object_get(json_array_get(disks, 2), "mounted")));
 	assert_string_equal(json_string_value(json_object_get(json_array_get(disks, 0), "path")),
 			    "/");
 	assert_true(json_is_true(json_object_get(json_array_get(disks, 0), "mounted")));
@@ -293,13 +309,104 @@ static void test_health_command(void **state)
 	json_decref(args);
 }
 
+static void put(const char *dir, const char *file, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* judge_cg: health_judge_cgroup on DIR at NOW seconds; the reasons' first
+ * line in WHY ("" when none). */
+static int judge_cg(struct health_oom_table *t, const char *dir, uint64_t now_s, char *why,
+		    size_t size)
+{
+	json_t *reasons = json_array();
+	int r = health_judge_cgroup(t, "svc-mem", dir, now_s * 1000000000ull, reasons);
+
+	assert_true(r >= 0);
+	assert_int_equal((size_t)r, json_array_size(reasons));
+	snprintf(why, size, "%s", r ? json_string_value(json_array_get(reasons, 0)) : "");
+	json_decref(reasons);
+	return r;
+}
+
+static const char events_quiet[] = "low 0\nhigh 0\nmax 12\noom 0\noom_kill 0\n"
+				   "oom_group_kill 0\n";
+
+static void test_health_cgroup(void **state)
+{
+	static struct health_oom_table t;
+	char dir[] = "/tmp/test-agent-cmd-health-cg-XXXXXX", why[256], cmd[300];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* no memory controller (no memory.current): nothing to judge */
+	assert_int_equal(judge_cg(&t, dir, 100, why, sizeof(why)), 0);
+
+	/* no limit: whatever it uses is no reason */
+	put(dir, "memory.max", "max\n");
+	put(dir, "memory.current", "1073741824\n");
+	put(dir, "memory.stat", "anon 1073741824\nfile 0\ninactive_file 0\n");
+	put(dir, "memory.events", events_quiet);
+	assert_int_equal(judge_cg(&t, dir, 100, why, sizeof(why)), 0);
+
+	/* 62 of 64 MiB, none of it cache that reclaim drops: at its limit */
+	put(dir, "memory.max", "67108864\n");
+	put(dir, "memory.current", "65011712\n");
+	put(dir, "memory.stat",
+	    "anon 1048576\nfile 63963136\nshmem 62914560\n"
+	    "inactive_file 0\n");
+	assert_int_equal(judge_cg(&t, dir, 101, why, sizeof(why)), 1);
+	assert_string_equal(why, "service svc-mem: memory at its limit, 62 of 64 MiB in use "
+				 "(memory.max)");
+	/* the same use, but 40 MiB of it inactive page cache: below 90 % */
+	put(dir, "memory.stat", "anon 1048576\nfile 63963136\ninactive_file 41943040\n");
+	assert_int_equal(judge_cg(&t, dir, 102, why, sizeof(why)), 0);
+
+	/* the OOM killer: the counters' first sight (above) was the baseline;
+	 * a rise is a reason for 30 s, then no more */
+	put(dir, "memory.events", "low 0\nhigh 0\nmax 40\noom 1\noom_kill 2\n");
+	assert_int_equal(judge_cg(&t, dir, 110, why, sizeof(why)), 1);
+	assert_string_equal(why, "service svc-mem: out of memory in its cgroup 0 s ago, 2 "
+				 "process(es) killed (memory.events)");
+	assert_int_equal(judge_cg(&t, dir, 130, why, sizeof(why)), 1);
+	assert_string_equal(why, "service svc-mem: out of memory in its cgroup 20 s ago, 2 "
+				 "process(es) killed (memory.events)");
+	put(dir, "memory.events", "low 0\nhigh 0\nmax 41\noom 2\noom_kill 3\n");
+	assert_int_equal(judge_cg(&t, dir, 135, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "0 s ago, 3 process(es) killed"));
+	assert_int_equal(judge_cg(&t, dir, 166, why, sizeof(why)), 0);
+	/* a new spell counts afresh */
+	put(dir, "memory.events", "low 0\nhigh 0\nmax 41\noom 3\noom_kill 4\n");
+	assert_int_equal(judge_cg(&t, dir, 200, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "0 s ago, 1 process(es) killed"));
+
+	/* a service seen for the first time with kills behind it: baseline */
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(judge_cg(&t, dir, 300, why, sizeof(why)), 0);
+	assert_int_equal(judge_cg(&t, dir, 301, why, sizeof(why)), 0);
+
+	/* a limit that reads wrong is not a reason */
+	put(dir, "memory.max", "lots\n");
+	put(dir, "memory.stat", "inactive_file 0\n");
+	assert_int_equal(judge_cg(&t, dir, 302, why, sizeof(why)), 0);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_health),
-		cmocka_unit_test(test_health_rule),
-		cmocka_unit_test(test_health_command),
+		cmocka_unit_test(test_table),	      cmocka_unit_test(test_health),
+		cmocka_unit_test(test_health_rule),   cmocka_unit_test(test_health_command),
+		cmocka_unit_test(test_health_cgroup),
 	};
 
 	return cmocka_run_group_tests(tests, agent_test_setup, NULL);
