@@ -25,6 +25,9 @@ void client_reader_free(struct client_reader *r)
 
 int client_reader_reserve(struct client_reader *r, size_t want, char **ret_buf, size_t *ret_room)
 {
+	/* a buffer to point into even for nothing: NULL + 0 is undefined */
+	if (want == 0)
+		want = 1;
 	if (r->head == r->tail)
 		r->head = r->tail = 0;
 	if (r->cap - r->tail < want && r->head > 0) {
@@ -144,7 +147,9 @@ static bool until_resync(void *user, const struct jsonstream_item *item)
 int client_reader_skip_to_sync(struct client_reader *r, size_t *ret_dropped)
 {
 	bool found = false;
-	size_t dropped = 0;
+	/* a reply begun in an earlier client_reader_next goes too: its bytes
+	 * are the framer's, no longer in [head, tail) */
+	size_t dropped = r->js.len;
 	long n;
 
 	if (r->head < r->tail) {
@@ -153,11 +158,12 @@ int client_reader_skip_to_sync(struct client_reader *r, size_t *ret_dropped)
 		if (n < 0)
 			return (int)n;
 		r->head += (size_t)n;
-		dropped = (size_t)n;
+		dropped += (size_t)n;
 	}
-	/* without a marker, half a reply is as useless as the rest */
+	/* without a marker, half a reply is as useless as the rest (its bytes
+	 * are counted above: the framer holds nothing it was not fed) */
 	if (!found)
-		dropped += jsonstream_reset(&r->js);
+		jsonstream_reset(&r->js);
 	if (ret_dropped)
 		*ret_dropped = dropped;
 	return found ? 1 : 0;
