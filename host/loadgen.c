@@ -1,11 +1,14 @@
 /* porthole-loadgen: drives any endpoint of the guest agent protocol with N
  * requests of one command, sequential or pipelined, on one or more
- * connections, and prints throughput, latency and the server's CPU and memory
- * cost. The protocol itself is the client library's business. */
+ * connections, and prints throughput, latency, the server's CPU and memory
+ * cost, and every reply that answered no request or one twice. With
+ * --reconnect it rides out the server going away (kill -9 under load).
+ * The protocol itself is the client library's business. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,9 @@
 #define N_MAX 10000000u
 #define WINDOW_MAX 1024u
 #define CONNECTIONS_MAX 256u
+/* reconnections per connection, at most: a server that keeps dying ends the run */
+#define RECONNECTS_MAX 1000u
+#define RECONNECT_PAUSE_MS 50
 
 struct opts {
 	const char *address;
@@ -28,8 +34,15 @@ struct opts {
 	unsigned connections;
 	int server_pid;
 	bool json;
+	bool reconnect;
+	/* guest-sync without --args: each request carries its own token, which
+	 * the reply must echo (a reply to another request shows) */
+	bool echo;
 	int timeout_ms;
 };
+
+/* guest-sync's tokens: unique in the run, across connections and reconnects */
+static _Atomic uint64_t next_token = 1000000;
 
 /* One connection's share of the run, filled by its thread. */
 struct conn_run {
@@ -40,6 +53,10 @@ struct conn_run {
 	uint64_t *lat; /* latency of each reply received, ns */
 	uint64_t done; /* replies received */
 	uint64_t errors; /* of which guest errors */
+	uint64_t duplicates; /* replies to a request already answered */
+	uint64_t mismatches; /* replies to no request in flight, or echoing another's token */
+	uint64_t lost; /* requests in flight when the connection went: never answered */
+	uint64_t reconnects;
 	uint64_t t_first; /* when the first request was sent */
 	uint64_t t_served; /* when the first reply came */
 	uint64_t t_last; /* when the last reply came */
@@ -57,15 +74,20 @@ static void usage(FILE *f)
 {
 	fputs("Usage: porthole-loadgen --connect ADDRESS --command NAME [--args JSON] -n N\n"
 	      "                        [--pipeline W] [--connections C] [--server-pid PID]\n"
-	      "                        [--timeout S] [--json]\n"
+	      "                        [--timeout S] [--reconnect] [--json]\n"
 	      "Sends N requests of NAME to a guest agent (porthole-agent, qemu-ga) and prints\n"
 	      "one line: requests/s, p50/p99/max latency and, with --server-pid, the server's\n"
-	      "CPU time per request and RSS before and after.\n"
+	      "CPU time per request and RSS before and after; then the replies that answered\n"
+	      "a request twice (dup) or answered none in flight (mismatch). guest-sync\n"
+	      "without --args sends each request a token of its own and checks the echo.\n"
 	      "  --connect ADDRESS   unix:PATH, vsock:CID:PORT or hvsock:PATH:PORT\n"
 	      "  --pipeline W        keep W requests in flight on each connection (default 1)\n"
 	      "  --connections C     C connections at once, N shared among them (default 1)\n"
 	      "  --timeout S         bound of every connect and reply wait (default 10)\n"
-	      "Exit status: 0 every request answered, 1 some failed, 2 usage.\n",
+	      "  --reconnect         when the connection fails, connect again (within the\n"
+	      "                      timeout) and go on; requests in flight then are lost\n"
+	      "Exit status: 0 every request answered (or, with --reconnect, lost with its\n"
+	      "connection) once and by its own reply, 1 otherwise, 2 usage.\n",
 	      f);
 }
 
@@ -146,85 +168,165 @@ static void conn_fail(struct conn_run *cr, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Sends the connection's N requests keeping at most WINDOW in flight and
- * reads every reply before returning: closing with a reply unread would make
- * qemu-ga exit. */
-static void conn_run(struct conn_run *cr)
+/* Connects, retrying every RECONNECT_PAUSE_MS within the time-out when
+ * reconnecting (the server may be restarting). */
+static int conn_open(struct conn_run *cr, bool retry, struct client **ret)
 {
 	const struct opts *o = cr->o;
 	struct client_options copt = { .connect_timeout_ms = o->timeout_ms };
+	uint64_t deadline = now_mono_ns() + (uint64_t)o->timeout_ms * NSEC_PER_MSEC;
 	struct client_error err;
-	struct client *c = NULL;
-	uint64_t sent = 0, first_id = 0;
-	uint64_t *t_sent;
 	int r;
 
-	t_sent = calloc(o->window, sizeof(*t_sent));
-	if (!t_sent) {
+	for (;;) {
+		r = client_open(o->address, &copt, ret, &err);
+		if (r >= 0)
+			return r;
+		if (!retry || now_mono_ns() >= deadline) {
+			conn_fail(cr, "%s%s", retry ? "reconnecting: " : "", err.desc);
+			return r;
+		}
+		usleep(RECONNECT_PAUSE_MS * 1000);
+	}
+}
+
+/* A request in flight: when it was sent and the token it carries. */
+struct in_flight {
+	uint64_t t_sent;
+	uint64_t token;
+};
+
+/* Sends the connection's N requests keeping at most WINDOW in flight and
+ * reads every reply before returning: closing with a reply unread would make
+ * qemu-ga exit. Each reply must answer the oldest request in flight (the
+ * agent answers in order): one answering an older one is a duplicate, any
+ * other a mismatch, and both are counted. With --reconnect, a failed
+ * connection's requests in flight are lost and the rest go on a new one. */
+static void conn_run(struct conn_run *cr)
+{
+	const struct opts *o = cr->o;
+	struct client_error err;
+	struct client *c = NULL;
+	/* this connection's ids are first_id + k, k counted from 0 on it */
+	uint64_t sent = 0, answered = 0, first_id = 0;
+	struct in_flight *fl;
+	int r;
+
+	fl = calloc(o->window, sizeof(*fl));
+	if (!fl) {
 		conn_fail(cr, "out of memory");
 		return;
 	}
 	pthread_barrier_wait(cr->start);
-	r = client_open(o->address, &copt, &c, &err);
-	if (r < 0) {
-		conn_fail(cr, "%s", err.desc);
+	if (conn_open(cr, false, &c) < 0)
 		goto out;
-	}
-	while (cr->done < cr->n) {
-		json_t *reply = NULL;
-		uint64_t id, now;
+	while (cr->done + cr->lost < cr->n) {
+		json_t *reply = NULL, *args = NULL, *ret;
+		uint64_t id, now, k;
 
 		/* Fill the window, then write the batch at once. */
-		if (sent < cr->n && sent - cr->done < o->window) {
+		if (cr->done + cr->lost + (sent - answered) < cr->n &&
+		    sent - answered < o->window) {
 			now = now_mono_ns();
 			if (!cr->t_first)
 				cr->t_first = now;
-			while (sent < cr->n && sent - cr->done < o->window) {
-				r = client_queue(c, o->command, o->args, &id, &err);
-				if (r < 0) {
-					conn_fail(cr, "%s", err.desc);
-					goto out;
-				}
-				if (!first_id)
+			while (cr->done + cr->lost + (sent - answered) < cr->n &&
+			       sent - answered < o->window) {
+				struct in_flight *f = &fl[sent % o->window];
+
+				f->token = o->echo ? atomic_fetch_add(&next_token, 1) : 0;
+				args = o->echo ? json_pack("{s:I}", "id", (json_int_t)f->token)
+					       : json_incref(o->args);
+				r = client_queue(c, o->command, args, &id, &err);
+				json_decref(args);
+				if (r < 0)
+					goto conn_error;
+				if (!sent)
 					first_id = id;
-				t_sent[sent % o->window] = now;
+				f->t_sent = now;
 				sent++;
 			}
 			r = client_flush(c, o->timeout_ms, &err);
-			if (r < 0) {
-				conn_fail(cr, "%s", err.desc);
-				goto out;
-			}
+			if (r < 0)
+				goto conn_error;
 		}
 		r = client_recv(c, o->timeout_ms, &reply, &id, &err);
-		if (r < 0) {
-			conn_fail(cr, "after %" PRIu64 " replies: %s", cr->done, err.desc);
-			goto out;
-		}
+		if (r < 0)
+			goto conn_error;
 		now = now_mono_ns();
-		/* Replies come in order: the next one must answer the oldest request. */
-		if (id != first_id + cr->done) {
+		k = id - first_id;
+		if (id < first_id || k >= sent) {
+			/* no request of this connection has that id */
+			if (!cr->mismatches && !cr->failed)
+				snprintf(cr->error, sizeof(cr->error),
+					 "a reply with id %" PRIu64
+					 ", none such in flight (%" PRIu64 " to %" PRIu64 ")",
+					 id, first_id + answered, first_id + sent - 1);
+			cr->mismatches++;
 			json_decref(reply);
-			conn_fail(cr, "reply with id %" PRIu64 ", expected %" PRIu64, id,
-				  first_id + cr->done);
-			goto out;
+			continue;
 		}
-		if (client_reply_result(reply, NULL, &err) < 0) {
-			if (!cr->errors)
+		if (k < answered) {
+			if (!cr->duplicates && !cr->failed)
+				snprintf(cr->error, sizeof(cr->error),
+					 "a second reply to id %" PRIu64, id);
+			cr->duplicates++;
+			json_decref(reply);
+			continue;
+		}
+		if (k > answered) {
+			/* replies come in order: those skipped are lost, this one is
+			 * out of its turn */
+			if (!cr->mismatches && !cr->failed)
+				snprintf(cr->error, sizeof(cr->error),
+					 "reply with id %" PRIu64 ", expected %" PRIu64, id,
+					 first_id + answered);
+			cr->mismatches++;
+			cr->lost += k - answered;
+			answered = k;
+		}
+		if (client_reply_result(reply, &ret, &err) < 0) {
+			if (!cr->errors && !cr->failed)
 				snprintf(cr->error, sizeof(cr->error), "guest error (%s): %s",
 					 err.class, err.desc);
 			cr->errors++;
+		} else if (o->echo && (!json_is_integer(ret) || (uint64_t)json_integer_value(ret) !=
+									fl[k % o->window].token)) {
+			if (!cr->mismatches && !cr->failed)
+				snprintf(cr->error, sizeof(cr->error),
+					 "the reply to id %" PRIu64 " echoes %" JSON_INTEGER_FORMAT
+					 ", not its token %" PRIu64,
+					 id, json_is_integer(ret) ? json_integer_value(ret) : -1,
+					 fl[k % o->window].token);
+			cr->mismatches++;
 		}
 		json_decref(reply);
-		cr->lat[cr->done] = now - t_sent[cr->done % o->window];
+		cr->lat[cr->done] = now - fl[k % o->window].t_sent;
 		if (!cr->t_served)
 			cr->t_served = now;
 		cr->t_last = now;
 		cr->done++;
+		answered++;
+		continue;
+conn_error:
+		if (!o->reconnect || cr->reconnects >= RECONNECTS_MAX ||
+		    client_status(r) == CLIENT_PROTOCOL_ERROR ||
+		    client_status(r) == CLIENT_TIMEOUT) {
+			conn_fail(cr, "after %" PRIu64 " replies: %s", cr->done, err.desc);
+			goto out;
+		}
+		/* the server went away: what was in flight is not answered */
+		cr->lost += sent - answered;
+		cr->reconnects++;
+		client_close(c);
+		c = NULL;
+		sent = answered = first_id = 0;
+		if (conn_open(cr, true, &c) < 0)
+			goto out;
 	}
 out:
 	client_close(c);
-	free(t_sent);
+	free(fl);
 }
 
 static void *conn_thread(void *arg)
@@ -266,6 +368,7 @@ static int run(const struct opts *o)
 {
 	struct conn_run *runs = calloc(o->connections, sizeof(*runs));
 	uint64_t *all = NULL, total = 0, errors = 0, t0 = UINT64_MAX, t1 = 0;
+	uint64_t dups = 0, mismatches = 0, lost = 0, reconnects = 0;
 	unsigned failed = 0, conc;
 	const char *first_error = NULL;
 	struct server_stats before, after;
@@ -301,9 +404,15 @@ static int run(const struct opts *o)
 	for (unsigned i = 0; i < o->connections; i++) {
 		total += runs[i].done;
 		errors += runs[i].errors;
+		dups += runs[i].duplicates;
+		mismatches += runs[i].mismatches;
+		lost += runs[i].lost;
+		reconnects += runs[i].reconnects;
 		if (runs[i].failed)
 			failed++;
-		if ((runs[i].failed || runs[i].errors) && !first_error)
+		if ((runs[i].failed || runs[i].errors || runs[i].duplicates ||
+		     runs[i].mismatches) &&
+		    !first_error)
 			first_error = runs[i].error;
 		if (runs[i].done && runs[i].t_first < t0)
 			t0 = runs[i].t_first;
@@ -363,6 +472,10 @@ static int run(const struct opts *o)
 					    json_integer((json_int_t)after.rss_kib));
 		if (o->server_pid > 0 && !after.ok)
 			json_object_set_new(j, "server_gone", json_true());
+		json_object_set_new(j, "duplicates", json_integer((json_int_t)dups));
+		json_object_set_new(j, "mismatches", json_integer((json_int_t)mismatches));
+		json_object_set_new(j, "lost", json_integer((json_int_t)lost));
+		json_object_set_new(j, "reconnects", json_integer((json_int_t)reconnects));
 		if (first_error)
 			json_object_set_new(j, "error", json_string(first_error));
 		s = json_dumps(j, JSON_COMPACT);
@@ -377,18 +490,25 @@ static int run(const struct opts *o)
 			printf(" rss %" PRIu64 "->%" PRIu64 " KiB", before.rss_kib, after.rss_kib);
 		else
 			printf(" rss -");
-		printf(" conc %u/%u errors %" PRIu64 "\n", conc, o->connections,
-		       errors + (o->n - total));
+		printf(" conc %u/%u errors %" PRIu64, conc, o->connections,
+		       errors + (o->n - total - lost));
+		printf(" dup %" PRIu64 " mismatch %" PRIu64, dups, mismatches);
+		if (o->reconnect)
+			printf(" lost %" PRIu64 " reconnects %" PRIu64, lost, reconnects);
+		printf("\n");
 		if (o->server_pid > 0 && before.ok && !after.ok)
 			fprintf(stderr, "porthole-loadgen: server %d is gone\n", o->server_pid);
 		if (first_error)
 			fprintf(stderr,
 				"porthole-loadgen: %u of %u connections failed, %" PRIu64
-				" guest errors; first: %s\n",
-				failed, o->connections, errors, first_error);
+				" guest errors, %" PRIu64 " duplicate and %" PRIu64
+				" mismatched replies; first: %s\n",
+				failed, o->connections, errors, dups, mismatches, first_error);
 	}
 	fflush(stdout);
-	if (failed || errors || total < o->n)
+	/* lost requests are allowed only when reconnecting: the server's
+	 * promise is "answered once or not at all" */
+	if (failed || errors || dups || mismatches || total + (o->reconnect ? lost : 0) < o->n)
 		ret = 1;
 	for (unsigned i = 0; i < o->connections; i++)
 		free(runs[i].lat);
@@ -418,6 +538,7 @@ int main(int argc, char **argv)
 		{ "server-pid", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "reconnect", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -491,6 +612,9 @@ int main(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
+		case 'r':
+			o.reconnect = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -505,6 +629,7 @@ int main(int argc, char **argv)
 	}
 	if (o.connections > o.n)
 		o.connections = (unsigned)o.n;
+	o.echo = strcmp(o.command, "guest-sync") == 0 && !o.args;
 	if (o.server_pid > 0 && !server_stats(o.server_pid).ok) {
 		fprintf(stderr, "porthole-loadgen: cannot read /proc/%d/stat and status\n",
 			o.server_pid);
