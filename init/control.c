@@ -306,7 +306,7 @@ static json_t *op_shutdown(json_t *req)
 	return json_pack("{s:b}", "ok", true);
 }
 
-static json_t *handle(const char *line)
+json_t *control_handle(const char *line)
 {
 	json_error_t jerr;
 	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr), *reply;
@@ -411,7 +411,7 @@ static void serve_lines(struct conn *c)
 		}
 		*nl = '\0';
 		used = (size_t)(nl - c->in) + 1;
-		reply(c, handle(c->in));
+		reply(c, control_handle(c->in));
 		if (c->fd < 0)
 			return;
 		memmove(c->in, c->in + used, c->in_len - used);
