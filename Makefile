@@ -49,11 +49,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # the compiler's to enforce. -iquote: only "x.h" looks there, so that a
 # module's header (init/spawn.h) never stands for a system one (<spawn.h>).
 # Tests and fuzzers see the program they test: test-agent-*, test-host-*,
-# test-relay-*, fuzz-agent-* theirs, the rest init's (which lib's tests do not use).
+# test-relay-*, fuzz-agent-*, fuzz-relay-* theirs, the rest init's (which lib's tests do not use).
 prog_of = $(strip $(if $(filter init/% agent/% host/% relay/%,$(1)),$(firstword $(subst /, ,$(1))),\
 	$(if $(filter tests/unit/test-agent-% tests/fuzz/fuzz-agent-%,$(1)),agent,\
 	$(if $(filter tests/unit/test-host-% tests/fuzz/fuzz-host-%,$(1)),host,\
-	$(if $(filter tests/unit/test-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
+	$(if $(filter tests/unit/test-relay-% tests/fuzz/fuzz-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
 incs = -iquote lib $(addprefix -iquote ,$(call prog_of,$(1)))
 sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
 
@@ -216,7 +216,10 @@ $(BUILD)/tests/helpers/udp-echo: HELPER_LDFLAGS := -static
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
 # fuzz-host-*.c the host's library.
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+# -fno-sanitize-recover: undefined behaviour stops the run and keeps the
+# input, as a crash does (UBSan only prints, and goes on, without it)
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
 $(BUILD)/fuzz/fuzz-agent-%: tests/fuzz/fuzz-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
@@ -229,6 +232,13 @@ $(BUILD)/fuzz/fuzz-host-%: tests/fuzz/fuzz-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS_
 	$(say) "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS) $(VSOCKD_PKGS))
 
+# fuzz-relay-*.c porthole-relay's modules
+$(BUILD)/fuzz/fuzz-relay-%: tests/fuzz/fuzz-relay-%.c $(filter-out relay/main.c,$(wildcard relay/*.c)) \
+		$(LIB_SRCS_HOST)
+	@mkdir -p $(@D)
+	$(say) "  FUZZ    $@"
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS))
+
 $(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
@@ -238,7 +248,15 @@ deps:
 	@scripts/deps
 
 unit: $(UNIT_TESTS)
+# `make fuzz` builds every libFuzzer target and runs each for FUZZ_SECONDS
+# (tests/run's fuzz tier). Named beside other goals (`make all unit fuzz`,
+# the build that every change is checked with) it only builds them: an hour
+# of fuzzing is not part of a build.
+FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
+ifeq ($(MAKECMDGOALS),fuzz)
+	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run fuzz
+endif
 san: $(SAN_BINS)
 
 image: all
