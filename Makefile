@@ -20,7 +20,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 
 
 INIT_PKGS := inih libmnl libkmod libcap jansson libseccomp
-AGENT_PKGS := jansson libmnl inih
+AGENT_PKGS := jansson libmnl inih libcap libseccomp
 HOST_PKGS := jansson inih libseccomp
 # porthole-vsockd's own (its tests and fuzzers link its modules too)
 VSOCKD_PKGS := libseccomp

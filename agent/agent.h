@@ -46,6 +46,7 @@ struct agent_config {
 	size_t n_share_roots;
 	unsigned trim_interval_s; /* periodic FITRIM of the data disk, 0: never */
 	char init_socket[108]; /* init's control socket; "": none (docs/control.md) */
+	int seccomp; /* enum agent_seccomp_mode (seccomp.h): enforce, log, off */
 };
 
 struct agent {

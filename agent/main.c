@@ -23,6 +23,8 @@
 #include "dispatch.h"
 #include "log.h"
 #include "options.h"
+#include "privilege.h"
+#include "seccomp.h"
 #include "transport.h"
 #include "util.h"
 
@@ -57,6 +59,7 @@ static void usage(FILE *f)
 		"  --allow-rpcs LIST     only these commands (qemu-ga's --allow-rpcs)\n"
 		"  --block-rpcs LIST     all but these commands (qemu-ga's --block-rpcs)\n"
 		"  --init-socket PATH    init's control socket (default /run/porthole/init.sock)\n"
+		"  --seccomp MODE        the system call filter: enforce (default), log or off\n"
 		"  --log LEVEL           error, warn, info (default) or debug\n"
 		"  --version, --help\n");
 }
@@ -80,6 +83,7 @@ static const struct option longopts[] = {
 	{ "allow-rpcs", required_argument, NULL, 'a' },
 	{ "block-rpcs", required_argument, NULL, 'b' },
 	{ "init-socket", required_argument, NULL, 'I' },
+	{ "seccomp", required_argument, NULL, 'C' },
 	{ "log", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -96,6 +100,7 @@ static const struct {
 	{ 's', "serial_dir", NULL },   { 'm', "max_request", NULL }, { 'n', "max_clients", NULL },
 	{ 'i', "idle_timeout", NULL }, { 'e', "exec", "1" },	     { 'E', "shell", "1" },
 	{ 'a', "allow_rpcs", NULL },   { 'b', "block_rpcs", NULL },  { 'I', "init_socket", NULL },
+	{ 'C', "seccomp", NULL },
 };
 
 static int parse_args(int argc, char **argv, struct agent *a)
@@ -157,6 +162,37 @@ static int parse_args(int argc, char **argv, struct agent *a)
 	return errors ? -EINVAL : 0;
 }
 
+/* Once the transports are open: the capabilities the enabled commands need
+ * and nothing else, then the system call filter. With guest-exec or
+ * porthole-shell enabled the host's commands would inherit both, so the
+ * agent keeps everything and says so once (docs/security.md). */
+static int drop_privileges(struct agent *a)
+{
+	const char *why;
+	privilege_set keep = privilege_needed(a, &why);
+	char names[512];
+	int r;
+
+	if (why) {
+		log_warn("least privilege: %s: the agent keeps every capability and runs "
+			 "without its seccomp filter, for the host's commands",
+			 why);
+		return 0;
+	}
+	if (dispatch_find("porthole-mount") && dispatch_find("porthole-mount")->enabled)
+		privilege_preload_share_modules();
+	r = privilege_drop(keep);
+	if (r < 0)
+		return r;
+	r = agent_seccomp_apply((enum agent_seccomp_mode)a->cfg.seccomp);
+	if (r < 0)
+		return log_error_errno(r, "seccomp: loading the filter");
+	privilege_format(keep, names, sizeof(names));
+	log_info("least privilege: capabilities %s; seccomp %s", names,
+		 agent_seccomp_mode_to_string((enum agent_seccomp_mode)a->cfg.seccomp));
+	return 0;
+}
+
 static void on_term(struct loop *l, int fd, uint32_t events, void *data)
 {
 	char buf[512];
@@ -205,6 +241,9 @@ int main(int argc, char **argv)
 		log_error("no transport could be opened: nothing to answer on");
 		return EXIT_SYSTEM;
 	}
+	/* before anything starts a thread: capabilities are per thread */
+	if (drop_privileges(&a) < 0)
+		return EXIT_SYSTEM;
 	events_start(&a);
 	clock_watch_start(&a);
 	fs_trim_start(&a);

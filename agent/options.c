@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "initctl.h"
 #include "log.h"
+#include "seccomp.h"
 #include "util.h"
 
 struct option_key {
@@ -250,6 +251,19 @@ static int p_init_socket(struct agent_config *c, const char *v, const char **exp
 	return 0;
 }
 
+/* "log" finds what the filter would refuse (audit type=1326 in the kernel's
+ * log) without refusing it; "off" is for valgrind (docs/security.md). */
+static int p_seccomp(struct agent_config *c, const char *v, const char **expected)
+{
+	int m = agent_seccomp_mode_from_string(v);
+
+	*expected = "enforce, log or off";
+	if (m < 0)
+		return -EINVAL;
+	c->seccomp = m;
+	return 0;
+}
+
 static const struct option_key keys[] = {
 	{ "vsock_port", p_vsock_port },
 	{ "vsock_cids", p_vsock_cids },
@@ -270,6 +284,7 @@ static const struct option_key keys[] = {
 	{ "share_roots", p_share_roots },
 	{ "trim_interval", p_trim_interval },
 	{ "init_socket", p_init_socket },
+	{ "seccomp", p_seccomp },
 };
 
 void options_defaults(struct agent_config *c)
@@ -294,6 +309,7 @@ void options_defaults(struct agent_config *c)
 	p_share_roots(c, "/mnt /host /Users /home", &(const char *){ NULL });
 	c->trim_interval_s = 86400; /* daily, as fstrim.timer */
 	snprintf(c->init_socket, sizeof(c->init_socket), "%s", INITCTL_SOCKET_DEFAULT);
+	c->seccomp = AGENT_SECCOMP_DEFAULT;
 }
 
 int options_set(struct agent_config *c, const char *key, const char *value, const char *where)
