@@ -123,7 +123,11 @@ if ! wait_for 20 $CLI ping >/dev/null 2>&1; then
 fi
 ok "init's agent answers on /run/porthole/agent.sock"
 
-agent_pid() { pgrep -P "$SB_PID" -x porthole-agent; }
+# the newest: a killed one may linger as a zombie until init reaps it
+agent_pid() { pgrep -n -P "$SB_PID" -x porthole-agent; }
+# new_agent: sets Q to the agent's pid once it is not P's
+new_agent() { Q=$(agent_pid) && [ -n "$Q" ] && [ "$Q" != "$p" ]; }
+restarts() { $CLI --json services | python3 -c 'import json,sys; print([s["restarts"] for s in json.load(sys.stdin) if s["name"] == "porthole-agent"][0])'; }
 # health_json FILE: porthole-health's result into FILE
 health_json() { $CLI --json health >"$1" 2>"$work/health.err"; }
 # reasons FILE: one reason a line
@@ -141,7 +145,7 @@ n=1000000
 "$LOADGEN" --connect "unix:$sock" --command guest-sync -n $n --pipeline 32 --connections 2 \
 	--reconnect --timeout 20 --json >"$work/lg.json" 2>"$work/lg.err" &
 lg_pid=$!
-kills=0 pids=$(agent_pid)
+kills=0 pids=$(agent_pid) restarts0=$(restarts)
 t0=$SECONDS
 while [ $kills -lt 3 ] && kill -0 "$lg_pid" 2>/dev/null; do
 	sleep 1
@@ -149,8 +153,8 @@ while [ $kills -lt 3 ] && kill -0 "$lg_pid" 2>/dev/null; do
 	kill -0 "$lg_pid" 2>/dev/null || break
 	[ -n "$p" ] && kill -9 "$p" && kills=$((kills + 1))
 	# init restarts it: a new pid (restart_delay 0.2 s, then doubling)
-	wait_for 30 eval '[ -n "$(agent_pid)" ] && [ "$(agent_pid)" != "$p" ]' || break
-	pids="$pids $(agent_pid)"
+	wait_for 30 new_agent || break
+	pids="$pids $Q"
 done
 wait "$lg_pid"
 lg_rc=$?
@@ -160,11 +164,13 @@ read -r okn dups mism lost reco rps <<<"$(python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
 print(j["ok"], j["duplicates"], j["mismatches"], j["lost"], j["reconnects"], int(j["rps"]))' "$work/lg.json")"
-echo "# kill -9 x$kills in ${secs}s, agent pids: $pids"
+restarts1=$(restarts)
+echo "# kill -9 x$kills in ${secs}s, agent pids: $pids; init's restarts of it: $restarts0 -> $restarts1"
 echo "# loadgen: exit $lg_rc, $okn answered, $dups duplicates, $mism mismatches, $lost lost, $reco reconnects, $rps req/s"
 [ "$lg_rc" = 0 ] || sed 's/^/#   /' "$work/lg.err"
 check "kill -9 under load: killed while loadgen ran, and restarted by init each time ($kills)" \
-	eval '[ $kills -ge 1 ] && [ $(wc -w <<<"$pids") = $((kills + 1)) ]'
+	eval '[ $kills -ge 1 ] && [ $(tr " " "\n" <<<"$pids" | sort -u | wc -l) = $((kills + 1)) ] &&
+		[ $((restarts1 - restarts0)) = $kills ]'
 check "kill -9 under load: loadgen reconnected ($reco) and every request was answered once or lost with its connection" \
 	eval '[ "$lg_rc" = 0 ] && [ "$reco" -ge 1 ] && [ $((okn + lost)) = $n ]'
 check "kill -9 under load: no reply twice, none with another request's id or token" \
@@ -230,7 +236,7 @@ else
 	p=$(agent_pid)
 	kill -9 "$p"
 	check "/run full: a killed agent comes back on its socket and answers" \
-		wait_for 30 eval '[ -n "$(agent_pid)" ] && [ "$(agent_pid)" != "$p" ] && $CLI ping >/dev/null 2>&1'
+		wait_for 30 eval 'new_agent && $CLI ping >/dev/null 2>&1'
 	in_ns rm -f "$run/fill"
 	in_ns mount -o remount,size="$run_size" "$run"
 	check "/run full: health as before after clean-up" back_to_before run
