@@ -114,6 +114,7 @@ static const struct allowed_call allowed[] = {
 	CALL(ftruncate, "files"),
 	CALL(fchmod, "files"),
 	CALL(chmod, "files"),
+	CALL(fchmodat, "files"),
 	CALL(umask, "files"),
 
 	/* porthole-mount and -unmount: the new mount API (lib/sharemount) */
