@@ -59,63 +59,10 @@ if wait_for 10 test -S "$sock"; then ok "agent listens on its unix socket"; else
 	exit 1
 fi
 
-# probe SOCKET REQUEST: sends REQUEST on one connection, then guest-pings on
-# another, one at a time, until the slow reply comes (and 3 pings more);
-# prints "PINGS_BEFORE PINGS_AFTER MEDIAN_MS P99_MS MAX_MS SLOW_S" and the
-# slow reply on a second line. 30 s without the slow reply is a hang.
+# probe REQUEST: REQUEST on one connection, pings on another
+# (tests/helpers/pingprobe.py); 60 s without the slow reply is a hang.
 probe() {
-	timeout 60 python3 -c '
-import json, select, socket, statistics, sys, time
-path, request = sys.argv[1], sys.argv[2]
-
-def connect():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    return s
-
-def line(s, buf):
-    while b"\n" not in buf[0]:
-        r, _, _ = select.select([s], [], [], 30)
-        if not r:
-            sys.exit("no reply within 30 s")
-        data = s.recv(65536)
-        if not data:
-            sys.exit("connection closed")
-        buf[0] += data
-    out, buf[0] = buf[0].split(b"\n", 1)
-    return out.decode()
-
-slow, fast = connect(), connect()
-fbuf, sbuf = [b""], [b""]
-# the fast connection is up and answering before the slow request goes
-fast.sendall(b"{\"execute\": \"guest-ping\"}")
-line(fast, fbuf)
-t0 = time.monotonic()
-slow.sendall(request.encode())
-before, after, lat, reply, slow_s = 0, 0, [], None, None
-deadline = t0 + 30
-while time.monotonic() < deadline and after < 3:
-    t = time.monotonic()
-    fast.sendall(b"{\"execute\": \"guest-ping\"}")
-    if json.loads(line(fast, fbuf)) != {"return": {}}:
-        sys.exit("a ping was not answered with {}")
-    lat.append((time.monotonic() - t) * 1000)
-    if reply is None:
-        r, _, _ = select.select([slow], [], [], 0)
-        if r:
-            reply = line(slow, sbuf)
-            slow_s = time.monotonic() - t0
-        else:
-            before += 1
-    else:
-        after += 1
-if reply is None:
-    sys.exit("the slow request had no reply within 30 s")
-lat.sort()
-print(before, after, "%.2f" % statistics.median(lat), "%.2f" % lat[int(len(lat) * 0.99)],
-      "%.2f" % lat[-1], "%.2f" % slow_s)
-print(reply)
-' "$sock" "$1"
+	timeout 90 python3 "$REPO/tests/helpers/pingprobe.py" "unix:$sock" "unix:$sock" "$1" --timeout 60
 }
 
 for req in porthole-services porthole-service-restart; do
