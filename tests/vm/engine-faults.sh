@@ -104,8 +104,11 @@ check "porthole-services: containerd restarted once" test "$(svc containerd rest
 check "the shims kept running ($shims)" test "$(vm 'pidof containerd-shim-runc-v2')" = "$shims"
 check "both containers' processes kept running (pids $p_always, $p_plain)" \
 	eval 'vm "kill -0 $p_always && kill -0 $p_plain && echo alive" | grep -qx alive'
+# docs/services.md: "When a service it depends on restarts later, it is
+# left running"; dockerd's client dials containerd's socket again
 d_now=$(gpid dockerd)
-echo "# dockerd after containerd's kill: pid $d_old before, ${d_now:-none} now"
+check "dockerd, which requires containerd, is left running (pid $d_old, now ${d_now:-none}; restarts $(svc dockerd restarts))" \
+	test "$d_now $(svc dockerd restarts)" = "$d_old 0"
 check "docker ps answers again: both containers up" wait_for 120 eval \
 	'[ "$("$D" ps --filter status=running --format "{{.Names}}" 2>/dev/null | sort | tr "\n" " ")" = "always plain " ]'
 check "docker inspect: both running, the same processes" \
