@@ -44,10 +44,17 @@ sandbox_start() {
 	# not beside the host's. sh joins it before ip netns exec, which mounts a
 	# sysfs of its own without the cgroup mounts, then execs it: $! stays.
 	# Not joined, init would have the host's whole hierarchy: it stops.
+	# A sanitizer build of init (SB_SAN_ENV) finds /proc mounted already,
+	# beneath the one init mounts: ASan reads its options from
+	# /proc/self/environ and the main thread's stack from /proc/self/maps
+	# before main(), and without them LeakSanitizer found nothing (the stack
+	# it scanned was all memory); at exit it reads /proc/self/task, after
+	# init unmounted its own /proc.
 	sandbox_cgroup_make
 	sh -c '[ -z "$0" ] || echo $$ >"$0/cgroup.procs" || exit 1; exec "$@"' "$SB_CG" "${wrap[@]}" \
 		unshare --pid --mount --uts --ipc --cgroup $netopt --fork --kill-child \
 		sh -c 'root=$1 cmdline=$2; shift 2; mount --bind "$root" "$root" &&
+			{ [ $# -eq 0 ] || mount -t proc -o nosuid,nodev,noexec proc "$root/proc"; } &&
 			exec chroot "$root" /usr/bin/env -i PORTHOLE_SANDBOX=1 PORTHOLE_CMDLINE="$cmdline" \
 			"$@" /sbin/porthole-init --sandbox' sh "$SB_ROOT" "$cmdline" "${SB_SAN_ENV[@]}" \
 		>"$SB_LOG" 2>&1 </dev/null &
