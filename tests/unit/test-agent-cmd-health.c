@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,12 +24,19 @@ static void test_table(void **state)
 	check_table(cmd_health_table, 1);
 }
 
-/* Whether PATH is a mount point: a device other than its parent's. */
+/* Whether PATH is a mount point, as the kernel says (statx(2)'s
+ * STATX_ATTR_MOUNT_ROOT: a bind mount of its parent's file system counts),
+ * else a device other than its parent's. */
 static int is_mount(const char *path)
 {
+	struct statx sx;
 	struct stat st, up;
 	char parent[256];
 
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &sx) < 0)
+		return 0;
+	if (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 	snprintf(parent, sizeof(parent), "%s/..", path);
 	return stat(path, &st) == 0 && stat(parent, &up) == 0 && st.st_dev != up.st_dev;
 }
