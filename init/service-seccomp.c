@@ -88,7 +88,14 @@ const char *service_seccomp_profile_name(int profile)
 
 const char *service_seccomp_profile_names(void)
 {
-	return "default";
+	/* from the table, once: init reads its files on one thread */
+	static char names[64];
+
+	if (!names[0])
+		for (size_t i = 0; i < ARRAY_SIZE(profiles); i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 i ? ", " : "", profiles[i].name);
+	return names;
 }
 
 /* The profile's calls by number; names libseccomp does not know at all are

@@ -158,6 +158,72 @@ static void test_default_profile(void **state)
 	assert_int_equal(WEXITSTATUS(status), EPERM);
 }
 
+#ifdef __x86_64__
+/* getppid through the i386 entry (int 0x80, i386's number 64): what an
+ * i386 program in a container makes */
+static long getppid_i386(void)
+{
+	long r = 64;
+
+	__asm__ volatile("int $0x80" : "+a"(r) : : "memory");
+	return r;
+}
+
+/* A forked child's i386 getppid under SC's filter: its exit status. */
+static int run_i386(const struct service_seccomp *sc)
+{
+	struct sock_fprog prog = { 0 };
+	char why[SERVICE_ERROR_MAX] = "";
+	int status = 0;
+	pid_t pid;
+
+	if (sc && service_seccomp_build(sc, &prog, why, sizeof(why)) < 0)
+		fail_msg("build: %s", why);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		long r;
+
+		if (sc && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+			   prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0))
+			syscall(SYS_exit_group, 1);
+		r = getppid_i386();
+		syscall(SYS_exit_group, r == -EPERM ? EPERM : r > 0 ? EXIT_GOT_0 : 2);
+	}
+	service_seccomp_release(&prog);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+#endif
+
+/* A deny list holds for i386 calls too, and does not kill them as calls of
+ * an architecture the filter does not know. */
+static void test_deny_list_i386(void **state)
+{
+#ifdef __x86_64__
+	struct service_seccomp sc;
+	int status;
+
+	(void)state;
+	status = run_i386(NULL);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != EXIT_GOT_0)
+		skip(); /* a kernel without IA32 emulation */
+	sc_init(&sc, SECCOMP_DENY);
+	sc.calls[sc.n_calls++] = SYS_getppid;
+	status = run_i386(&sc);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EPERM);
+	/* a call the list does not name goes through */
+	sc.calls[0] = SYS_getpid;
+	status = run_i386(&sc);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EXIT_GOT_0);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -193,8 +259,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deny_list_eperm), cmocka_unit_test(test_deny_list_kill),
-		cmocka_unit_test(test_allow_list),	cmocka_unit_test(test_default_profile),
-		cmocka_unit_test(test_names),		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_allow_list),	cmocka_unit_test(test_deny_list_i386),
+		cmocka_unit_test(test_default_profile), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_print),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
