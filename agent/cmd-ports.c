@@ -12,6 +12,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -174,12 +175,15 @@ static void on_proc_event(struct loop *l, int fd, uint32_t events, void *data)
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			struct cn_msg *cn = NLMSG_DATA(h);
-			struct proc_event *ev;
+			uint32_t what;
 
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(*ev)))
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(struct proc_event)))
 				continue;
-			ev = (struct proc_event *)cn->data;
-			if (ev->what == PROC_EVENT_EXEC || ev->what == PROC_EVENT_EXIT)
+			/* the event follows the 20-byte cn_msg, 4 bytes off the
+			 * 8 that struct proc_event (a u64 inside) needs: copied,
+			 * not read in place (UBSan: misaligned access) */
+			memcpy(&what, cn->data + offsetof(struct proc_event, what), sizeof(what));
+			if (what == PROC_EVENT_EXEC || what == PROC_EVENT_EXIT)
 				relevant = true;
 		}
 	}
