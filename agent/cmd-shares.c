@@ -1,9 +1,10 @@
 /* porthole-mount, porthole-unmount and porthole-mounts: the host's shared
  * folders (virtiofs and 9p) at run time. Resolving and mounting is
  * lib/sharemount.c's; this file checks arguments and answers, and reports
- * each share's health without letting a hung one block the agent. Mounting
- * and unmounting run on the agent's workers (worker.c): a share whose host
- * side is dying can hold either in the kernel for as long as it likes. */
+ * each share's health without letting a hung one block the agent. Mounting,
+ * unmounting and the health probe's wait run on the agent's workers
+ * (worker.c): a share whose host side is dying can hold the first two in
+ * the kernel for as long as it likes, the last for STATFS_WAIT_MS. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -374,8 +375,7 @@ static size_t list_shares(char *mountinfo, struct share_entry *list, size_t max)
 	return n;
 }
 
-static enum cmd_result list_mounts(struct agent *a, json_t *args, json_t **result,
-				   struct cmd_error *err)
+static enum cmd_result mounts_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
 {
 	_cleanup_free_ char *mountinfo = NULL;
 	_cleanup_free_ struct share_entry *list = calloc(SHARES_LIST_MAX, sizeof(*list));
@@ -385,7 +385,7 @@ static enum cmd_result list_mounts(struct agent *a, json_t *args, json_t **resul
 	size_t n;
 	int r;
 
-	(void)a, (void)args;
+	(void)args, (void)ctx;
 	if (!list || !arr) {
 		json_decref(arr);
 		return cmd_fail(err, "out of memory");
@@ -443,6 +443,14 @@ static enum cmd_result list_mounts(struct agent *a, json_t *args, json_t **resul
 	}
 	*result = json_pack("{s:o}", "mounts", arr);
 	return *result ? 0 : cmd_fail(err, "out of memory");
+}
+
+/* The answer waits up to STATFS_WAIT_MS for a hung share's statfs: on a
+ * worker, not in the loop. */
+static enum cmd_result list_mounts(struct agent *a, json_t *args, json_t **result,
+				   struct cmd_error *err)
+{
+	return worker_cmd(a, "porthole-mounts", mounts_work, NULL, args, NULL, result, err);
 }
 
 const struct command cmd_shares_table[] = {
