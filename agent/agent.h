@@ -11,6 +11,7 @@
 #include "loop.h"
 #include "sharemount.h"
 
+struct launcher;
 struct worker;
 
 #define AGENT_VERSION_PROTOCOL 1
@@ -58,6 +59,7 @@ struct agent {
 	bool shutdown_requested;
 	int shutdown_signal; /* the signal for init: SIGTERM, SIGINT, SIGUSR1 */
 	void *exec; /* cmd-exec.c's state */
+	struct launcher *launcher; /* launcher.c's: guest-exec's spawner, or NULL */
 	void *shell; /* cmd-shell.c's state */
 	/* worker.c's threads for what may block (trim, init's socket, mounts):
 	 * started on first use, ended with the process (worker_free) */

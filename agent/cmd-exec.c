@@ -1,6 +1,9 @@
 /* guest-exec and guest-exec-status: processes started for the host, their
  * input written and their output read through non-blocking pipes in the
- * agent's loop, their exit collected by the loop's SIGCHLD reaping. The
+ * agent's loop. In porthole-agent they are started by the launcher
+ * (launcher.c), which keeps the privileges the agent drops, and their exits
+ * come from it; without one (tests) they are the agent's own children,
+ * collected by the loop's SIGCHLD reaping. The
  * dispatcher keeps both commands disabled unless the configuration enables
  * them (CMD_DISABLED_BY_DEFAULT). */
 #include "cmd-exec.h"
@@ -25,6 +28,7 @@
 #include "base64.h"
 #include "cmd-json.h"
 #include "command.h"
+#include "launcher.h"
 #include "log.h"
 #include "util.h"
 
@@ -200,6 +204,24 @@ static bool on_child(struct loop *l, pid_t pid, int status, void *data)
 	return false;
 }
 
+/* The launcher's report of an exit: as the loop's reaping would give it. */
+static void on_launcher_exit(pid_t pid, int status, void *data)
+{
+	struct exec_state *st = data;
+
+	on_child(st->loop, pid, status, st);
+}
+
+static void on_launcher(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct launcher *ln = data;
+
+	(void)events;
+	/* gone (logged once): no more exits will come, nor spawns */
+	if (launcher_dispatch(ln) < 0)
+		loop_del_fd(l, fd);
+}
+
 static struct exec_state *exec_state(struct agent *a, struct cmd_error *err)
 {
 	struct exec_state *st = a->exec;
@@ -220,6 +242,13 @@ static struct exec_state *exec_state(struct agent *a, struct cmd_error *err)
 	for (size_t i = 0; i < EXEC_PROCS_MAX; i++)
 		proc_reset(&st->procs[i]);
 	r = loop_watch_children(a->loop, on_child, st);
+	if (r == 0 && a->launcher) {
+		launcher_set_exit(a->launcher, on_launcher_exit, st);
+		r = loop_add_fd(a->loop, launcher_fd(a->launcher), EPOLLIN, on_launcher,
+				a->launcher);
+		if (r < 0)
+			loop_unwatch_children(a->loop, on_child, st);
+	}
 	if (r < 0) {
 		free(st);
 		cmd_fail_errno(err, r, "guest-exec: watch for exiting children");
@@ -239,6 +268,10 @@ void cmd_exec_free(struct agent *a)
 		if (st->procs[i].pid)
 			proc_free(st->loop, &st->procs[i]);
 	loop_unwatch_children(st->loop, on_child, st);
+	if (a->launcher) {
+		loop_del_fd(st->loop, launcher_fd(a->launcher));
+		launcher_set_exit(a->launcher, NULL, NULL);
+	}
 	free(st);
 	a->exec = NULL;
 }
@@ -359,8 +392,9 @@ static void spawn_fds_close(struct spawn_fds *f)
  * agent ignores SIGPIPE), umask 022; no descriptor but 0, 1, 2 survives. Stdin is
  * /dev/null without input-data, as with qemu-ga; an output not captured goes
  * to /dev/null. */
-static int spawn(const char *file, const char *const *argv, const char *const *envp, bool input,
-		 enum capture capture, struct spawn_fds *f, pid_t *ret_pid)
+static int spawn(struct launcher *ln, const char *file, const char *const *argv,
+		 const char *const *envp, bool input, enum capture capture, struct spawn_fds *f,
+		 pid_t *ret_pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -375,6 +409,15 @@ static int spawn(const char *file, const char *const *argv, const char *const *e
 	    (cap_out && (r = pipe_above_stdio(f->out)) < 0) ||
 	    (cap_err && (r = pipe_above_stdio(f->err)) < 0))
 		return r;
+	/* the launcher does the same with the ends it is passed */
+	if (ln) {
+		const int fds[3] = { input ? f->in[0] : -1, cap_out ? f->out[1] : -1,
+				     capture == CAPTURE_MERGED ? f->out[1]
+				     : cap_err		       ? f->err[1]
+							       : -1 };
+
+		return launcher_spawn(ln, file, argv, envp, fds, ret_pid);
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
@@ -482,8 +525,8 @@ static enum cmd_result exec_cmd(struct agent *a, json_t *args, json_t **result,
 	}
 	r = exec_resolve(path, envp, file, sizeof(file));
 	if (r == 0)
-		r = spawn(file, argv, envp ? envp : (const char *const *)environ, jin != NULL,
-			  capture, &f, &pid);
+		r = spawn(a->launcher, file, argv, envp ? envp : (const char *const *)environ,
+			  jin != NULL, capture, &f, &pid);
 	if (r < 0) {
 		spawn_fds_close(&f);
 		return cmd_fail(err, "Failed to execute child process \"%s\" (%s)", path,

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "log.h"
+#include "launcher.h"
 #include "options.h"
 #include "privilege.h"
 #include "seccomp.h"
@@ -163,9 +164,10 @@ static int parse_args(int argc, char **argv, struct agent *a)
 }
 
 /* Once the transports are open: the capabilities the enabled commands need
- * and nothing else, then the system call filter. With guest-exec or
- * porthole-shell enabled the host's commands would inherit both, so the
- * agent keeps everything and says so once (docs/security.md). */
+ * and nothing else, then the system call filter. guest-exec's commands are
+ * started by the launcher, forked first with everything; with porthole-shell
+ * enabled its commands would inherit both, so the agent keeps everything
+ * and says so once (docs/security.md). */
 static int drop_privileges(struct agent *a)
 {
 	const char *why;
@@ -179,8 +181,12 @@ static int drop_privileges(struct agent *a)
 			 why);
 		return 0;
 	}
-	if (dispatch_find("porthole-mount") && dispatch_find("porthole-mount")->enabled)
-		privilege_preload_share_modules();
+	if (dispatch_find("guest-exec") && dispatch_find("guest-exec")->enabled) {
+		r = launcher_start(&a->launcher);
+		if (r < 0)
+			log_error_errno(r,
+					"guest-exec: starting the launcher (guest-exec will fail)");
+	}
 	r = privilege_drop(keep);
 	if (r < 0)
 		return r;
@@ -254,6 +260,7 @@ int main(int argc, char **argv)
 	clock_watch_stop(&a);
 	transport_stop(&a);
 	cmd_exec_free(&a);
+	launcher_free(a.launcher);
 	cmd_shell_free(&a);
 	loop_free(a.loop);
 	return r < 0 ? EXIT_SYSTEM : 0;

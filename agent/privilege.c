@@ -13,7 +13,6 @@
 
 #include "dispatch.h"
 #include "log.h"
-#include "sharemount.h"
 #include "util.h"
 
 /* What a command needs beyond uid 0, derived from the calls it makes. The
@@ -55,11 +54,12 @@ privilege_set privilege_needed(const struct agent *a, const char **ret_why)
 	privilege_set set = 0;
 
 	*ret_why = NULL;
-	/* guest-exec and porthole-shell run the host's commands as root:
-	 * whatever the agent drops, they lose, through fork and exec */
-	if (enabled("guest-exec") || enabled("porthole-shell")) {
-		*ret_why = enabled("guest-exec") ? "guest-exec is enabled (agent.exec)"
-						 : "porthole-shell is enabled (agent.shell)";
+	/* porthole-shell runs the host's commands as root from a process
+	 * forked from the agent: whatever the agent drops, they lose, through
+	 * fork and exec. guest-exec's go through the launcher (launcher.c),
+	 * forked before the drop. */
+	if (enabled("porthole-shell")) {
+		*ret_why = "porthole-shell is enabled (agent.shell)";
 		return ~(privilege_set)0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(needs); i++)
@@ -166,15 +166,4 @@ int privilege_drop(privilege_set keep)
 	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		r = log_error_errno(-errno, "capabilities: PR_SET_NO_NEW_PRIVS");
 	return r;
-}
-
-void privilege_preload_share_modules(void)
-{
-	static const enum share_type types[] = { SHARE_VIRTIOFS, SHARE_9P };
-	char why[256];
-
-	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
-		if (share_load_modules(types[i], why, sizeof(why)) < 0)
-			log_debug("porthole-mount: %s, ignoring (the file system may be built in)",
-				  why);
 }

@@ -17,10 +17,12 @@ typedef uint64_t privilege_set;
 #define PRIVILEGE_BIT(cap) ((privilege_set)1 << (cap))
 
 /* What the agent keeps for A's configuration (dispatch_init must have run:
- * the enabled commands come from its index). With guest-exec or
- * porthole-shell enabled that is every capability: the host's commands run
- * as a full root (docs/security.md's known gap). *RET_WHY is a static text
- * naming why everything is kept, or NULL when the set is trimmed. */
+ * the enabled commands come from its index). With porthole-shell enabled
+ * that is every capability: its commands run as a full root from a process
+ * forked from the agent (docs/security.md's known gap); guest-exec's run
+ * from the launcher instead (launcher.h) and need nothing here. *RET_WHY is
+ * a static text naming why everything is kept, or NULL when the set is
+ * trimmed. */
 privilege_set privilege_needed(const struct agent *a, const char **ret_why);
 
 /* The names of SET, "cap_sys_time,cap_net_admin" (libcap's), into BUF;
@@ -32,9 +34,3 @@ void privilege_format(privilege_set set, char *buf, size_t size);
  * inheritable sets hold KEEP only (inheritable: nothing), the ambient set is
  * cleared, and no_new_privs is set. 0, or -errno after logging what failed. */
 int privilege_drop(privilege_set keep);
-
-/* Loads the share modules that porthole-mount would have modprobe load on
- * first use, while the agent may still fork, exec and load modules: after
- * the drop it can do neither. Failures are logged and ignored (a kernel
- * with the file systems built in has no modules to load). */
-void privilege_preload_share_modules(void);

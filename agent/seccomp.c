@@ -43,6 +43,8 @@ static const struct allowed_call allowed[] = {
 	CALL(timerfd_settime, "loop"),
 	CALL(timerfd_gettime, "loop"),
 	CALL(eventfd2, "loop"),
+	/* SIGCHLD's, made when guest-exec first runs (loop_watch_children) */
+	CALL(signalfd4, "loop"),
 	CALL(poll, "loop"),
 	CALL(ppoll, "loop"),
 

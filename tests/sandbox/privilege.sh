@@ -2,9 +2,10 @@
 # porthole-agent's least privilege as the kernel sees it (docs/security.md):
 # /proc/PID/status of a running agent on a unix socket on the host shows
 # no_new_privs, its seccomp filter and the capabilities that page promises
-# for the configuration; blocking commands gives theirs up; with guest-exec
-# or porthole-shell enabled it keeps everything and says why; the commands
-# still answer with the filter on.
+# for the configuration; blocking commands gives theirs up; guest-exec's
+# commands run from the launcher with root's capabilities while the agent
+# stays trimmed; with porthole-shell enabled it keeps everything and says
+# why; the commands still answer with the filter on.
 . "$(dirname "$0")/../lib.sh"
 
 AGENT=$BIN/porthole-agent
@@ -166,20 +167,36 @@ else
 	sed 's/^/#   /' "$dir/bad.log"
 fi
 
-# --- guest-exec enabled: the host's commands need root's capabilities,
-# which they would inherit: everything is kept, no filter, and the log says why
+# --- guest-exec enabled: the host's commands are started by the launcher,
+# forked before the drop, so they have root's capabilities while the agent
+# keeps its trimmed set and its filter
 if start exec --enable-exec; then
-	expect_status "exec enabled: no filter, no no_new_privs" 0 0
-	expect_caps "exec enabled: every capability kept" "$host_bnd"
-	check "exec enabled: the log says why, once" \
-		test "$(grep -c 'least privilege: guest-exec is enabled (agent.exec)' "$log")" -eq 1
-	check "exec enabled: a command runs with root's capabilities" \
-		sh -c "$CLI exec -- /bin/grep -q '^CapEff:.*$(printf %016x "$host_bnd")' /proc/self/status"
+	expect_status "exec enabled: the agent is still filtered" 2 1
+	expect_caps "exec enabled: the agent keeps the defaults' capabilities" $default
+	launcher=$(pgrep -P "$agent_pid" -x porthole-launch)
+	if [ -n "$launcher" ] && [ "$(field "$launcher" Seccomp)" = 0 ] &&
+		[ $((16#$(field "$launcher" CapBnd))) -eq "$host_bnd" ]; then
+		ok "exec enabled: the launcher, the agent's child, has neither filter nor trimmed set"
+	else
+		not_ok "exec enabled: the launcher, the agent's child, has neither filter nor trimmed set"
+	fi
+	check "exec enabled: a command runs with root's capabilities and no filter" \
+		sh -c "$CLI exec -- /bin/grep -q '^CapEff:.*$(printf %016x "$host_bnd")' /proc/self/status &&
+			$CLI exec -- /bin/grep -q '^Seccomp:.0' /proc/self/status"
+	check "exec enabled: its output and exit status come back" \
+		sh -c "[ \"\$($CLI exec -- /bin/sh -c 'echo out; exit 3')\" = out ]; [ \$? -eq 0 ] || exit 1
+			$CLI exec -- /bin/sh -c 'exit 3'; [ \$? -ne 0 ]"
+	stop_agent
+	check "exec enabled: the launcher ends with the agent" \
+		wait_for 10 sh -c "! kill -0 $launcher 2>/dev/null"
 else
 	not_ok "exec enabled: the agent starts"
 fi
+# --- porthole-shell enabled: its sessions are forked from the agent, and
+# would inherit both: everything is kept, no filter, and the log says why
 if start shell --enable-shell; then
 	expect_status "shell enabled: no filter" 0 0
+	expect_caps "shell enabled: every capability kept" "$host_bnd"
 	check "shell enabled: the log says why" \
 		grep -q 'least privilege: porthole-shell is enabled (agent.shell)' "$log"
 else

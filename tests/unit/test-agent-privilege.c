@@ -90,21 +90,25 @@ static void allow_list_keeps_only_its_needs(void **state)
 	assert_int_equal(needed_with(mount_only, &why), B(CAP_SYS_ADMIN));
 }
 
-static void exec_or_shell_keep_everything(void **state)
+/* guest-exec's commands come from the launcher: the agent keeps the
+ * defaults' set; porthole-shell's sessions are forked from the agent, which
+ * then keeps everything and says why */
+static void shell_keeps_everything_exec_does_not(void **state)
 {
 	const char *why = NULL;
 	const char *const exec[] = { "exec", "1", NULL };
 	const char *const shell[] = { "shell", "1", NULL };
-	const char *const exec_blocked[] = { "exec", "1", "block_rpcs", "guest-exec", NULL };
+	const char *const shell_blocked[] = { "shell", "1", "block_rpcs", "porthole-shell", NULL };
 
 	(void)state;
-	assert_int_equal(needed_with(exec, &why), ~(privilege_set)0);
-	assert_non_null(why);
-	assert_non_null(strstr(why, "guest-exec"));
+	assert_int_equal(needed_with(exec, &why),
+			 B(CAP_SYS_TIME) | B(CAP_SYS_ADMIN) | B(CAP_NET_ADMIN) | B(CAP_SYSLOG));
+	assert_null(why);
 	assert_int_equal(needed_with(shell, &why), ~(privilege_set)0);
+	assert_non_null(why);
 	assert_non_null(strstr(why, "porthole-shell"));
 	/* enabled but blocked: not run, nothing kept for it */
-	assert_int_not_equal(needed_with(exec_blocked, &why), ~(privilege_set)0);
+	assert_int_not_equal(needed_with(shell_blocked, &why), ~(privilege_set)0);
 	assert_null(why);
 }
 
@@ -189,7 +193,7 @@ int main(void)
 		cmocka_unit_test(defaults_keep_four),
 		cmocka_unit_test(blocked_commands_drop_theirs),
 		cmocka_unit_test(allow_list_keeps_only_its_needs),
-		cmocka_unit_test(exec_or_shell_keep_everything),
+		cmocka_unit_test(shell_keeps_everything_exec_does_not),
 		cmocka_unit_test(names),
 		cmocka_unit_test(drop_in_a_child),
 	};
