@@ -9,7 +9,8 @@
 # record up to the last number the host heard is there and intact, and what
 # follows it is nothing or a torn beginning of the next record. At the end,
 # after a clean shutdown, e2fsck -fn on the host's image file finds it clean.
-# In round 2 the power is cut a second time as the next boot's e2fsck begins
+# Last, a disk with damage no replay mends: init leaves it unmounted and
+# unrepaired, and says so. In round 2 the power is cut a second time as the next boot's e2fsck begins
 # replaying the journal. What this models: the guest loses power; the host's
 # page cache survives (QEMU is killed, not the host), so a write QEMU had
 # handed to the host file is kept even if the guest had not flushed it.
@@ -23,7 +24,7 @@ if [ ! -x "$writer" ]; then
 	exit 1
 fi
 # e2fsprogs is Debian's "required" priority: on every Debian 12 host
-for p in e2fsck dumpe2fs socat; do
+for p in e2fsck dumpe2fs mkfs.ext4 debugfs tune2fs socat; do
 	if ! command -v "$p" >/dev/null; then
 		skip "power cuts on the data disk" "no $p on the host (scripts/deps)"
 		exit 0
@@ -32,7 +33,7 @@ done
 overlay=$(mktemp -d "$BUILD/powercut-overlay.XXXXXX")
 IMG=$overlay.img
 reader=""
-trap '[ -z "$reader" ] || kill "$reader" 2>/dev/null; vm_cleanup; rm -rf "$overlay" "$IMG"' EXIT
+trap '[ -z "$reader" ] || kill "$reader" 2>/dev/null; vm_cleanup; rm -rf "$overlay" "$IMG" "$overlay".bad.img*' EXIT
 mkdir -p "$overlay/usr/local/bin"
 cp "$writer" "$overlay/usr/local/bin/"
 truncate -s 256M "$IMG"
@@ -147,3 +148,29 @@ rc=$?
 check "e2fsck -fn on the host's image file: clean (status $rc)" test $rc = 0
 [ $rc = 0 ] || sed 's/^/# /' <<<"$out"
 echo "# $cuts power cuts; $total_acked records reported fsynced and verified ($bytes bytes); lost: $lost"
+
+# Damage that a replay does not mend (here made on purpose: the root
+# directory's inode cleared, the file system marked as having errors):
+# e2fsck -p stops (status 4, "RUN fsck MANUALLY"), and init leaves the disk
+# unmounted and untouched rather than mount or repair someone's data
+# unasked; /var/lib is then on tmpfs, and health says it is not mounted.
+bad=$overlay.bad.img
+truncate -s 64M "$bad"
+mkfs.ext4 -q -L porthole-data "$bad" && debugfs -w -R "clri <2>" "$bad" >/dev/null 2>&1 &&
+	tune2fs -E force_fsck "$bad" >/dev/null
+cp --sparse=always "$bad" "$bad.before"
+if ! vm_start powercut-bad --disk "$bad"; then
+	not_ok "boot with a data disk that e2fsck -p cannot mend"
+	exit 1
+fi
+check "a disk that e2fsck -p cannot mend: init says so and does not mount it" \
+	grep -aq "porthole-init: error: e2fsck /dev/vda: errors left (status 4): not mounted" "$VM_DIR/console.log"
+health=$("$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout 30 --json health)
+check "porthole-health: /var/lib not mounted" grep -q '"path":"/var/lib","mounted":false' <<<"$health"
+vm_stop >/dev/null
+# e2fsck -p itself writes the superblock (its counters and checksum) as it
+# gives up: bytes 1024 to 2047; nothing else may change
+changed=$(cmp -l "$bad.before" "$bad" | awk '$1 <= 1024 || $1 > 2048 { n++ } END { print n + 0 }')
+check "...and nothing on it repaired unasked: no byte changed outside the superblock ($changed)" \
+	test "$changed" = 0
+rm -f "$bad" "$bad.before"
