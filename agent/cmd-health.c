@@ -266,6 +266,36 @@ static struct health_oom_seen *oom_seen_slot(struct health_oom_table *t, const c
 	return free_slot;
 }
 
+/* Whether the OOM counters rose within HEALTH_OOM_RECENT_NS, remembering
+ * them in T: the first sight of a service is its baseline (after the agent
+ * restarts, earlier kills are init's oom_kills figure). */
+static struct health_oom_seen *oom_recent(struct health_oom_table *t, const char *name,
+					  int64_t ooms, int64_t kills, uint64_t now_ns)
+{
+	struct health_oom_seen *seen = oom_seen_slot(t, name);
+
+	if (!seen || (ooms < 0 && kills < 0))
+		return NULL;
+	if (!seen->name[0]) {
+		snprintf(seen->name, sizeof(seen->name), "%s", name);
+		seen->ooms = ooms;
+		seen->kills = kills;
+		return NULL;
+	}
+	if (ooms > seen->ooms || kills > seen->kills) {
+		/* a rise after a quiet spell starts the count again */
+		if (!seen->last_rise_ns || now_ns - seen->last_rise_ns > HEALTH_OOM_RECENT_NS)
+			seen->rise_kills = 0;
+		seen->rise_kills += kills > seen->kills ? kills - seen->kills : 0;
+		seen->last_rise_ns = now_ns;
+		seen->ooms = ooms;
+		seen->kills = kills;
+	}
+	if (!seen->last_rise_ns || now_ns - seen->last_rise_ns > HEALTH_OOM_RECENT_NS)
+		return NULL;
+	return seen;
+}
+
 int health_judge_cgroup(struct health_oom_table *t, const char *name, const char *dir,
 			uint64_t now_ns, json_t *reasons)
 {
@@ -278,9 +308,13 @@ int health_judge_cgroup(struct health_oom_table *t, const char *name, const char
 	int64_t kills = cgroup_keyed(dir, "memory.events", "oom_kill");
 	struct health_oom_seen *seen;
 	char why[256];
+	int n = 0;
 
 	if (cur < 0 || strlen(name) >= sizeof(t->seen[0].name))
 		return 0; /* no memory controller here, or a name init would not give */
+	/* the counters are followed whatever the use now: a service that stays
+	 * at its limit while the killer works shows both reasons */
+	seen = oom_recent(t, name, ooms, kills, now_ns);
 	/* what reclaim cannot drop: near the limit, the next allocation stalls
 	 * in reclaim or ends in the OOM killer */
 	if (max > 0) {
@@ -294,38 +328,24 @@ int health_judge_cgroup(struct health_oom_table *t, const char *name, const char
 				 "service %s: memory at its limit, %lld of %lld MiB in use "
 				 "(memory.max)",
 				 name, (long long)(ws >> 20), (long long)(max >> 20));
-			return cmd_json_append(reasons, utf8_json_string(why)) < 0 ? -ENOMEM : 1;
+			if (cmd_json_append(reasons, utf8_json_string(why)) < 0)
+				return -ENOMEM;
+			n++;
 		}
 	}
 	/* An OOM kill is over in an instant: it is a reason for a while after
-	 * the counter rose. The first sight of a service is its baseline (after
-	 * the agent restarts, earlier kills are init's oom_kills figure). */
-	seen = oom_seen_slot(t, name);
-	if (!seen || (ooms < 0 && kills < 0))
-		return 0;
-	if (!seen->name[0]) {
-		snprintf(seen->name, sizeof(seen->name), "%s", name);
-		seen->ooms = ooms;
-		seen->kills = kills;
-		return 0;
+	 * the counter rose. */
+	if (seen) {
+		snprintf(why, sizeof(why),
+			 "service %s: out of memory in its cgroup %llu s ago, %lld process(es) "
+			 "killed (memory.events)",
+			 name, (unsigned long long)((now_ns - seen->last_rise_ns) / NSEC_PER_SEC),
+			 (long long)seen->rise_kills);
+		if (cmd_json_append(reasons, utf8_json_string(why)) < 0)
+			return -ENOMEM;
+		n++;
 	}
-	if (ooms > seen->ooms || kills > seen->kills) {
-		/* a rise after a quiet spell starts the count again */
-		if (!seen->last_rise_ns || now_ns - seen->last_rise_ns > HEALTH_OOM_RECENT_NS)
-			seen->rise_kills = 0;
-		seen->rise_kills += kills > seen->kills ? kills - seen->kills : 0;
-		seen->last_rise_ns = now_ns;
-		seen->ooms = ooms;
-		seen->kills = kills;
-	}
-	if (!seen->last_rise_ns || now_ns - seen->last_rise_ns > HEALTH_OOM_RECENT_NS)
-		return 0;
-	snprintf(why, sizeof(why),
-		 "service %s: out of memory in its cgroup %llu s ago, %lld process(es) killed "
-		 "(memory.events)",
-		 name, (unsigned long long)((now_ns - seen->last_rise_ns) / NSEC_PER_SEC),
-		 (long long)seen->rise_kills);
-	return cmd_json_append(reasons, utf8_json_string(why)) < 0 ? -ENOMEM : 1;
+	return n;
 }
 
 static int add_memory(json_t *res, json_t *reasons)

@@ -42,11 +42,11 @@ struct health_oom_table {
 	struct health_oom_seen seen[HEALTH_OOM_SERVICES_MAX];
 };
 
-/* Judges service NAME's cgroup DIR: appends a reason to REASONS and returns
- * 1 when its working set (memory.current less memory.stat's inactive_file)
- * is at 90% of memory.max or more, or when memory.events' oom or oom_kill
- * rose within HEALTH_OOM_RECENT_NS of NOW_NS (T remembers the counters; the
- * first sight of NAME is its baseline). 0 when neither, or when DIR has no
- * memory files; -ENOMEM. Reads three or four small files. */
+/* Judges service NAME's cgroup DIR: appends a reason to REASONS when its
+ * working set (memory.current less memory.stat's inactive_file) is at 90% of
+ * memory.max or more, and one when memory.events' oom or oom_kill rose
+ * within HEALTH_OOM_RECENT_NS of NOW_NS (T remembers the counters; the first
+ * sight of NAME is its baseline). Returns how many reasons it added (0 to 2;
+ * 0 also when DIR has no memory files), or -ENOMEM. Reads four small files. */
 int health_judge_cgroup(struct health_oom_table *t, const char *name, const char *dir,
 			uint64_t now_ns, json_t *reasons);

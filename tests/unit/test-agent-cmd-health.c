@@ -394,6 +394,16 @@ static void test_health_cgroup(void **state)
 	put(dir, "memory.events", "low 0\nhigh 0\nmax 41\noom 3\noom_kill 4\n");
 	assert_int_equal(judge_cg(&t, dir, 200, why, sizeof(why)), 1);
 	assert_non_null(strstr(why, "0 s ago, 1 process(es) killed"));
+	/* at its limit while the killer works (tmpfs it cannot free): both,
+	 * and the kills are followed meanwhile */
+	put(dir, "memory.stat", "anon 1048576\nfile 63963136\ninactive_file 0\n");
+	put(dir, "memory.events", "low 0\nhigh 0\nmax 50\noom 4\noom_kill 5\n");
+	assert_int_equal(judge_cg(&t, dir, 250, why, sizeof(why)), 2);
+	assert_string_equal(why, "service svc-mem: memory at its limit, 62 of 64 MiB in use "
+				 "(memory.max)");
+	put(dir, "memory.stat", "anon 1048576\nfile 63963136\ninactive_file 41943040\n");
+	assert_int_equal(judge_cg(&t, dir, 260, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "10 s ago, 1 process(es) killed"));
 
 	/* a service seen for the first time with kills behind it: baseline */
 	memset(&t, 0, sizeof(t));
