@@ -31,25 +31,66 @@ if [ ! -x "$AGENT" ] || [ ! -x "$BIN/porthole" ]; then
 	not_ok "agent under valgrind: $AGENT or $BIN/porthole not built"
 	exit 1
 fi
-# valgrind makes system calls of its own that an allow-list does not know:
-# the agent's filter, where it has one, stays off here
-args=(--unix "$sock" --no-vsock --no-serial --config /dev/null --cmdline ""
-	--enable-exec --enable-shell --log debug)
-if "$AGENT" --help 2>&1 | grep -q -- '--seccomp'; then args+=(--seccomp off); fi
+# vg_start NAME SOCKET AGENT_OPTION...: the agent under valgrind on SOCKET;
+# one log a process, NAME.PID.log: the agent's (valgrind runs it as its own
+# pid) and those of the processes it forks (guest-exec's launcher, children
+# up to their exec). valgrind makes system calls of its own that an
+# allow-list does not know: the agent's filter, where it has one, is off.
+seccomp_off=()
+if "$AGENT" --help 2>&1 | grep -q -- '--seccomp'; then seccomp_off=(--seccomp off); fi
+vg_start() {
+	local name=$1 s=$2
+	shift 2
+	valgrind --leak-check=full --show-leak-kinds=definite,indirect \
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=$VG_STATUS \
+		--log-file="$dir/$name.%p.log" "$AGENT" --unix "$s" --no-vsock --no-serial \
+		--config /dev/null --cmdline "" --log debug "${seccomp_off[@]}" "$@" \
+		2>"$dir/$name.agent.log" &
+	agent_pid=$!
+	vglog=$dir/$name.$agent_pid.log
+	# bounded: valgrind starts a program in seconds, even on a loaded machine
+	if wait_for 120 test -S "$s"; then ok "$name: the agent under valgrind listens on its unix socket"; else
+		not_ok "$name: the agent under valgrind listens on its unix socket"
+		sed 's/^/# /' "$dir/$name.agent.log" "$vglog"
+		exit 1
+	fi
+}
 
-valgrind --leak-check=full --show-leak-kinds=definite,indirect \
-	--errors-for-leak-kinds=definite,indirect --error-exitcode=$VG_STATUS \
-	--log-file="$dir/valgrind.%p.log" "$AGENT" "${args[@]}" 2>"$dir/agent.log" &
-agent_pid=$!
-# one log a process: the agent's (valgrind runs it as its own pid) and those
-# of the children it forks, up to their exec
-vglog=$dir/valgrind.$agent_pid.log
-# bounded: valgrind starts a program in seconds, even on a loaded machine
-if wait_for 120 test -S "$sock"; then ok "the agent under valgrind listens on its unix socket"; else
-	not_ok "the agent under valgrind listens on its unix socket"
-	sed 's/^/# /' "$dir/agent.log" "$vglog"
-	exit 1
-fi
+# vg_verdict NAME: SIGTERM, a clean stop, then valgrind's verdict on the
+# agent and on what it forked
+vg_verdict() {
+	local name=$1 status=timeout errors bad
+	kill -TERM "$agent_pid"
+	if wait_for 120 eval '! kill -0 $agent_pid 2>/dev/null'; then
+		wait "$agent_pid"
+		status=$?
+	fi
+	agent_pid=
+	echo "# $name: the agent at exit:"
+	sed -n '/HEAP SUMMARY/,/ERROR SUMMARY/p' "$vglog" | grep -v '^==[0-9]*== *$' | sed 's/^==[0-9]*== */#   /'
+	check "$name: SIGTERM: the agent exits with status 0, not valgrind's $VG_STATUS ($status)" test "$status" = 0
+	errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$vglog" | tail -n 1)
+	check "$name: valgrind: no memory error in the agent (${errors:-no summary})" test "${errors:-x}" = 0
+	bad=$(grep -l 'ERROR SUMMARY: [1-9]' "$dir/$name".*[0-9].log | grep -vxF "$vglog" | tr '\n' ' ')
+	check "$name: valgrind: no memory error or leak in the processes it forked (${bad:-none})" test -z "$bad"
+	check "$name: valgrind: nothing definitely lost ($(lost definitely) bytes)" test "$(lost definitely)" = 0
+	check "$name: valgrind: nothing indirectly lost ($(lost indirectly) bytes)" test "$(lost indirectly)" = 0
+	if [ "$status" != 0 ] || [ "${errors:-x}" != 0 ] || [ -n "$bad" ]; then
+		echo "# valgrind's logs:"
+		# shellcheck disable=SC2086 # one word a file
+		sed 's/^/#   /' "$vglog" $bad | head -n 300
+		echo "# the agent's log (end):"
+		tail -n 30 "$dir/$name.agent.log" | sed 's/^/#   /'
+	fi
+}
+lost() { # lost KIND: bytes of that kind at exit (0 when valgrind prints no summary: all freed)
+	local b
+	b=$(sed -n "s/.*$1 lost: \([0-9,]*\) bytes.*/\1/p" "$vglog" | tail -n 1)
+	echo "${b:-0}" | tr -d ,
+}
+
+# --- the agent with guest-exec and porthole-shell (which keep it unfiltered)
+vg_start full "$sock" --enable-exec --enable-shell
 
 # (every wait is generous: under valgrind the agent runs tens of times slower)
 CLI="$BIN/porthole --connect unix:$sock --timeout 60"
@@ -150,33 +191,25 @@ sleep 1
 check "the agent is still running" kill -0 "$agent_pid"
 
 # --- SIGTERM: a clean stop, then valgrind's verdict
-kill -TERM "$agent_pid"
-status=timeout
-if wait_for 120 eval '! kill -0 $agent_pid 2>/dev/null'; then
-	wait "$agent_pid"
-	status=$?
-fi
-agent_pid=
+vg_verdict full
 wait "${pids[@]}" 2>/dev/null
 check "the long poll owed at SIGTERM was answered" grep -q '"id": 7' "$dir/poll.out"
-echo "# the agent at exit:"
-sed -n '/HEAP SUMMARY/,/ERROR SUMMARY/p' "$vglog" | grep -v '^==[0-9]*== *$' | sed 's/^==[0-9]*== */#   /'
-check "SIGTERM: the agent exits with status 0, not valgrind's $VG_STATUS ($status)" test "$status" = 0
-errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$vglog" | tail -n 1)
-check "valgrind: no memory error in the agent (${errors:-no summary})" test "${errors:-x}" = 0
-# its children, between fork and exec (guest-exec, sessions): no error either
-bad=$(grep -l 'ERROR SUMMARY: [1-9]' "$dir"/valgrind.*.log | grep -vxF "$vglog" | tr '\n' ' ')
-check "valgrind: no memory error in the children it forked (${bad:-none})" test -z "$bad"
-lost() { # lost KIND: bytes of that kind at exit (0 when valgrind prints no summary: all freed)
-	local b
-	b=$(sed -n "s/.*$1 lost: \([0-9,]*\) bytes.*/\1/p" "$vglog" | tail -n 1)
-	echo "${b:-0}" | tr -d ,
-}
-check "valgrind: nothing definitely lost ($(lost definitely) bytes)" test "$(lost definitely)" = 0
-check "valgrind: nothing indirectly lost ($(lost indirectly) bytes)" test "$(lost indirectly)" = 0
-if [ "$status" != 0 ] || [ "${errors:-x}" != 0 ] || [ -n "$bad" ]; then
-	echo "# valgrind's logs:"
-	sed 's/^/#   /' "$vglog" $bad | head -n 300
-	echo "# the agent's log (end):"
-	tail -n 30 "$dir/agent.log" | sed 's/^/#   /'
-fi
+
+# --- guest-exec alone: the agent trimmed, its commands spawned by the
+# launcher it forks (agent/launcher.c), which valgrind follows too
+vg_start exec "$dir/exec.sock" --enable-exec
+CLI="$BIN/porthole --connect unix:$dir/exec.sock --timeout 60"
+for i in 1 2 3; do
+	out=$($CLI exec /bin/sh -c "echo run $i; exit $i" 2>&1)
+	rc=$?
+	check "exec $i through the launcher: output and status ($rc)" eval '[ $rc = $i ] && grep -q "run $i" <<<"$out"'
+done
+out=$($CLI --json call guest-exec '{"path": "/bin/cat", "input-data": "aW5wdXQK", "capture-output": true}' 2>&1)
+check "exec with input through the launcher, its status never asked ($out)" grep -q '"pid"' <<<"$out"
+timeout 60 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"/bin/sleep\",\"arg\":[\"1\"],\"capture-output\":true}}")
+s.close()' "$dir/exec.sock"
+check "the agent with guest-exec alone is still running" kill -0 "$agent_pid"
+vg_verdict exec
