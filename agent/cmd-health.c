@@ -159,13 +159,20 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 	    cmd_json_set(d, "path", utf8_json_string(path)) < 0)
 		return -ENOMEM;
 	/* No data disk is a way to run (a throw-away VM), not a fault: said,
-	 * but the status stays ok (docs/protocol.md, porthole-health). */
-	if (check_mount && !is_mount_point(path))
-		return cmd_json_set(d, "mounted", json_false()) < 0 ||
-				       cmd_json_set(d, "note",
-						    json_string("no data disk: data on tmpfs")) < 0
+	 * but the status stays ok (docs/protocol.md, porthole-health); a disk
+	 * init found and could not mount is a fault, with init's reason. */
+	if (check_mount && !is_mount_point(path)) {
+		int r;
+
+		if (cmd_json_set(d, "mounted", json_false()) < 0)
+			return -ENOMEM;
+		r = health_judge_data_disk(HEALTH_DATA_DISK_ERROR, d, reasons);
+		if (r != 0)
+			return r < 0 ? r : 0;
+		return cmd_json_set(d, "note", json_string("no data disk: data on tmpfs")) < 0
 			       ? -ENOMEM
 			       : 0;
+	}
 	if (statvfs(path, &sv) < 0)
 		return cmd_json_set(d, "mounted", json_false());
 	total = (unsigned long long)sv.f_blocks * sv.f_frsize;
@@ -196,6 +203,24 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 		return cmd_json_append(reasons, utf8_json_string(why));
 	}
 	return 0;
+}
+
+int health_judge_data_disk(const char *path, json_t *disk, json_t *reasons)
+{
+	_cleanup_free_ char *line = NULL;
+	char why[600];
+	size_t len = 0;
+
+	/* bounded: init writes one line of at most 384 bytes */
+	if (read_file(path, 512, &line, &len) < 0 || len == 0)
+		return 0;
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	snprintf(why, sizeof(why), "data disk not mounted: %s", line);
+	if (cmd_json_set(disk, "note", utf8_json_string(why)) < 0 ||
+	    cmd_json_append(reasons, utf8_json_string(why)) < 0)
+		return -ENOMEM;
+	return 1;
 }
 
 /* /run and /tmp when each is a file system of its own (init mounts both as

@@ -50,3 +50,13 @@ struct health_oom_table {
  * 0 also when DIR has no memory files), or -ENOMEM. Reads four small files. */
 int health_judge_cgroup(struct health_oom_table *t, const char *name, const char *dir,
 			uint64_t now_ns, json_t *reasons);
+
+/* A data disk that init found but did not mount (a failed check, another
+ * file system, a failed mount) is recorded by init in this file, one line
+ * (init/storage.c). */
+#define HEALTH_DATA_DISK_ERROR "/run/porthole/data-disk.error"
+/* For a data mount that is not mounted: when PATH holds init's line, sets
+ * DISK's "note" to "data disk not mounted: LINE", appends the same to
+ * REASONS and returns 1; 0 when there is no such file (no data disk: a way
+ * to run, not a fault); -ENOMEM. */
+int health_judge_data_disk(const char *path, json_t *disk, json_t *reasons);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/types.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,45 @@ static int make_fs(const char *dev, const char *label)
 	return 0;
 }
 
+/* What init could not do with a data disk it found, for porthole-health
+ * (docs/protocol.md): a disk that fails its check, or holds something
+ * else, must not look like a VM run without one, whose data on tmpfs is a
+ * choice. One line, rewritten at each boot's failure (/run is new at each
+ * boot, so a good boot leaves none). */
+#define DATA_DISK_ERROR_PATH "/run/porthole/data-disk.error"
+
+static void disk_record(const char *line, size_t len)
+{
+	int r = mkdir_p("/run/porthole", 0755);
+
+	if (r == 0)
+		r = write_file_atomic(DATA_DISK_ERROR_PATH, line, len, 0644);
+	if (r < 0)
+		log_warn_errno(r, "write %s, ignoring", DATA_DISK_ERROR_PATH);
+}
+
+/* Logs "FMT: strerror(ERR)" as log_error_errno does, records it in
+ * DATA_DISK_ERROR_PATH and returns ERR. */
+static int disk_failed(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int disk_failed(int err, const char *fmt, ...)
+{
+	char msg[256], line[384];
+	va_list ap;
+	int n;
+
+	if (err > 0)
+		err = -err;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = snprintf(line, sizeof(line), "%s: %s\n", msg, strerror(-err));
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	log_error("%.*s", n - 1, line);
+	disk_record(line, (size_t)n);
+	return err;
+}
+
 /* e2fsck -p: fsck(8)'s exit codes, 1 and 2 corrected, 4 and up not. */
 static int check_fs(const char *dev)
 {
@@ -359,8 +399,8 @@ static int check_fs(const char *dev)
 	else if (r == 1 || r == 2)
 		log_warn("e2fsck %s: errors corrected (status %d)", dev, r);
 	else
-		return log_error_errno(r < 0 ? r : -EUCLEAN,
-				       "e2fsck %s: errors left (status %d): not mounted", dev, r);
+		return disk_failed(r < 0 ? r : -EUCLEAN,
+				   "e2fsck %s: errors left (status %d): not mounted", dev, r);
 	return 0;
 }
 
@@ -416,21 +456,28 @@ int storage_setup_data_disk(const struct storage_config *s)
 		return -ENOMEM;
 	r = read_head(dev, head, BLANK_CHECK_BYTES);
 	if (r < 2048)
-		return log_error_errno(r < 0 ? r : -EIO, "read %s: data on tmpfs", dev);
+		return disk_failed(r < 0 ? r : -EIO, "read %s: data on tmpfs", dev);
 	if (!storage_ext_super(head, (size_t)r, label, sizeof(label), &fs_bytes)) {
 		/* only a disk with nothing on it is formatted: anything else
 		 * may be someone's data */
 		if (!all_zero(head, (size_t)r))
-			return log_error_errno(-EMEDIUMTYPE,
-					       "%s holds something other than ext4, left alone: "
-					       "data on tmpfs",
-					       dev);
+			return disk_failed(-EMEDIUMTYPE,
+					   "%s holds something other than ext4, left alone: "
+					   "data on tmpfs",
+					   dev);
 		r = make_fs(dev, way->by == DISK_BY_LABEL ? way->value : DEFAULT_TAG);
-		if (r < 0)
+		if (r < 0) {
+			char line[128];
+			int n = snprintf(line, sizeof(line), "mke2fs %s: failed: data on tmpfs\n",
+					 dev);
+
+			/* make_fs said why */
+			disk_record(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 			return r;
+		}
 		if (read_head(dev, head, 2048) != 2048 ||
 		    !storage_ext_super(head, 2048, label, sizeof(label), &fs_bytes))
-			return log_error_errno(-EIO, "%s: no file system after mke2fs", dev);
+			return disk_failed(-EIO, "%s: no file system after mke2fs", dev);
 	} else {
 		r = check_fs(dev);
 		if (r < 0)
@@ -439,11 +486,11 @@ int storage_setup_data_disk(const struct storage_config *s)
 	modules_load(ext4, 1);
 	r = mkdir_p(s->data_mount, 0755);
 	if (r < 0)
-		return log_error_errno(r, "create %s", s->data_mount);
+		return disk_failed(r, "create %s", s->data_mount);
 	/* errors=remount-ro: a failing disk stops writes, not the VM */
 	if (mount(dev, s->data_mount, "ext4", MS_NOATIME, "errors=remount-ro") < 0)
-		return log_error_errno(-errno, "mount %s on %s (ext4): data on tmpfs", dev,
-				       s->data_mount);
+		return disk_failed(-errno, "mount %s on %s (ext4): data on tmpfs", dev,
+				   s->data_mount);
 	log_info("mounted %s on %s (ext4, %llu MiB)", dev, s->data_mount, fs_bytes >> 20);
 	grow_fs(dev, s->data_mount, fs_bytes, 1024u << le32(head + 1024 + 24));
 	return 0;

@@ -419,12 +419,46 @@ static void test_health_cgroup(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A data disk init found and did not mount is a fault, with init's line
+ * (init/storage.c writes it); no line is no data disk, which is not. */
+static void test_health_data_disk(void **state)
+{
+	char path[] = "/tmp/test-health-disk.XXXXXX";
+	json_t *d = json_object(), *reasons = json_array();
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	/* empty: nothing recorded */
+	assert_int_equal(health_judge_data_disk(path, d, reasons), 0);
+	assert_int_equal(json_array_size(reasons), 0);
+	assert_null(json_object_get(d, "note"));
+	static const char line[] = "e2fsck /dev/vda: errors left (status 4): not mounted: "
+				   "Structure needs cleaning\n";
+	assert_int_equal(write(fd, line, sizeof(line) - 1), (ssize_t)sizeof(line) - 1);
+	close(fd);
+	assert_int_equal(health_judge_data_disk(path, d, reasons), 1);
+	assert_string_equal(json_string_value(json_array_get(reasons, 0)),
+			    "data disk not mounted: e2fsck /dev/vda: errors left (status 4): not "
+			    "mounted: Structure needs cleaning");
+	assert_string_equal(json_string_value(json_object_get(d, "note")),
+			    json_string_value(json_array_get(reasons, 0)));
+	unlink(path);
+	/* gone: nothing */
+	json_array_clear(reasons);
+	assert_int_equal(health_judge_data_disk(path, d, reasons), 0);
+	assert_int_equal(json_array_size(reasons), 0);
+	json_decref(d);
+	json_decref(reasons);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),	      cmocka_unit_test(test_health),
 		cmocka_unit_test(test_health_rule),   cmocka_unit_test(test_health_command),
-		cmocka_unit_test(test_health_cgroup),
+		cmocka_unit_test(test_health_cgroup), cmocka_unit_test(test_health_data_disk),
 	};
 
 	return cmocka_run_group_tests(tests, agent_test_setup, NULL);

@@ -167,6 +167,10 @@ check "a disk that e2fsck -p cannot mend: init says so and does not mount it" \
 	grep -aq "porthole-init: error: e2fsck /dev/vda: errors left (status 4): not mounted" "$VM_DIR/console.log"
 health=$("$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout 30 --json health)
 check "porthole-health: /var/lib not mounted" grep -q '"path":"/var/lib","mounted":false' <<<"$health"
+# a disk that is there and failed is not "no data disk", which is a way to run
+check "...and degraded, with init's reason" \
+	eval 'grep -q "\"status\":\"degraded\"" <<<"$health" &&
+		grep -q "\"data disk not mounted: e2fsck /dev/vda: errors left (status 4): not mounted" <<<"$health"'
 vm_stop >/dev/null
 # e2fsck -p itself writes the superblock (its counters and checksum) as it
 # gives up: bytes 1024 to 2047; nothing else may change
