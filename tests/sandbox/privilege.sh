@@ -57,7 +57,7 @@ start() {
 	"$AGENT" --unix "$sock" --no-vsock --no-serial --config /dev/null --cmdline "" \
 		--log debug "$@" 2>"$log" &
 	agent_pid=$!
-	if ! wait_for 20 grep -q ' ready' "$log"; then
+	if ! wait_for 20 grep -qs ' ready' "$log"; then
 		echo "# the agent did not come up ($*):"
 		sed 's/^/#   /' "$log"
 		return 1
