@@ -7,7 +7,8 @@
 # reply, which comes afterwards with init's time-out. The pings' latencies
 # are printed as figures (no threshold: the assertion is the order).
 # Then 40 slow requests at once: the agent's workers take 32, the rest are
-# refused with a reply that says why, and pings are still answered.
+# refused with a reply that says why, and pings are still answered. Last,
+# guest-shutdown: a ping is answered while it waits for init.
 . "$(dirname "$0")/../lib.sh"
 
 AGENT=$BIN/porthole-agent
@@ -122,3 +123,38 @@ check "40 slow requests at once: 32 taken, 8 refused as busy ($out)" \
 	test "$busy" = 8 -a "$timedout" = 32 -a "$other" = 0
 check "...and a ping among them is answered" test "$pinged" = True
 check "the agent survived it all" kill -0 "$agent_pid"
+
+# guest-shutdown asks init from a worker: while it waits for the hung init,
+# a ping is answered (before the agent has given up on init); then the
+# agent, whose PID 1 here is not porthole-init, signals nothing and stops.
+out=$(timeout 30 python3 -c '
+import socket, sys
+path = sys.argv[1]
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+a.connect(path)
+b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+b.connect(path)
+b.settimeout(20)
+a.sendall(b"{\"execute\": \"guest-shutdown\"}")
+# the shutdown is acted on at the loop turn after its request: a sync
+# behind it on the same connection says that turn has come
+a.sendall(b"{\"execute\": \"guest-sync\", \"arguments\": {\"id\": 5}}")
+a.settimeout(20)
+print(a.recv(4096).decode().strip())
+b.sendall(b"{\"execute\": \"guest-ping\"}")
+print(b.recv(4096).decode().strip())
+' "$sock" 2>&1)
+gave_up_yet=$(grep -c "signalling init instead" "$dir/agent.log")
+check "guest-shutdown waiting on a hung init: a ping is answered meanwhile ($(tr '\n' ' ' <<<"$out"))" \
+	grep -q '^{"return": {}}$' <<<"$out"
+check "...before the agent gave up on init (its log: $gave_up_yet lines saying so)" test "$gave_up_yet" = 0
+agent_gone() { ! kill -0 "$agent_pid" 2>/dev/null; }
+if wait_for 20 agent_gone; then
+	wait "$agent_pid"
+	rc=$?
+	agent_pid=
+	check "then the agent gives up on init and stops (status $rc)" \
+		grep -q "no answer within 2000 ms; signalling init instead" "$dir/agent.log"
+else
+	not_ok "then the agent gives up on init and stops"
+fi
