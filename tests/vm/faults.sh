@@ -18,7 +18,8 @@ trap 'vm_cleanup; rm -rf "$work"' EXIT
 disk=$work/data.img
 truncate -s 64M "$disk"
 # svc-mem: a 64 MiB memory limit, and 60 MiB of tmpfs (charged to its
-# cgroup, not reclaimable without swap) while /run/svc-mem.go exists
+# cgroup, not reclaimable without swap) while /run/svc-mem.go exists, 100 MiB
+# while /run/svc-mem.oom does
 mkdir -p "$work/overlay/etc/porthole/services" "$work/overlay/usr/local/bin"
 cat >"$work/overlay/usr/local/bin/svc-mem" <<'EOF'
 #!/bin/sh
@@ -27,6 +28,13 @@ while :; do
 		[ -e /run/svc-mem.fill ] || dd if=/dev/zero of=/run/svc-mem.fill bs=1M count=60 2>/dev/null
 	else
 		rm -f /run/svc-mem.fill
+	fi
+	# past the limit: the OOM killer kills dd (or this shell: then init
+	# restarts the service)
+	if [ -e /run/svc-mem.oom ]; then
+		[ -e /run/svc-mem.big ] || dd if=/dev/zero of=/run/svc-mem.big bs=1M count=100 2>/dev/null
+	else
+		rm -f /run/svc-mem.big
 	fi
 	sleep 0.2
 done
@@ -91,6 +99,9 @@ echo "# loadgen over vsock: $rate req/s alone; $n requests under kill -9"
 "$LOADGEN" --connect "$ADDR" --command guest-sync -n "$n" --pipeline 32 --connections 2 \
 	--reconnect --timeout 60 --json >"$work/lg.json" 2>"$work/lg.err" &
 lg_pid=$!
+# init's count of the agent's restarts, over vsock (the agent answers for init)
+restarts() { $CLI --json services | python3 -c 'import json,sys; print([s["restarts"] for s in json.load(sys.stdin) if s["name"] == "porthole-agent"][0])'; }
+restarts0=$(restarts)
 kills=0 pids=$(vm 'pidof porthole-agent')
 for _ in 1 2; do
 	sleep 10
@@ -109,11 +120,13 @@ read -r okn dups mism lost reco rps <<<"$(python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
 print(j["ok"], j["duplicates"], j["mismatches"], j["lost"], j["reconnects"], int(j["rps"]))' "$work/lg.json")"
-echo "# kill -9 x$kills, agent pids: $pids; loadgen still running after the last: ${still:-no}"
+restarts1=$(restarts)
+echo "# kill -9 x$kills, agent pids: $pids; init's restarts of it: $restarts0 -> $restarts1; loadgen still running after the last: ${still:-no}"
 echo "# loadgen: exit $lg_rc, $okn answered, $dups duplicates, $mism mismatches, $lost lost, $reco reconnects, $rps req/s"
 [ "$lg_rc" = 0 ] || sed 's/^/#   /' "$work/lg.err"
 check "vsock, kill -9 under load: killed while loadgen ran and restarted by init each time ($kills)" \
-	eval '[ $kills -ge 1 ] && [ "$still" = yes ] && [ $(wc -w <<<"$pids") = $((kills + 1)) ]'
+	eval '[ $kills -ge 1 ] && [ "$still" = yes ] && [ $(wc -w <<<"$pids") = $((kills + 1)) ] &&
+		[ $((restarts1 - restarts0)) = $kills ]'
 check "vsock, kill -9 under load: loadgen reconnected ($reco), every request answered or lost with its connection" \
 	eval '[ "$lg_rc" = 0 ] && [ "$reco" -ge 1 ] && [ $((okn + lost)) = "$n" ]'
 check "vsock, kill -9 under load: no reply twice, none with another request's id or token" \
@@ -247,6 +260,16 @@ else
 	vm "rm -f /run/svc-mem.go"
 	wait_for 60 eval '[ "$(mem_current)" -lt $((8 << 20)) ]'
 	check "cgroup at its limit: health as before after clean-up" back_to_before svc-mem
+
+	# past its limit: OOM kills in its cgroup are a reason for 30 s
+	vm "touch /run/svc-mem.oom"
+	wait_for 60 eval '[ "$(vm "grep oom_kill $cg/memory.events")" != "oom_kill 0" ]'
+	echo "# svc-mem: $(vm "grep oom_kill $cg/memory.events | tr '\n' ' '")"
+	check "OOM kills in a service's cgroup: the agent answers, health degraded: service svc-mem" \
+		wait_for 30 degraded_with svc-mem-oom '^service svc-mem: out of memory in its cgroup [0-9]+ s ago, [0-9]+ process\(es\) killed \(memory.events\)$'
+	vm "rm -f /run/svc-mem.oom /run/svc-mem.big"
+	check "OOM kills in a service's cgroup: health as before within a minute" \
+		wait_for 60 back_to_before svc-mem-oom
 fi
 
 check "the VM shuts down cleanly" vm_stop
