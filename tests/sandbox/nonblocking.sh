@@ -8,7 +8,8 @@
 # are printed as figures (no threshold: the assertion is the order).
 # Then 40 slow requests at once: the agent's workers take 32, the rest are
 # refused with a reply that says why, and pings are still answered. Last,
-# guest-shutdown: a ping is answered while it waits for init.
+# guest-shutdown: a ping is answered while it waits for init; and the agent
+# stopped with a command outstanding exits at once.
 . "$(dirname "$0")/../lib.sh"
 
 AGENT=$BIN/porthole-agent
@@ -157,4 +158,46 @@ if wait_for 20 agent_gone; then
 		grep -q "no answer within 2000 ms; signalling init instead" "$dir/agent.log"
 else
 	not_ok "then the agent gives up on init and stops"
+fi
+
+# The agent stopped (SIGTERM, as init stops it) while a command waits on a
+# worker for the hung init: it exits without waiting for that command.
+"$AGENT" --unix "$sock" --no-vsock --no-serial --config /dev/null --cmdline "" \
+	--init-socket "$initsock" --log debug 2>"$dir/agent2.log" &
+agent_pid=$!
+if ! wait_for 10 test -S "$sock"; then
+	not_ok "the agent listens again"
+	exit 1
+fi
+out=$(timeout 60 python3 -c '
+import os, signal, socket, sys, time
+path, pid = sys.argv[1], int(sys.argv[2])
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+a.connect(path)
+a.sendall(b"{\"execute\": \"porthole-services\"}")
+# a ping on the same connection is read only once the slow reply is sent:
+# one on another connection, answered, says the loop has turned
+b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+b.connect(path)
+b.settimeout(10)
+b.sendall(b"{\"execute\": \"guest-ping\"}")
+b.recv(4096)
+t = time.monotonic()
+os.kill(pid, signal.SIGTERM)
+a.settimeout(30)
+try:
+    got = a.recv(4096)
+except OSError:
+    got = b""
+print("%.3f" % (time.monotonic() - t), "reply" if got else "closed")
+' "$sock" "$agent_pid" 2>&1)
+if wait_for 20 agent_gone; then
+	wait "$agent_pid"
+	rc=$?
+	agent_pid=
+	echo "# SIGTERM with porthole-services waiting on a hung init: its connection ended ${out% *} s later (${out#* })"
+	check "SIGTERM with a command waiting on a worker: the agent exits (status $rc)" test "$rc" = 0
+	check "...without answering that command later ($out)" grep -q closed <<<"$out"
+else
+	not_ok "SIGTERM with a command waiting on a worker: the agent exits"
 fi
