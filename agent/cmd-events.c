@@ -2,8 +2,9 @@
  * porthole's own corrections: cmd-clock.c posts them) kept in a ring, and
  * init's service events (OOM kills, exits, restarts) for a client that asks
  * with service_after: init keeps those, the agent asks it, once for every
- * waiter, and polls it while such a client waits. A client with nothing new
- * to read waits (a long poll), bounded in time and in number. */
+ * waiter, and polls it while such a client waits; the asking runs on a
+ * worker (worker.h), so a hung init never holds the loop. A client with
+ * nothing new to read waits (a long poll), bounded in time and in number. */
 #include "cmd-events.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "loop.h"
 #include "util.h"
+#include "worker.h"
 
 #define EVENTS_MAX 256
 #define WAITERS_MAX 64
@@ -44,6 +46,10 @@ struct waiter {
 	int64_t timer;
 	bool services; /* asked with service_after */
 	int64_t service_after;
+	/* waits for init's answer in flight before anything is decided: the
+	 * request came when the last answer was stale */
+	bool needs_answer;
+	bool wait; /* it asked to wait for news (timeout_ms > 0) */
 };
 
 /* init's last answer to {"op": "events", "after": 0}: the events it keeps */
@@ -54,6 +60,16 @@ struct service_cache {
 	int64_t next;
 	char error[INITCTL_WHY_MAX];
 	int64_t poll_timer;
+	bool asking; /* a worker is asking init now */
+};
+
+/* A worker's question to init: the socket's path in, the answer out. */
+struct service_ask {
+	char socket[108];
+	json_t *events;
+	int64_t next;
+	int r;
+	char error[INITCTL_WHY_MAX];
 };
 
 static struct {
@@ -74,28 +90,85 @@ static json_t *event_json(const struct event *e)
 	return o;
 }
 
-/* Asks init for its service events unless the last answer is fresh. */
-static void service_refresh(struct agent *a)
+static bool service_fresh(void)
+{
+	const struct service_cache *c = &ev.svc;
+
+	/* after a failure, not again for a while: each ask of a hung init
+	 * holds a worker for INITCTL_TIMEOUT_MS */
+	return c->valid &&
+	       now_mono_ns() - c->at_ns <
+		       (c->events ? SERVICE_CACHE_MS : SERVICE_RETRY_MS) * (uint64_t)NSEC_PER_MSEC;
+}
+
+static void service_store(int r, json_t *events, int64_t next, const char *error)
 {
 	struct service_cache *c = &ev.svc;
-	json_t *events = NULL;
-	int64_t next = 0;
-	int r;
 
-	/* after a failure, not again for a while: a hung init would hold the
-	 * loop for INITCTL_TIMEOUT_MS at every poll */
-	if (c->valid &&
-	    now_mono_ns() - c->at_ns <
-		    (c->events ? SERVICE_CACHE_MS : SERVICE_RETRY_MS) * (uint64_t)NSEC_PER_MSEC)
-		return;
-	r = cmd_services_events(a, 0, &events, &next, c->error, sizeof(c->error));
 	json_decref(c->events);
 	c->events = r < 0 ? NULL : events;
 	c->next = r < 0 ? 0 : next;
-	if (r == -ENOMEM)
-		snprintf(c->error, sizeof(c->error), "out of memory");
+	if (r < 0)
+		snprintf(c->error, sizeof(c->error), "%s", r == -ENOMEM ? "out of memory" : error);
 	c->valid = true;
 	c->at_ns = now_mono_ns();
+}
+
+static void service_ask_run(void *data)
+{
+	struct service_ask *q = data;
+
+	q->r = cmd_services_events(q->socket, 0, &q->events, &q->next, q->error, sizeof(q->error));
+}
+
+static void service_deliver(void);
+static void service_poll(struct loop *l, void *data);
+
+static void service_ask_done(void *data, int status)
+{
+	struct service_ask *q = data;
+
+	if (status == 0 && ev.a) {
+		ev.svc.asking = false;
+		service_store(q->r, q->r < 0 ? NULL : q->events, q->next, q->error);
+		q->events = NULL;
+		service_deliver();
+	}
+	json_decref(q->events);
+	free(q);
+}
+
+/* Asks init for its service events unless the last answer is fresh or a
+ * question is in flight: on a worker (the answer then lands later,
+ * service_deliver); here, at once, only where there is no loop (the unit
+ * tests). With every worker busy it is not asked, and that is the answer. */
+static void service_refresh(struct agent *a)
+{
+	struct worker *w = a->loop ? worker_of(a) : NULL;
+	struct service_ask *q;
+
+	if (ev.svc.asking || service_fresh())
+		return;
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		service_store(-ENOMEM, NULL, 0, "");
+		return;
+	}
+	snprintf(q->socket, sizeof(q->socket), "%s", a->cfg.init_socket);
+	if (w) {
+		if (worker_submit(w, service_ask_run, service_ask_done, q) == 0) {
+			ev.svc.asking = true;
+			return;
+		}
+		/* never on the loop: said, and asked again after a while */
+		free(q);
+		service_store(-EBUSY, NULL, 0,
+			      "not asked: the agent's workers are busy with slow commands");
+		return;
+	}
+	service_ask_run(q);
+	service_store(q->r, q->r < 0 ? NULL : q->events, q->next, q->error);
+	free(q);
 }
 
 /* Whether init has events after AFTER (as last asked). */
@@ -166,34 +239,46 @@ static void waiter_done(struct waiter *w)
 	if (w->timer > 0 && ev.a)
 		loop_cancel(ev.a->loop, w->timer);
 	w->timer = 0;
-	/* stopping: what is known is the answer (init, stopping everything,
-	 * need not answer in time) */
-	if (w->services && ev.a)
-		service_refresh(ev.a);
+	w->needs_answer = false;
+	/* what is known is the answer: init's last, at most SERVICE_POLL_MS
+	 * old while a client waits (and init, stopping everything, need not
+	 * answer in time) */
 	cmd_async_finish(p, events_after(w->since, w->services, w->service_after), NULL);
 }
 
-/* While a client waits for service events: ask init every second, and
- * answer the clients it has news for. */
-static void service_poll(struct loop *l, void *data)
+/* init's answer landed: the clients it has news for are answered, and
+ * those that came while it was stale and asked not to wait; while any
+ * still waits, init is asked again in a second. */
+static void service_deliver(void)
 {
 	bool waiting = false;
 
-	(void)data;
-	ev.svc.poll_timer = 0;
-	service_refresh(ev.a);
 	for (size_t i = 0; i < WAITERS_MAX; i++) {
 		struct waiter *w = &ev.waiters[i];
 
 		if (!w->pending || !w->services)
 			continue;
-		if (service_news(w->service_after))
+		if (service_news(w->service_after) || (w->needs_answer && !w->wait) ||
+		    (w->needs_answer && w->since < ev.next_seq))
 			waiter_done(w);
-		else
+		else {
+			w->needs_answer = false;
 			waiting = true;
+		}
 	}
-	if (waiting)
-		ev.svc.poll_timer = loop_timer(l, SERVICE_POLL_MS, service_poll, NULL);
+	if (waiting && !ev.svc.poll_timer && ev.a)
+		ev.svc.poll_timer = loop_timer(ev.a->loop, SERVICE_POLL_MS, service_poll, NULL);
+}
+
+/* While a client waits for service events: ask init every second. */
+static void service_poll(struct loop *l, void *data)
+{
+	(void)l, (void)data;
+	ev.svc.poll_timer = 0;
+	service_refresh(ev.a);
+	/* answered at once (no workers): deliver now; else when it lands */
+	if (!ev.svc.asking)
+		service_deliver();
 }
 
 static void waiter_timeout(struct loop *l, void *data)
@@ -240,10 +325,15 @@ static enum cmd_result events(struct agent *a, json_t *args, json_t **result, st
 		ev.a = a;
 		service_refresh(a);
 	}
+	/* init's answer in flight (asked now, the last being stale): the
+	 * request waits for it, whatever its timeout_ms */
+	if (services && ev.svc.asking)
+		goto wait;
 	if ((uint64_t)since < ev.next_seq || wait_ms == 0 || (services && service_news(after))) {
 		*result = events_after((uint64_t)since, services, after);
 		return *result ? 0 : cmd_fail(err, "out of memory");
 	}
+wait:
 	/* nothing new: wait for it, bounded in time and in waiters */
 	for (size_t i = 0; i < WAITERS_MAX && !w; i++)
 		if (!ev.waiters[i].pending)
@@ -259,8 +349,13 @@ static enum cmd_result events(struct agent *a, json_t *args, json_t **result, st
 	w->since = (uint64_t)since;
 	w->services = services;
 	w->service_after = after;
-	w->timer = loop_timer(a->loop, (uint64_t)wait_ms, waiter_timeout, w);
-	if (services && !ev.svc.poll_timer)
+	w->wait = wait_ms > 0;
+	w->needs_answer = services && ev.svc.asking;
+	/* init's answer comes within initctl's bound; the timer is the
+	 * client's wait, or that bound for one that does not wait */
+	w->timer = loop_timer(a->loop, wait_ms > 0 ? (uint64_t)wait_ms : INITCTL_TIMEOUT_MS + 1000,
+			      waiter_timeout, w);
+	if (services && !ev.svc.poll_timer && !ev.svc.asking)
 		ev.svc.poll_timer = loop_timer(a->loop, SERVICE_POLL_MS, service_poll, NULL);
 	return CMD_LATER;
 }
@@ -288,6 +383,8 @@ void events_stop(struct agent *a)
 	json_decref(ev.svc.events);
 	ev.svc.events = NULL;
 	ev.svc.valid = false;
+	/* a question in flight is the workers' to cancel (its done frees it) */
+	ev.svc.asking = false;
 }
 
 const struct command cmd_events_table[] = {

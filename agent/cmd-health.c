@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "command.h"
 #include "transport.h"
 #include "util.h"
+#include "worker.h"
 
 #ifndef PORTHOLE_VERSION
 #define PORTHOLE_VERSION "0"
@@ -48,6 +50,7 @@ static const char *const pressure_resources[] = { "cpu", "memory", "io" };
 /* The services' OOM counters as last seen, for "rose lately": the agent's
  * one piece of state between two porthole-health calls. */
 static struct health_oom_table oom_table;
+static pthread_mutex_t oom_table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A "Key:   N kB" line of /proc/meminfo, in bytes; -1 if absent. */
 static long long meminfo_bytes(const char *text, const char *key)
@@ -520,7 +523,8 @@ oom:
 
 /* The services for porthole-health: init's, the fields a summary needs; or,
  * when init does not answer, the agent alone and why. */
-static int add_services(struct agent *a, json_t *res, json_t *reasons, enum health_status *st)
+static int add_services(const char *init_socket, json_t *res, json_t *reasons,
+			enum health_status *st)
 {
 	static const char *const summary[] = { "name",	"state",    "pid",
 					       "ready", "restarts", "oom_kills" };
@@ -529,7 +533,7 @@ static int add_services(struct agent *a, json_t *res, json_t *reasons, enum heal
 	size_t i;
 	int r;
 
-	r = cmd_services_list(a, &list, why, sizeof(why));
+	r = cmd_services_list(init_socket, &list, why, sizeof(why));
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -560,7 +564,10 @@ static int add_services(struct agent *a, json_t *res, json_t *reasons, enum heal
 		    (size_t)snprintf(dir, sizeof(dir), "%s%s", HEALTH_CGROUP_ROOT, cg) >=
 			    sizeof(dir))
 			continue;
+		/* two health requests may be on two workers at once */
+		pthread_mutex_lock(&oom_table_lock);
 		r = health_judge_cgroup(&oom_table, name, dir, now_mono_ns(), reasons);
+		pthread_mutex_unlock(&oom_table_lock);
 		if (r < 0) {
 			json_decref(list);
 			json_decref(engine);
@@ -595,50 +602,92 @@ oom_engine:
 	return -ENOMEM;
 }
 
-static enum cmd_result health(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+/* What porthole-health's job gets: the reply built on the loop so far (the
+ * resources, and the agent's own figures, which are the loop's), and init's
+ * socket: asking init for its services blocks (up to initctl's bound), so
+ * that and the judging of their cgroups run on a worker. */
+struct health_job {
+	char init_socket[108];
+	json_t *res, *reasons, *agent;
+	enum health_status st;
+};
+
+static enum cmd_result health_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
 {
-	json_t *res = json_object(), *reasons = json_array(), *disks = json_array();
-	enum health_status st = HEALTH_OK;
-	uint64_t now = now_mono_ns();
+	struct health_job *j = ctx;
+
+	json_t *agent = j->agent;
 
 	(void)args;
-	if (!res || !reasons || !disks)
+	if (add_services(j->init_socket, j->res, j->reasons, &j->st) < 0)
+		return cmd_fail(err, "out of memory");
+	j->agent = NULL; /* cmd_json_set takes it, set or not */
+	if (cmd_json_set(j->res, "agent", agent) < 0 ||
+	    cmd_json_set(j->res, "status", json_string(health_status_name(j->st))) < 0)
+		return cmd_fail(err, "out of memory");
+	*result = j->res;
+	j->res = NULL;
+	return CMD_OK;
+}
+
+/* On the loop, answered or not: what the job did not hand over. */
+static void health_after(void *ctx, json_t *result, const struct cmd_error *err)
+{
+	struct health_job *j = ctx;
+
+	(void)result, (void)err;
+	json_decref(j->res);
+	json_decref(j->reasons);
+	json_decref(j->agent);
+	j->res = j->reasons = j->agent = NULL;
+}
+
+static enum cmd_result health(struct agent *a, json_t *args, json_t **result, struct cmd_error *err)
+{
+	json_t *disks = json_array();
+	struct health_job *j = calloc(1, sizeof(*j));
+	uint64_t now = now_mono_ns();
+
+	if (!j || !disks)
+		goto oom;
+	j->res = json_object();
+	j->reasons = json_array();
+	j->st = HEALTH_OK;
+	snprintf(j->init_socket, sizeof(j->init_socket), "%s", a->cfg.init_socket);
+	if (!j->res || !j->reasons)
 		goto oom;
 	/* members in the documented order; status and reasons are filled last */
-	if (cmd_json_set(res, "status", json_string("ok")) < 0 ||
-	    cmd_json_set(res, "reasons", json_incref(reasons)) < 0 ||
-	    cmd_json_set(res, "uptime_ns", json_integer((json_int_t)now_boot_ns())) < 0 ||
-	    add_boot_id(res) < 0 || add_load(res) < 0 || add_memory(res, reasons) < 0 ||
-	    add_pressure(res) < 0 || cmd_json_set(res, "disks", json_incref(disks)) < 0 ||
-	    add_disk(disks, reasons, "/", false) < 0 ||
+	if (cmd_json_set(j->res, "status", json_string("ok")) < 0 ||
+	    cmd_json_set(j->res, "reasons", json_incref(j->reasons)) < 0 ||
+	    cmd_json_set(j->res, "uptime_ns", json_integer((json_int_t)now_boot_ns())) < 0 ||
+	    add_boot_id(j->res) < 0 || add_load(j->res) < 0 || add_memory(j->res, j->reasons) < 0 ||
+	    add_pressure(j->res) < 0 || cmd_json_set(j->res, "disks", json_incref(disks)) < 0 ||
+	    add_disk(disks, j->reasons, "/", false) < 0 ||
 	    (a->cfg.data_mount[0] && strcmp(a->cfg.data_mount, "/") != 0 &&
-	     add_disk(disks, reasons, a->cfg.data_mount, true) < 0) ||
-	    add_tmpfs_disks(disks, reasons) < 0)
+	     add_disk(disks, j->reasons, a->cfg.data_mount, true) < 0) ||
+	    add_tmpfs_disks(disks, j->reasons) < 0)
 		goto oom;
+	json_decref(disks);
+	disks = NULL;
 	/* the resources' reasons so far degrade; the services' judge themselves */
-	if (json_array_size(reasons) > 0)
-		st = HEALTH_DEGRADED;
-	if (add_services(a, res, reasons, &st) < 0 ||
-	    cmd_json_set(res, "agent",
-			 json_pack("{s:s,s:i,s:I,s:{s:i,s:i,s:I,s:I},s:{s:i,s:i,s:I}}", "version",
-				   PORTHOLE_VERSION, "protocol", AGENT_VERSION_PROTOCOL,
-				   "uptime_ns", (json_int_t)(now - a->start_mono_ns), "clients",
-				   "open", (int)transport_clients(), "max", (int)a->cfg.max_clients,
-				   "refused", (json_int_t)transport_refused(), "refused_peers",
-				   (json_int_t)transport_refused_peers(), "sessions", "open",
-				   (int)shell_sessions_open(a), "max", SHELL_SESSIONS_MAX,
-				   "refused", (json_int_t)shell_sessions_refused(a))) < 0)
+	if (json_array_size(j->reasons) > 0)
+		j->st = HEALTH_DEGRADED;
+	j->agent = json_pack("{s:s,s:i,s:I,s:{s:i,s:i,s:I,s:I},s:{s:i,s:i,s:I}}", "version",
+			     PORTHOLE_VERSION, "protocol", AGENT_VERSION_PROTOCOL, "uptime_ns",
+			     (json_int_t)(now - a->start_mono_ns), "clients", "open",
+			     (int)transport_clients(), "max", (int)a->cfg.max_clients, "refused",
+			     (json_int_t)transport_refused(), "refused_peers",
+			     (json_int_t)transport_refused_peers(), "sessions", "open",
+			     (int)shell_sessions_open(a), "max", SHELL_SESSIONS_MAX, "refused",
+			     (json_int_t)shell_sessions_refused(a));
+	if (!j->agent)
 		goto oom;
-	if (cmd_json_set(res, "status", json_string(health_status_name(st))) < 0)
-		goto oom;
-	json_decref(reasons);
-	json_decref(disks);
-	*result = res;
-	return 0;
+	return worker_cmd(a, "porthole-health", health_work, health_after, args, j, result, err);
 oom:
-	json_decref(res);
-	json_decref(reasons);
 	json_decref(disks);
+	if (j)
+		health_after(j, NULL, NULL);
+	free(j);
 	return cmd_fail(err, "out of memory");
 }
 

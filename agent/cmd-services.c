@@ -253,18 +253,17 @@ static int services_list(const char *socket, json_t **ret, char *why, size_t why
 	return r;
 }
 
-int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size)
+int cmd_services_list(const char *init_socket, json_t **ret, char *why, size_t why_size)
 {
-	return services_list(a->cfg.init_socket, ret, why, why_size);
+	return services_list(init_socket, ret, why, why_size);
 }
 
-int cmd_services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
-			char *why, size_t why_size)
+int cmd_services_events(const char *init_socket, int64_t after, json_t **ret_events,
+			int64_t *ret_next, char *why, size_t why_size)
 {
 	json_t *reply = NULL;
-	int r = ask(a->cfg.init_socket,
-		    json_pack("{s:s,s:I}", "op", "events", "after", (json_int_t)after), &reply, why,
-		    why_size);
+	int r = ask(init_socket, json_pack("{s:s,s:I}", "op", "events", "after", (json_int_t)after),
+		    &reply, why, why_size);
 
 	if (r < 0)
 		return r;

@@ -25,12 +25,15 @@ int logs_from_init(json_t *reply, json_t **ret, char *why, size_t why_size);
 int events_from_init(json_t *reply, json_t **ret_events, int64_t *ret_next, char *why,
 		     size_t why_size);
 
-/* Asks init (a->cfg.init_socket) for its services, checked as above. On
- * failure, WHY says what failed: init's socket or its reply. */
-int cmd_services_list(struct agent *a, json_t **ret, char *why, size_t why_size);
-/* Asks init for the events after AFTER. */
-int cmd_services_events(struct agent *a, int64_t after, json_t **ret_events, int64_t *ret_next,
-			char *why, size_t why_size);
+/* Asks init at INIT_SOCKET (the agent's init_socket) for its services,
+ * checked as above; it blocks (initctl's bound), so a worker's job calls
+ * it, never the loop. On failure, WHY says what failed: init's socket or
+ * its reply. */
+int cmd_services_list(const char *init_socket, json_t **ret, char *why, size_t why_size);
+/* Asks init at INIT_SOCKET for the events after AFTER (blocking, as
+ * cmd_services_list). */
+int cmd_services_events(const char *init_socket, int64_t after, json_t **ret_events,
+			int64_t *ret_next, char *why, size_t why_size);
 
 /* The kernel's log from FD (/dev/kmsg, non-blocking): the last LINES lines
  * at or after SINCE as {"lines": [{"time", "stream": "kernel", "level",

@@ -67,9 +67,12 @@ probe() {
 	timeout 90 python3 "$REPO/tests/helpers/pingprobe.py" "unix:$sock" "unix:$sock" "$1" --timeout 60
 }
 
-for req in porthole-services porthole-service-restart; do
+# porthole-health and porthole-events (with service_after) ask init too:
+# their answers then say init did not answer, and why
+for req in porthole-services porthole-service-restart porthole-health porthole-events; do
 	args='{}'
 	[ "$req" = porthole-service-restart ] && args='{"name": "dockerd"}'
+	[ "$req" = porthole-events ] && args='{"service_after": 0}'
 	if ! out=$(probe "{\"execute\": \"$req\", \"arguments\": $args}" 2>&1); then
 		not_ok "$req to a hung init: the probe ran ($out)"
 		continue
