@@ -205,21 +205,11 @@ static bool on_child(struct loop *l, pid_t pid, int status, void *data)
 }
 
 /* The launcher's report of an exit: as the loop's reaping would give it. */
-static void on_launcher_exit(pid_t pid, int status, void *data)
+static bool on_launcher_exit(pid_t pid, int status, void *data)
 {
 	struct exec_state *st = data;
 
-	on_child(st->loop, pid, status, st);
-}
-
-static void on_launcher(struct loop *l, int fd, uint32_t events, void *data)
-{
-	struct launcher *ln = data;
-
-	(void)events;
-	/* gone (logged once): no more exits will come, nor spawns */
-	if (launcher_dispatch(ln) < 0)
-		loop_del_fd(l, fd);
+	return on_child(st->loop, pid, status, st);
 }
 
 static struct exec_state *exec_state(struct agent *a, struct cmd_error *err)
@@ -242,10 +232,9 @@ static struct exec_state *exec_state(struct agent *a, struct cmd_error *err)
 	for (size_t i = 0; i < EXEC_PROCS_MAX; i++)
 		proc_reset(&st->procs[i]);
 	r = loop_watch_children(a->loop, on_child, st);
+	/* the launcher's fd is on the loop already (main.c) */
 	if (r == 0 && a->launcher) {
-		launcher_set_exit(a->launcher, on_launcher_exit, st);
-		r = loop_add_fd(a->loop, launcher_fd(a->launcher), EPOLLIN, on_launcher,
-				a->launcher);
+		r = launcher_watch(a->launcher, on_launcher_exit, st);
 		if (r < 0)
 			loop_unwatch_children(a->loop, on_child, st);
 	}
@@ -268,10 +257,8 @@ void cmd_exec_free(struct agent *a)
 		if (st->procs[i].pid)
 			proc_free(st->loop, &st->procs[i]);
 	loop_unwatch_children(st->loop, on_child, st);
-	if (a->launcher) {
-		loop_del_fd(st->loop, launcher_fd(a->launcher));
-		launcher_set_exit(a->launcher, NULL, NULL);
-	}
+	if (a->launcher)
+		launcher_unwatch(a->launcher, on_launcher_exit, st);
 	free(st);
 	a->exec = NULL;
 }

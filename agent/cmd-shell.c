@@ -19,6 +19,7 @@
 #include "agent.h"
 #include "cmd-exec.h"
 #include "command.h"
+#include "launcher.h"
 #include "log.h"
 #include "shell-session.h"
 #include "util.h"
@@ -79,6 +80,14 @@ static bool on_child(struct loop *l, pid_t pid, int status, void *data)
 	return false;
 }
 
+/* The launcher's report of a session's end (main.c put its fd on the loop). */
+static bool on_launcher_exit(pid_t pid, int status, void *data)
+{
+	struct shell_state *st = data;
+
+	return on_child(st->loop, pid, status, st);
+}
+
 static struct shell_state *shell_state(struct agent *a, struct cmd_error *err)
 {
 	struct shell_state *st = a->shell;
@@ -97,6 +106,11 @@ static struct shell_state *shell_state(struct agent *a, struct cmd_error *err)
 	}
 	st->loop = a->loop;
 	r = loop_watch_children(a->loop, on_child, st);
+	if (r == 0 && a->launcher) {
+		r = launcher_watch(a->launcher, on_launcher_exit, st);
+		if (r < 0)
+			loop_unwatch_children(a->loop, on_child, st);
+	}
 	if (r < 0) {
 		free(st);
 		cmd_fail_errno(err, r, "porthole-shell: watch for exiting children");
@@ -113,6 +127,8 @@ void cmd_shell_free(struct agent *a)
 	if (!st)
 		return;
 	loop_unwatch_children(st->loop, on_child, st);
+	if (a->launcher)
+		launcher_unwatch(a->launcher, on_launcher_exit, st);
 	free(st);
 	a->shell = NULL;
 }
@@ -277,6 +293,19 @@ static int shell_start(struct agent *a, void *data, int fd, const void *owed, si
 	r = shell_io_open(&io, spec, why, why_size);
 	if (r < 0)
 		return r;
+	/* porthole-agent's sessions come from the launcher, which has the
+	 * privileges the agent dropped (launcher.h); a test's are forked here */
+	if (a->launcher) {
+		r = launcher_session(a->launcher, spec, &io, fd, owed, owed_len, sent, sent_len,
+				     &pid);
+		shell_io_close(&io);
+		if (r < 0) {
+			snprintf(why, why_size, "the launcher: %s", strerror(-r));
+			return r;
+		}
+		st->sessions[slot] = pid;
+		return pid;
+	}
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;

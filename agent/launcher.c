@@ -1,15 +1,18 @@
-/* guest-exec's launcher (launcher.h): the agent's end of the socket pair,
- * and the launcher process itself, which only spawns, reaps and reports.
+/* The launcher (launcher.h): the agent's end of the socket pair, and the
+ * launcher process itself, which only spawns, forks sessions, reaps and
+ * reports.
  * Every message is one SOCK_SEQPACKET record, so no framing is needed and a
  * short or oversized one is refused whole. */
 #include "launcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -29,6 +32,7 @@ enum msg_type {
 	MSG_SPAWN = 1, /* agent -> launcher: struct msg_spawn, strings, fds */
 	MSG_SPAWNED = 2, /* launcher -> agent: struct msg_result, r and pid */
 	MSG_EXITED = 3, /* launcher -> agent: struct msg_result, pid and status */
+	MSG_SESSION = 4, /* agent -> launcher: struct msg_session, strings, bytes, fds */
 };
 
 struct msg_spawn {
@@ -37,6 +41,19 @@ struct msg_spawn {
 	uint32_t argc;
 	uint32_t envc;
 	/* then file, argv[0..argc), envp[0..envc), each NUL-terminated */
+};
+
+/* The descriptors of a session, in this order, those present in fdmask */
+enum { S_CONN, S_PTY, S_SLAVE, S_IN0, S_IN1, S_OUT0, S_OUT1, S_ERR0, S_ERR1, S_FDS };
+
+struct msg_session {
+	uint32_t type;
+	uint32_t fdmask;
+	uint32_t tty, rows, cols;
+	uint32_t argc, envc;
+	uint32_t owed_len, sent_len;
+	/* then file, dir, argv[0..argc), envp[0..envc), each NUL-terminated,
+	 * then the owed bytes, then the sent ones */
 };
 
 struct msg_result {
@@ -50,8 +67,10 @@ struct launcher {
 	int fd;
 	pid_t pid;
 	bool gone;
-	launcher_exit_fn on_exit;
-	void *data;
+	struct {
+		launcher_exit_fn fn;
+		void *data;
+	} watchers[LAUNCHER_WATCHERS_MAX];
 };
 
 /* ---- the launcher process ---- */
@@ -64,8 +83,9 @@ static void send_result(int sock, enum msg_type type, int r, pid_t pid, int stat
 	(void)!send(sock, &m, sizeof(m), MSG_NOSIGNAL);
 }
 
-/* The strings of a request: N of them, each ending inside BUF[0..LEN). */
-static int split(char *buf, size_t len, char **out, size_t n)
+/* The strings of a request: N of them, each ending inside BUF[0..LEN).
+ * The bytes they take, or -EINVAL. */
+static long split(char *buf, size_t len, char **out, size_t n)
 {
 	size_t off = 0;
 
@@ -78,7 +98,7 @@ static int split(char *buf, size_t len, char **out, size_t n)
 		off = (size_t)(end - buf) + 1;
 	}
 	out[n] = NULL;
-	return off == len ? 0 : -EINVAL;
+	return (long)off;
 }
 
 static int do_spawn(const struct msg_spawn *h, char *strings, size_t len, const int *fds,
@@ -102,7 +122,7 @@ static int do_spawn(const struct msg_spawn *h, char *strings, size_t len, const 
 	argv = calloc((size_t)h->argc + 1, sizeof(*argv));
 	if (!all || !argv)
 		return -ENOMEM;
-	if (split(strings, len, all, n) < 0)
+	if (split(strings, len, all, n) != (long)len)
 		return -EINVAL;
 	memcpy(argv, all + 1, h->argc * sizeof(*argv));
 	posix_spawn_file_actions_init(&fa);
@@ -126,18 +146,76 @@ static int do_spawn(const struct msg_spawn *h, char *strings, size_t len, const 
 	return r;
 }
 
+/* A session process: what shell_session_run needs, from the record. */
+static int do_session(const struct msg_session *h, char *data, size_t len, const int *fds,
+		      size_t n_fds, pid_t *ret_pid)
+{
+	struct shell_io io;
+	int *slots[S_FDS] = { NULL,	  &io.pty,    &io.slave,  &io.in[0], &io.in[1],
+			      &io.out[0], &io.out[1], &io.err[0], &io.err[1] };
+	int conn = -1;
+	size_t n = 2 + (size_t)h->argc + (size_t)h->envc, next = 0;
+	_cleanup_free_ char **all = NULL;
+	long used;
+	pid_t pid;
+
+	if (h->fdmask >= (1u << S_FDS) || !(h->fdmask & 1u) ||
+	    (size_t)__builtin_popcount(h->fdmask) != n_fds || h->argc > STRINGS_MAX ||
+	    h->envc > STRINGS_MAX || h->argc == 0)
+		return -EINVAL;
+	all = calloc(n + 2, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	used = split(data, len, all, n);
+	if (used < 0 || (size_t)used + h->owed_len + h->sent_len != len ||
+	    strlen(all[0]) >= PATH_MAX || strlen(all[1]) >= PATH_MAX)
+		return -EINVAL;
+	shell_io_init(&io);
+	for (int i = 0; i < S_FDS; i++) {
+		if (!(h->fdmask & (1u << i)))
+			continue;
+		if (i == S_CONN)
+			conn = fds[next++];
+		else
+			*slots[i] = fds[next++];
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		static struct shell_spec spec;
+		char **argv = calloc((size_t)h->argc + 1, sizeof(*argv));
+
+		if (!argv)
+			_exit(1);
+		snprintf(spec.file, sizeof(spec.file), "%s", all[0]);
+		snprintf(spec.dir, sizeof(spec.dir), "%s", all[1]);
+		memcpy(argv, all + 2, h->argc * sizeof(*argv));
+		/* envp: the strings after argv's, and the NULL split left */
+		spec.argv = argv;
+		spec.envp = all + 2 + h->argc;
+		spec.tty = h->tty != 0;
+		spec.rows = h->rows;
+		spec.cols = h->cols;
+		shell_session_run(&spec, &io, conn, data + used, h->owed_len,
+				  data + used + h->owed_len, h->sent_len);
+	}
+	*ret_pid = pid;
+	return 0;
+}
+
 static void on_request(int sock, char *buf, size_t cap)
 {
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(3 * sizeof(int))];
+		char buf[CMSG_SPACE(S_FDS * sizeof(int))];
 	} c;
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr mh = { .msg_iov = &iov,
 			     .msg_iovlen = 1,
 			     .msg_control = c.buf,
 			     .msg_controllen = sizeof(c.buf) };
-	int fds[3] = { -1, -1, -1 };
+	int fds[S_FDS] = { -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	size_t n_fds = 0;
 	struct msg_spawn h;
 	pid_t pid = 0;
@@ -157,7 +235,7 @@ static void on_request(int sock, char *buf, size_t cap)
 				int fd;
 
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (n_fds < 3)
+				if (n_fds < S_FDS)
 					fds[n_fds++] = fd;
 				else
 					close(fd);
@@ -167,9 +245,17 @@ static void on_request(int sock, char *buf, size_t cap)
 		r = -EMSGSIZE;
 	} else {
 		memcpy(&h, buf, sizeof(h));
-		r = h.type == MSG_SPAWN
-			    ? do_spawn(&h, buf + sizeof(h), (size_t)n - sizeof(h), fds, n_fds, &pid)
-			    : -EINVAL;
+		if (h.type == MSG_SPAWN) {
+			r = do_spawn(&h, buf + sizeof(h), (size_t)n - sizeof(h), fds, n_fds, &pid);
+		} else if (h.type == MSG_SESSION && (size_t)n >= sizeof(struct msg_session)) {
+			struct msg_session hs;
+
+			memcpy(&hs, buf, sizeof(hs));
+			r = do_session(&hs, buf + sizeof(hs), (size_t)n - sizeof(hs), fds, n_fds,
+				       &pid);
+		} else {
+			r = -EINVAL;
+		}
 	}
 	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
@@ -191,7 +277,7 @@ static void reap(int sock, int sigfd)
 
 static __attribute__((noreturn)) void launcher_main(int sock, pid_t parent)
 {
-	_cleanup_free_ char *buf = malloc(sizeof(struct msg_spawn) + LAUNCHER_MSG_MAX);
+	_cleanup_free_ char *buf = malloc(sizeof(struct msg_session) + LAUNCHER_MSG_MAX);
 	sigset_t chld, rest;
 	int sigfd;
 
@@ -227,7 +313,7 @@ static __attribute__((noreturn)) void launcher_main(int sock, pid_t parent)
 		if (p[1].revents)
 			reap(sock, sigfd);
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
-			on_request(sock, buf, sizeof(struct msg_spawn) + LAUNCHER_MSG_MAX);
+			on_request(sock, buf, sizeof(struct msg_session) + LAUNCHER_MSG_MAX);
 	}
 }
 
@@ -269,10 +355,29 @@ int launcher_fd(const struct launcher *l)
 	return l->fd;
 }
 
-void launcher_set_exit(struct launcher *l, launcher_exit_fn fn, void *data)
+int launcher_watch(struct launcher *l, launcher_exit_fn fn, void *data)
 {
-	l->on_exit = fn;
-	l->data = data;
+	for (size_t i = 0; i < LAUNCHER_WATCHERS_MAX; i++)
+		if (!l->watchers[i].fn) {
+			l->watchers[i].fn = fn;
+			l->watchers[i].data = data;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void launcher_unwatch(struct launcher *l, launcher_exit_fn fn, void *data)
+{
+	for (size_t i = 0; i < LAUNCHER_WATCHERS_MAX; i++)
+		if (l->watchers[i].fn == fn && l->watchers[i].data == data)
+			l->watchers[i].fn = NULL;
+}
+
+static void deliver(struct launcher *l, pid_t pid, int status)
+{
+	for (size_t i = 0; i < LAUNCHER_WATCHERS_MAX; i++)
+		if (l->watchers[i].fn && l->watchers[i].fn(pid, status, l->watchers[i].data))
+			return;
 }
 
 /* One record from the launcher: its result into *M. 0, -EAGAIN when there
@@ -299,66 +404,37 @@ int launcher_dispatch(struct launcher *l)
 	int r;
 
 	while ((r = receive(l, &m)) == 0)
-		if (m.type == MSG_EXITED && l->on_exit)
-			l->on_exit(m.pid, m.status, l->data);
+		if (m.type == MSG_EXITED)
+			deliver(l, m.pid, m.status);
 	return r == -EAGAIN ? 0 : r;
 }
 
-int launcher_spawn(struct launcher *l, const char *file, const char *const *argv,
-		   const char *const *envp, const int fds[3], pid_t *ret_pid)
+/* Sends the record BUF[0..LEN) with FDS and waits for its answer; exits
+ * that come first are delivered. */
+static int request(struct launcher *l, const void *buf, size_t len, const int *fds, size_t n_fds,
+		   pid_t *ret_pid)
 {
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(3 * sizeof(int))];
+		char buf[CMSG_SPACE(S_FDS * sizeof(int))];
 	} c;
-	struct msg_spawn h = { .type = MSG_SPAWN };
-	_cleanup_free_ char *buf = NULL;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	uint64_t deadline = now_mono_ns() + (uint64_t)LAUNCHER_TIMEOUT_MS * 1000000u;
-	size_t len = sizeof(h) + strlen(file) + 1, off, n_fds = 0;
-	int sent[3];
 
 	if (l->gone)
 		return -EPIPE;
-	for (h.argc = 0; argv[h.argc]; h.argc++)
-		len += strlen(argv[h.argc]) + 1;
-	for (h.envc = 0; envp[h.envc]; h.envc++)
-		len += strlen(envp[h.envc]) + 1;
-	if (len > sizeof(h) + LAUNCHER_MSG_MAX)
-		return -E2BIG;
-	buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0) {
-			h.fdmask |= 1u << i;
-			sent[n_fds++] = fds[i];
-		}
-	memcpy(buf, &h, sizeof(h));
-	off = sizeof(h);
-	for (size_t i = 0; i < 1 + h.argc + h.envc; i++) {
-		const char *s = i == 0 ? file : i <= h.argc ? argv[i - 1] : envp[i - 1 - h.argc];
-		size_t k = strlen(s) + 1;
-
-		memcpy(buf + off, s, k);
-		off += k;
+	if (n_fds) {
+		memset(&c, 0, sizeof(c));
+		mh.msg_control = c.buf;
+		mh.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
+		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), fds, n_fds * sizeof(int));
 	}
-	{
-		struct iovec iov = { .iov_base = buf, .iov_len = len };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-		if (n_fds) {
-			memset(&c, 0, sizeof(c));
-			mh.msg_control = c.buf;
-			mh.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
-			CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
-			CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
-			CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
-			memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), sent, n_fds * sizeof(int));
-		}
-		if (sendmsg(l->fd, &mh, MSG_NOSIGNAL) < 0)
-			return -errno;
-	}
-	/* the answer comes next; exits that come first are delivered */
+	if (sendmsg(l->fd, &mh, MSG_NOSIGNAL) < 0)
+		return -errno;
 	for (;;) {
 		uint64_t now = now_mono_ns();
 		struct pollfd p = { .fd = l->fd, .events = POLLIN };
@@ -377,15 +453,99 @@ int launcher_spawn(struct launcher *l, const char *file, const char *const *argv
 			continue;
 		if (r < 0)
 			return r;
-		if (m.type == MSG_EXITED && l->on_exit)
-			l->on_exit(m.pid, m.status, l->data);
-		else if (m.type == MSG_SPAWNED) {
+		if (m.type == MSG_EXITED) {
+			deliver(l, m.pid, m.status);
+		} else if (m.type == MSG_SPAWNED) {
 			if (m.r < 0)
 				return m.r;
 			*ret_pid = m.pid;
 			return 0;
 		}
 	}
+}
+
+/* Appends the NUL-terminated S to BUF at *OFF. */
+static void put(char *buf, size_t *off, const void *s, size_t n)
+{
+	memcpy(buf + *off, s, n);
+	*off += n;
+}
+
+int launcher_spawn(struct launcher *l, const char *file, const char *const *argv,
+		   const char *const *envp, const int fds[3], pid_t *ret_pid)
+{
+	struct msg_spawn h = { .type = MSG_SPAWN };
+	_cleanup_free_ char *buf = NULL;
+	size_t len = sizeof(h) + strlen(file) + 1, off = 0, n_fds = 0;
+	int sent[3];
+
+	for (h.argc = 0; argv[h.argc]; h.argc++)
+		len += strlen(argv[h.argc]) + 1;
+	for (h.envc = 0; envp[h.envc]; h.envc++)
+		len += strlen(envp[h.envc]) + 1;
+	if (len > sizeof(h) + LAUNCHER_MSG_MAX)
+		return -E2BIG;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0) {
+			h.fdmask |= 1u << i;
+			sent[n_fds++] = fds[i];
+		}
+	put(buf, &off, &h, sizeof(h));
+	put(buf, &off, file, strlen(file) + 1);
+	for (size_t i = 0; i < h.argc; i++)
+		put(buf, &off, argv[i], strlen(argv[i]) + 1);
+	for (size_t i = 0; i < h.envc; i++)
+		put(buf, &off, envp[i], strlen(envp[i]) + 1);
+	return request(l, buf, len, sent, n_fds, ret_pid);
+}
+
+int launcher_session(struct launcher *l, const struct shell_spec *spec, const struct shell_io *io,
+		     int conn, const void *owed, size_t owed_len, const void *sent, size_t sent_len,
+		     pid_t *ret_pid)
+{
+	struct msg_session h = { .type = MSG_SESSION,
+				 .tty = spec->tty,
+				 .rows = spec->rows,
+				 .cols = spec->cols,
+				 .owed_len = (uint32_t)owed_len,
+				 .sent_len = (uint32_t)sent_len };
+	const int all[S_FDS] = { conn,	     io->pty,	 io->slave,  io->in[0], io->in[1],
+				 io->out[0], io->out[1], io->err[0], io->err[1] };
+	_cleanup_free_ char *buf = NULL;
+	size_t len = sizeof(h) + strlen(spec->file) + 1 + strlen(spec->dir) + 1 + owed_len +
+		     sent_len,
+	       off = 0, n_fds = 0;
+	int fds[S_FDS];
+
+	for (h.argc = 0; spec->argv[h.argc]; h.argc++)
+		len += strlen(spec->argv[h.argc]) + 1;
+	for (h.envc = 0; spec->envp[h.envc]; h.envc++)
+		len += strlen(spec->envp[h.envc]) + 1;
+	if (len > sizeof(h) + LAUNCHER_MSG_MAX)
+		return -E2BIG;
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; i < S_FDS; i++)
+		if (all[i] >= 0) {
+			h.fdmask |= 1u << i;
+			fds[n_fds++] = all[i];
+		}
+	put(buf, &off, &h, sizeof(h));
+	put(buf, &off, spec->file, strlen(spec->file) + 1);
+	put(buf, &off, spec->dir, strlen(spec->dir) + 1);
+	for (size_t i = 0; i < h.argc; i++)
+		put(buf, &off, spec->argv[i], strlen(spec->argv[i]) + 1);
+	for (size_t i = 0; i < h.envc; i++)
+		put(buf, &off, spec->envp[i], strlen(spec->envp[i]) + 1);
+	if (owed_len)
+		put(buf, &off, owed, owed_len);
+	if (sent_len)
+		put(buf, &off, sent, sent_len);
+	return request(l, buf, len, fds, n_fds, ret_pid);
 }
 
 void launcher_free(struct launcher *l)

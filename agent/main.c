@@ -163,29 +163,40 @@ static int parse_args(int argc, char **argv, struct agent *a)
 	return errors ? -EINVAL : 0;
 }
 
+/* The launcher's reports (exits) on the loop, for guest-exec and
+ * porthole-shell alike. Gone (logged once): no more will come. */
+static void on_launcher(struct loop *l, int fd, uint32_t events, void *data)
+{
+	(void)events;
+	if (launcher_dispatch(data) < 0)
+		loop_del_fd(l, fd);
+}
+
+static bool enabled(const char *command)
+{
+	const struct dispatch_entry *e = dispatch_find(command);
+
+	return e && e->enabled;
+}
+
 /* Once the transports are open: the capabilities the enabled commands need
- * and nothing else, then the system call filter. guest-exec's commands are
- * started by the launcher, forked first with everything; with porthole-shell
- * enabled its commands would inherit both, so the agent keeps everything
- * and says so once (docs/security.md). */
+ * and nothing else, then the system call filter. guest-exec's commands and
+ * porthole-shell's sessions are started by the launcher, forked first with
+ * everything (docs/security.md). */
 static int drop_privileges(struct agent *a)
 {
-	const char *why;
-	privilege_set keep = privilege_needed(a, &why);
+	privilege_set keep = privilege_needed(a);
 	char names[512];
 	int r;
 
-	if (why) {
-		log_warn("least privilege: %s: the agent keeps every capability and runs "
-			 "without its seccomp filter, for the host's commands",
-			 why);
-		return 0;
-	}
-	if (dispatch_find("guest-exec") && dispatch_find("guest-exec")->enabled) {
+	if (enabled("guest-exec") || enabled("porthole-shell")) {
 		r = launcher_start(&a->launcher);
+		if (r == 0)
+			r = loop_add_fd(a->loop, launcher_fd(a->launcher), EPOLLIN, on_launcher,
+					a->launcher);
 		if (r < 0)
-			log_error_errno(r,
-					"guest-exec: starting the launcher (guest-exec will fail)");
+			log_error_errno(r, "starting the launcher (guest-exec and porthole-shell "
+					   "will fail)");
 	}
 	r = privilege_drop(keep);
 	if (r < 0)
@@ -194,8 +205,9 @@ static int drop_privileges(struct agent *a)
 	if (r < 0)
 		return log_error_errno(r, "seccomp: loading the filter");
 	privilege_format(keep, names, sizeof(names));
-	log_info("least privilege: capabilities %s; seccomp %s", names,
-		 agent_seccomp_mode_to_string((enum agent_seccomp_mode)a->cfg.seccomp));
+	log_info("least privilege: capabilities %s; seccomp %s%s", names,
+		 agent_seccomp_mode_to_string((enum agent_seccomp_mode)a->cfg.seccomp),
+		 a->launcher ? "; guest-exec and porthole-shell through the launcher" : "");
 	return 0;
 }
 
@@ -260,8 +272,10 @@ int main(int argc, char **argv)
 	clock_watch_stop(&a);
 	transport_stop(&a);
 	cmd_exec_free(&a);
-	launcher_free(a.launcher);
 	cmd_shell_free(&a);
+	if (a.launcher)
+		loop_del_fd(a.loop, launcher_fd(a.launcher));
+	launcher_free(a.launcher);
 	loop_free(a.loop);
 	return r < 0 ? EXIT_SYSTEM : 0;
 }

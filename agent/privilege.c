@@ -49,19 +49,12 @@ static bool enabled(const char *command)
 	return e && e->enabled;
 }
 
-privilege_set privilege_needed(const struct agent *a, const char **ret_why)
+privilege_set privilege_needed(const struct agent *a)
 {
 	privilege_set set = 0;
 
-	*ret_why = NULL;
-	/* porthole-shell runs the host's commands as root from a process
-	 * forked from the agent: whatever the agent drops, they lose, through
-	 * fork and exec. guest-exec's go through the launcher (launcher.c),
-	 * forked before the drop. */
-	if (enabled("porthole-shell")) {
-		*ret_why = "porthole-shell is enabled (agent.shell)";
-		return ~(privilege_set)0;
-	}
+	/* guest-exec's commands and porthole-shell's sessions come from the
+	 * launcher (launcher.c), forked before the drop: nothing here */
 	for (size_t i = 0; i < ARRAY_SIZE(needs); i++)
 		if (enabled(needs[i].command))
 			set |= PRIVILEGE_BIT(needs[i].cap);

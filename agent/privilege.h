@@ -17,13 +17,10 @@ typedef uint64_t privilege_set;
 #define PRIVILEGE_BIT(cap) ((privilege_set)1 << (cap))
 
 /* What the agent keeps for A's configuration (dispatch_init must have run:
- * the enabled commands come from its index). With porthole-shell enabled
- * that is every capability: its commands run as a full root from a process
- * forked from the agent (docs/security.md's known gap); guest-exec's run
- * from the launcher instead (launcher.h) and need nothing here. *RET_WHY is
- * a static text naming why everything is kept, or NULL when the set is
- * trimmed. */
-privilege_set privilege_needed(const struct agent *a, const char **ret_why);
+ * the enabled commands come from its index). guest-exec's commands and
+ * porthole-shell's sessions run from the launcher (launcher.h) and need
+ * nothing here. */
+privilege_set privilege_needed(const struct agent *a);
 
 /* The names of SET, "cap_sys_time,cap_net_admin" (libcap's), into BUF;
  * "none" for the empty set. Cut to fit. */

@@ -149,6 +149,21 @@ def children(pid):
     return out
 
 
+def sessions_of(agent_pid):
+    """The agent's children and its launcher's (porthole-launch, which
+    forks porthole-agent's sessions: docs/security.md)."""
+    out = []
+    for c in children(agent_pid):
+        out.append(c)
+        try:
+            with open("/proc/%d/comm" % c) as f:
+                if f.read().strip() == "porthole-launch":
+                    out += children(c)
+        except OSError:
+            pass
+    return out
+
+
 def rss(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -158,12 +173,12 @@ def rss(pid):
 
 
 def slow(sock, agent_pid, megabytes):
-    before = set(children(agent_pid))
+    before = set(sessions_of(agent_pid))
     s = connect(sock)
     reply, rest = request(s, {"argv": ["head", "-c", "%d" % (megabytes * 1000000), "/dev/zero"],
                               "tty": False})
     time.sleep(2)
-    session = [c for c in children(agent_pid) if c not in before]
+    session = [c for c in sessions_of(agent_pid) if c not in before]
     print("rss", rss(session[0]) if session else -1, flush=True)
     total, code = 0, None
     for t, p in frames(s, rest):

@@ -27,7 +27,7 @@ struct exits {
 	int n;
 };
 
-static void on_exit_cb(pid_t pid, int status, void *data)
+static bool on_exit_cb(pid_t pid, int status, void *data)
 {
 	struct exits *e = data;
 
@@ -36,6 +36,7 @@ static void on_exit_cb(pid_t pid, int status, void *data)
 		e->status[e->n] = status;
 	}
 	e->n++;
+	return true;
 }
 
 /* Waits (at most 10 s: a hang, not a timing) until E has N exits. */
@@ -73,7 +74,7 @@ static void output_and_status(void **state)
 
 	(void)state;
 	assert_int_equal(launcher_start(&l), 0);
-	launcher_set_exit(l, on_exit_cb, &e);
+	assert_int_equal(launcher_watch(l, on_exit_cb, &e), 0);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
 	assert_int_equal(
@@ -127,7 +128,7 @@ static void nothing_else_inherited(void **state)
 	(void)state;
 	assert_true(extra >= 0);
 	assert_int_equal(launcher_start(&l), 0);
-	launcher_set_exit(l, on_exit_cb, &e);
+	assert_int_equal(launcher_watch(l, on_exit_cb, &e), 0);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(launcher_spawn(l, "/bin/sh", argv, env, (int[3]){ -1, out[1], -1 }, &pid),
 			 0);
@@ -153,7 +154,7 @@ static void exits_during_a_spawn(void **state)
 
 	(void)state;
 	assert_int_equal(launcher_start(&l), 0);
-	launcher_set_exit(l, on_exit_cb, &e);
+	assert_int_equal(launcher_watch(l, on_exit_cb, &e), 0);
 	assert_int_equal(launcher_spawn(l, "/bin/true", quick, no_env, (int[3]){ -1, -1, -1 }, &a),
 			 0);
 	/* let the first one end and be reported before the second request */
