@@ -3,8 +3,9 @@
  * services-agent.sh and shell.sh and from a VM run with agent.seccomp=log
  * (tests/vm/agent.sh, shares.sh, time.sh, disk.sh). What the agent does
  * before the filter (opening its transports, binding, listening, the
- * signalfd) is not here, nor anything that only a child of guest-exec or
- * porthole-shell does: with either enabled there is no filter (main.c).
+ * signalfd) is not here, nor anything that only guest-exec's commands or
+ * porthole-shell's sessions do: they run from the launcher (launcher.c),
+ * forked before the filter.
  *
  * A refused call fails with EPERM rather than killing: the agent is the
  * host's only way in and init restarts it when it dies, so a kill would be

@@ -1,8 +1,9 @@
 /* The agent's seccomp filter (libseccomp): once its transports are open and
  * its capabilities trimmed (privilege.h), the agent may make only the system
  * calls in the one table of seccomp.c, derived from strace of the sandbox and
- * VM tests. Whether the filter is wanted (exec and shell off) is main.c's to
- * decide; the capability trimming is privilege.c's. */
+ * VM tests. The mode is the configuration's (agent.seccomp); the capability
+ * trimming is privilege.c's, the launcher that runs the host's commands
+ * unfiltered launcher.c's. */
 #pragma once
 
 enum agent_seccomp_mode {
