@@ -52,7 +52,8 @@ struct msg_session {
 	uint32_t tty, rows, cols;
 	uint32_t argc, envc;
 	uint32_t owed_len, sent_len;
-	/* then file, dir, argv[0..argc), envp[0..envc), each NUL-terminated,
+	/* then file, dir, the pty's name, argv[0..argc), envp[0..envc), each
+	 * NUL-terminated,
 	 * then the owed bytes, then the sent ones */
 };
 
@@ -154,7 +155,7 @@ static int do_session(const struct msg_session *h, char *data, size_t len, const
 	int *slots[S_FDS] = { NULL,	  &io.pty,    &io.slave,  &io.in[0], &io.in[1],
 			      &io.out[0], &io.out[1], &io.err[0], &io.err[1] };
 	int conn = -1;
-	size_t n = 2 + (size_t)h->argc + (size_t)h->envc, next = 0;
+	size_t n = 3 + (size_t)h->argc + (size_t)h->envc, next = 0;
 	_cleanup_free_ char **all = NULL;
 	long used;
 	pid_t pid;
@@ -168,9 +169,11 @@ static int do_session(const struct msg_session *h, char *data, size_t len, const
 		return -ENOMEM;
 	used = split(data, len, all, n);
 	if (used < 0 || (size_t)used + h->owed_len + h->sent_len != len ||
-	    strlen(all[0]) >= PATH_MAX || strlen(all[1]) >= PATH_MAX)
+	    strlen(all[0]) >= PATH_MAX || strlen(all[1]) >= PATH_MAX ||
+	    strlen(all[2]) >= sizeof(io.pts))
 		return -EINVAL;
 	shell_io_init(&io);
+	snprintf(io.pts, sizeof(io.pts), "%s", all[2]);
 	for (int i = 0; i < S_FDS; i++) {
 		if (!(h->fdmask & (1u << i)))
 			continue;
@@ -190,10 +193,10 @@ static int do_session(const struct msg_session *h, char *data, size_t len, const
 			_exit(1);
 		snprintf(spec.file, sizeof(spec.file), "%s", all[0]);
 		snprintf(spec.dir, sizeof(spec.dir), "%s", all[1]);
-		memcpy(argv, all + 2, h->argc * sizeof(*argv));
+		memcpy(argv, all + 3, h->argc * sizeof(*argv));
 		/* envp: the strings after argv's, and the NULL split left */
 		spec.argv = argv;
-		spec.envp = all + 2 + h->argc;
+		spec.envp = all + 3 + h->argc;
 		spec.tty = h->tty != 0;
 		spec.rows = h->rows;
 		spec.cols = h->cols;
@@ -515,8 +518,8 @@ int launcher_session(struct launcher *l, const struct shell_spec *spec, const st
 	const int all[S_FDS] = { conn,	     io->pty,	 io->slave,  io->in[0], io->in[1],
 				 io->out[0], io->out[1], io->err[0], io->err[1] };
 	_cleanup_free_ char *buf = NULL;
-	size_t len = sizeof(h) + strlen(spec->file) + 1 + strlen(spec->dir) + 1 + owed_len +
-		     sent_len,
+	size_t len = sizeof(h) + strlen(spec->file) + 1 + strlen(spec->dir) + 1 + strlen(io->pts) +
+		     1 + owed_len + sent_len,
 	       off = 0, n_fds = 0;
 	int fds[S_FDS];
 
@@ -537,6 +540,7 @@ int launcher_session(struct launcher *l, const struct shell_spec *spec, const st
 	put(buf, &off, &h, sizeof(h));
 	put(buf, &off, spec->file, strlen(spec->file) + 1);
 	put(buf, &off, spec->dir, strlen(spec->dir) + 1);
+	put(buf, &off, io->pts, strlen(io->pts) + 1);
 	for (size_t i = 0; i < h.argc; i++)
 		put(buf, &off, spec->argv[i], strlen(spec->argv[i]) + 1);
 	for (size_t i = 0; i < h.envc; i++)
