@@ -26,6 +26,7 @@
 #include "options.h"
 #include "privilege.h"
 #include "seccomp.h"
+#include "sharemount.h"
 #include "transport.h"
 #include "util.h"
 
@@ -179,6 +180,22 @@ static bool enabled(const char *command)
 	return e && e->enabled;
 }
 
+/* porthole-mount loads a share's drivers with modprobe on first use, which
+ * the agent can no longer do once it has dropped (the filter refuses fork,
+ * and CAP_SYS_MODULE is gone): so the drivers of the share devices this VM
+ * has are loaded now, and only those (a VM without shares pays nothing). */
+static void preload_share_modules(void)
+{
+	static const enum share_type types[] = { SHARE_VIRTIOFS, SHARE_9P };
+	char why[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
+		if (share_devices("/sys", types[i]) > 0 &&
+		    share_load_modules(types[i], why, sizeof(why)) < 0)
+			log_warn("porthole-mount: %s: %s shares will not mount", why,
+				 share_type_name(types[i]));
+}
+
 /* Once the transports are open: the capabilities the enabled commands need
  * and nothing else, then the system call filter. guest-exec's commands and
  * porthole-shell's sessions are started by the launcher, forked first with
@@ -198,6 +215,8 @@ static int drop_privileges(struct agent *a)
 			log_error_errno(r, "starting the launcher (guest-exec and porthole-shell "
 					   "will fail)");
 	}
+	if (enabled("porthole-mount"))
+		preload_share_modules();
 	r = privilege_drop(keep);
 	if (r < 0)
 		return r;

@@ -76,8 +76,11 @@ static int read_tag(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-size_t share_virtiofs_devices(const char *sysfs)
+size_t share_devices(const char *sysfs, enum share_type type)
 {
+	/* virtio device IDs (virtio spec 5): 9 the 9P transport, 26 the
+	 * file system device */
+	const char *want = type == SHARE_VIRTIOFS ? "0x001a" : "0x0009";
 	char dirpath[SHARE_PATH_MAX], path[SHARE_PATH_MAX * 2], id[16];
 	struct dirent *de;
 	size_t n = 0;
@@ -90,10 +93,9 @@ size_t share_virtiofs_devices(const char *sysfs)
 	while ((de = readdir(d)) && n < SHARE_TAGS_MAX) {
 		if (de->d_name[0] == '.')
 			continue;
-		/* the virtio device ID of virtio-fs is 26 (virtio spec 5) */
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s/device", dirpath, de->d_name) <
 			    sizeof(path) &&
-		    read_tag(path, id, sizeof(id)) == 0 && strcmp(id, "0x001a") == 0)
+		    read_tag(path, id, sizeof(id)) == 0 && strcmp(id, want) == 0)
 			n++;
 	}
 	closedir(d);
@@ -679,7 +681,7 @@ int share_mount(const char *sysfs, const char (*roots)[SHARE_PATH_MAX], size_t n
 		return -ENOENT;
 	n_vfs = share_tags(sysfs, SHARE_VIRTIOFS, vfs, SHARE_TAGS_MAX);
 	n_p9 = share_tags(sysfs, SHARE_9P, p9, SHARE_TAGS_MAX);
-	n_hidden = share_virtiofs_devices(sysfs);
+	n_hidden = share_devices(sysfs, SHARE_VIRTIOFS);
 	n_hidden = n_hidden > n_vfs ? n_hidden - n_vfs : 0;
 	in_vfs = listed(vfs, n_vfs, req->tag);
 	in_p9 = listed(p9, n_p9, req->tag);

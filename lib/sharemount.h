@@ -39,11 +39,12 @@ int share_type_parse(const char *s, enum share_type *ret);
  * (at most MAX), 0 when the driver is not loaded. */
 size_t share_tags(const char *sysfs, enum share_type type, char (*tags)[SHARE_TAG_MAX], size_t max);
 
-/* How many virtio-fs devices the guest has. Kernels before 6.9 show no
- * virtiofs tag in sysfs (and the tag, in the device's configuration space,
- * sits in a BAR its driver holds): there, a tag not found among 9p's is
- * tried as virtiofs when such a device exists. */
-size_t share_virtiofs_devices(const char *sysfs);
+/* How many virtio devices of TYPE's (virtio-fs, or 9P transport) the
+ * guest has, from their device IDs in sysfs: known without the drivers.
+ * Kernels before 6.9 show no virtiofs tag in sysfs (and the tag, in the
+ * device's configuration space, sits in a BAR its driver holds): there, a
+ * tag not found among 9p's is tried as virtiofs when such a device exists. */
+size_t share_devices(const char *sysfs, enum share_type type);
 
 /* Checks an option "key=value" for TYPE: 9p takes msize and cache, virtiofs
  * takes dax. -EINVAL with WHY filled otherwise. */
