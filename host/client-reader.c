@@ -115,9 +115,16 @@ int client_reader_next(struct client_reader *r, json_t **ret, struct client_erro
 {
 	struct take t = { .err = err, .max = r->max };
 
-	if (r->head < r->tail) {
-		long n = jsonstream_feed(&r->js, r->buf + r->head, r->tail - r->head, take_reply,
-					 &t);
+	/* A reply over the limit is refused as soon as it is, not once it
+	 * ends: a peer that sends no end would have us wait. So the framer is
+	 * fed no further than the byte that could take the reply over it (one
+	 * byte adds at most one): what follows (a 0xFF that would make it a
+	 * reply cut short, EBADMSG) must not decide otherwise than when the
+	 * bytes arrive one read at a time (fuzz-host-client-reader). */
+	while (r->head < r->tail && !jsonstream_over_limit(&r->js)) {
+		size_t room = r->js.len < r->max ? r->max - r->js.len + 1 : 1,
+		       len = r->tail - r->head < room ? r->tail - r->head : room;
+		long n = jsonstream_feed(&r->js, r->buf + r->head, len, take_reply, &t);
 
 		if (n < 0)
 			return client_fail(err, (int)n, "out of memory framing a reply");
@@ -127,8 +134,6 @@ int client_reader_next(struct client_reader *r, json_t **ret, struct client_erro
 		if (t.ret != 0)
 			return t.ret;
 	}
-	/* Everything is framed. A reply over the limit is refused now, not
-	 * once it ends: a peer that sends no end would have us wait. */
 	if (jsonstream_over_limit(&r->js))
 		return client_fail(err, -EMSGSIZE, "a reply is longer than %zu bytes", r->max);
 	return 0;
