@@ -91,10 +91,11 @@ degraded_with() {
 }
 
 # --- kill -9 under load over vsock: n set from a short run's rate so that
-# the run lasts about 60 s, the agent killed twice meanwhile
+# the run lasts about 25 s, the agent killed twice meanwhile (the time
+# between kills is the restart's and the reconnect's; make check's time)
 "$LOADGEN" --connect "$ADDR" --command guest-sync -n 2000 --pipeline 32 --json >"$work/rate.json"
 rate=$(json_field "$work/rate.json" rps)
-n=$(python3 -c "print(max(20000, int(float('$rate') * 60)))")
+n=$(python3 -c "print(max(10000, int(float('$rate') * 25)))")
 echo "# loadgen over vsock: $rate req/s alone; $n requests under kill -9"
 "$LOADGEN" --connect "$ADDR" --command guest-sync -n "$n" --pipeline 32 --connections 2 \
 	--reconnect --timeout 60 --json >"$work/lg.json" 2>"$work/lg.err" &
@@ -104,7 +105,7 @@ restarts() { $CLI --json services | python3 -c 'import json,sys; print([s["resta
 restarts0=$(restarts)
 kills=0 pids=$(vm 'pidof porthole-agent')
 for _ in 1 2; do
-	sleep 10
+	sleep 6
 	kill -0 "$lg_pid" 2>/dev/null || break
 	p=$(vm 'pidof porthole-agent')
 	vm "kill -9 $p" && kills=$((kills + 1))
