@@ -213,6 +213,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 # runs in the guest: static, whatever the image's libc
 $(BUILD)/tests/helpers/vsock-peer: HELPER_LDFLAGS := -static
 $(BUILD)/tests/helpers/udp-echo: HELPER_LDFLAGS := -static
+$(BUILD)/tests/helpers/fsync-log: HELPER_LDFLAGS := -static
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
 # fuzz-host-*.c the host's library.
