@@ -215,12 +215,20 @@ back_to_before() {
 }
 
 # --- /run full: made small (as a tmpfs can be, remounted) and filled to ENOSPC.
-# in_ns runs a host program in init's mount namespace, where init's root is
-# $SB_ROOT (init chroots there): every path below is under it.
+# in_ns runs a host program in init's mount namespace; the paths are under
+# init's own root as the kernel shows it ($root, /proc/PID/root), not under
+# $SB_ROOT: init moves a bind mount of it over / (root_tmpfs), and where the
+# host's mounts do not propagate (a private tree, as fresh-check's) what is
+# mounted under $SB_ROOT never reaches the agent.
 in_ns() { nsenter -t "$SB_PID" -m -- "$@"; }
-run=$SB_ROOT/run
-run_size=$(in_ns findmnt -n -b -o SIZE --mountpoint "$run")
-if [ -z "$run_size" ] || [ "$(in_ns findmnt -n -o FSTYPE --mountpoint "$run")" != tmpfs ]; then
+run=$root/run
+# a file system of its own: not the device of init's root
+if [ "$(in_ns stat -c %d "$run")" != "$(in_ns stat -c %d "$root/")" ]; then
+	run_size=$(in_ns df -B1 --output=size "$run" | tail -n 1 | tr -d ' ')
+else
+	run_size=
+fi
+if [ -z "$run_size" ] || [ "$(in_ns stat -f -c %T "$run")" != tmpfs ]; then
 	for c in "/run full: health degraded" "/run full: a killed agent comes back" "/run full: ok after clean-up"; do
 		skip "$c" "init's /run in the sandbox is not a tmpfs of its own"
 	done
@@ -244,12 +252,12 @@ fi
 
 # --- the data disk full: the sandbox has none, so a 16 MiB tmpfs is mounted
 # at the agent's data_mount (/var/lib) and filled
-in_ns mkdir -p "$SB_ROOT/var/lib"
-if in_ns mount -t tmpfs -o size=16m porthole-faults-data "$SB_ROOT/var/lib"; then
-	in_ns dd if=/dev/zero of="$SB_ROOT/var/lib/fill" bs=64k 2>/dev/null
+in_ns mkdir -p "$root/var/lib"
+if in_ns mount -t tmpfs -o size=16m porthole-faults-data "$root/var/lib"; then
+	in_ns dd if=/dev/zero of="$root/var/lib/fill" bs=64k 2>/dev/null
 	check "data disk full: the agent answers, health degraded: disk /var/lib" \
 		degraded_with data-full '^disk /var/lib: 100% used, 0 MiB available'
-	in_ns umount "$SB_ROOT/var/lib"
+	in_ns umount "$root/var/lib"
 	check "data disk full: health as before after clean-up" back_to_before data
 else
 	skip "data disk full: health degraded" "cannot mount a tmpfs at /var/lib in the sandbox"
