@@ -113,8 +113,10 @@ check "docker ps answers again: both containers up" wait_for 120 eval \
 	'[ "$("$D" ps --filter status=running --format "{{.Names}}" 2>/dev/null | sort | tr "\n" " ")" = "always plain " ]'
 check "docker inspect: both running, the same processes" \
 	eval '[ "$(state always | cut -d" " -f1-3) $(state plain | cut -d" " -f1-3)" = "running true $p_always running true $p_plain" ]'
+# (docker ps answers from dockerd's own state; exec needs dockerd's client
+# to have dialled the new containerd, which it retries with a backoff)
 check "docker exec in a container: the new containerd reached its shim" \
-	eval '"$D" exec plain cat /proc/1/cmdline | tr "\0" " " | grep -q "^sleep 100000"'
+	wait_for 60 eval '"$D" exec plain cat /proc/1/cmdline | tr "\0" " " | grep -q "^sleep 100000"'
 
 ## dockerd killed #############################################################
 
