@@ -80,33 +80,13 @@ for mode in twice wrong-echo; do
 done
 
 # --- the sandbox: init, its agent as a service, and svc-mem, a service with a
-# 64 MiB memory limit that fills 60 MiB of tmpfs (charged to its cgroup, not
-# reclaimable without swap) when /run/svc-mem.go appears, and frees it when
-# that goes
+# 64 MiB memory limit that fills 60 MiB of it when /run/svc-mem.go appears
+# (tests/helpers/svc-mem/)
 prepare() {
 	install -m 755 "$BIN/porthole-agent" "$1/usr/bin/porthole-agent"
 	mkdir -p "$1/usr/local/bin"
-	cat >"$1/usr/local/bin/svc-mem" <<'EOF'
-#!/bin/sh
-while :; do
-	if [ -e /run/svc-mem.go ]; then
-		[ -e /run/svc-mem.fill ] || dd if=/dev/zero of=/run/svc-mem.fill bs=1M count=60 2>/dev/null
-	else
-		rm -f /run/svc-mem.fill
-	fi
-	sleep 0.2
-done
-EOF
-	chmod 755 "$1/usr/local/bin/svc-mem"
-	cat >"$1/etc/porthole/services/svc-mem.conf" <<'EOF'
-[service]
-description = porthole test service: fills its memory limit when told
-command = /usr/local/bin/svc-mem
-restart = always
-
-[cgroup]
-memory_max = 64M
-EOF
+	install -m 755 "$REPO/tests/helpers/svc-mem/svc-mem" "$1/usr/local/bin/svc-mem"
+	install -m 644 "$REPO/tests/helpers/svc-mem/svc-mem.conf" "$1/etc/porthole/services/"
 }
 if ! SB_AGENT=1 SB_PREPARE=prepare sandbox_start "log = debug"; then
 	not_ok "init comes up with its agent and svc-mem"

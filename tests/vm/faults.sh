@@ -17,38 +17,10 @@ work=$(mktemp -d "$BUILD/faults.XXXXXX")
 trap 'vm_cleanup; rm -rf "$work"' EXIT
 disk=$work/data.img
 truncate -s 64M "$disk"
-# svc-mem: a 64 MiB memory limit, and 60 MiB of tmpfs (charged to its
-# cgroup, not reclaimable without swap) while /run/svc-mem.go exists, 100 MiB
-# while /run/svc-mem.oom does
+# svc-mem: a 64 MiB memory limit, filled when told (tests/helpers/svc-mem/)
 mkdir -p "$work/overlay/etc/porthole/services" "$work/overlay/usr/local/bin"
-cat >"$work/overlay/usr/local/bin/svc-mem" <<'EOF'
-#!/bin/sh
-while :; do
-	if [ -e /run/svc-mem.go ]; then
-		[ -e /run/svc-mem.fill ] || dd if=/dev/zero of=/run/svc-mem.fill bs=1M count=60 2>/dev/null
-	else
-		rm -f /run/svc-mem.fill
-	fi
-	# past the limit: the OOM killer kills dd (or this shell: then init
-	# restarts the service)
-	if [ -e /run/svc-mem.oom ]; then
-		[ -e /run/svc-mem.big ] || dd if=/dev/zero of=/run/svc-mem.big bs=1M count=100 2>/dev/null
-	else
-		rm -f /run/svc-mem.big
-	fi
-	sleep 0.2
-done
-EOF
-chmod 755 "$work/overlay/usr/local/bin/svc-mem"
-cat >"$work/overlay/etc/porthole/services/svc-mem.conf" <<'EOF'
-[service]
-description = porthole test service: fills its memory limit when told
-command = /usr/local/bin/svc-mem
-restart = always
-
-[cgroup]
-memory_max = 64M
-EOF
+install -m 755 "$REPO/tests/helpers/svc-mem/svc-mem" "$work/overlay/usr/local/bin/svc-mem"
+install -m 644 "$REPO/tests/helpers/svc-mem/svc-mem.conf" "$work/overlay/etc/porthole/services/"
 
 if ! vm_start faults --disk "$disk" --overlay "$work/overlay"; then
 	not_ok "boots with a 64 MiB data disk and svc-mem"
