@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent-reply.h"
 #include "agent.h"
 #include "command.h"
 #include "dispatch.h"
@@ -191,16 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(req);
 	/* no connection: nothing can answer later or take the connection over */
 	if (d == DISPATCH_REPLY) {
-		size_t skip = r.len > 0 && (unsigned char)r.data[0] == 0xFF;
-		json_t *j;
-
-		if (r.len == 0 || r.data[r.len - 1] != '\n')
-			abort();
-		j = json_loadb(r.data + skip, r.len - skip - 1, 0, NULL);
-		if (!j)
-			abort();
-		json_decref(j);
-		free(r.data);
+		fuzz_check_reply(&r);
 	} else if (d != DISPATCH_NONE) {
 		abort();
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent-reply.h"
 #include "agent.h"
 #include "dispatch.h"
 #include "jsonstream.h"
@@ -27,21 +28,7 @@ static bool on_item(void *user, const struct jsonstream_item *item)
 		 * every value gets its reply, an error included */
 		if (dispatch_value(&agent, item->data, item->len, &r) != DISPATCH_REPLY)
 			abort();
-		{
-			size_t skip = r.len > 0 && (unsigned char)r.data[0] == 0xFF;
-			json_t *j;
-
-			/* every reply is one line ending in a newline, and JSON that
-			 * a client can parse (text cut or quoted from the input
-			 * included) */
-			if (r.len == 0 || r.data[r.len - 1] != '\n')
-				abort();
-			j = json_loadb(r.data + skip, r.len - skip - 1, 0, NULL);
-			if (!j)
-				abort();
-			json_decref(j);
-			free(r.data);
-		}
+		fuzz_check_reply(&r);
 	}
 	return true;
 }
