@@ -48,6 +48,18 @@ struct agent_config {
 	unsigned trim_interval_s; /* periodic FITRIM of the data disk, 0: never */
 	char init_socket[108]; /* init's control socket; "": none (docs/control.md) */
 	int seccomp; /* enum agent_seccomp_mode (seccomp.h): enforce, log, off */
+	/* trim after deletes: the engine's API socket, watched for deletes of
+	 * images, containers and volumes; the data disk trimmed this many
+	 * seconds after the last of a burst, 0: not watched (docs/memory.md) */
+	char engine_socket[108];
+	unsigned trim_after_delete_s;
+	/* giving memory back (docs/memory.md): reclaim when busy and when idle;
+	 * idle after this many seconds without container CPU or host requests;
+	 * checked this often; the service whose cgroup holds the containers */
+	bool memory_reclaim;
+	unsigned memory_idle_after_s;
+	unsigned memory_check_interval_s;
+	char memory_engine[64];
 };
 
 struct agent {

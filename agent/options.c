@@ -264,6 +264,68 @@ static int p_seccomp(struct agent_config *c, const char *v, const char **expecte
 	return 0;
 }
 
+static int p_engine_socket(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "an absolute path shorter than 108 bytes, or empty for none";
+	if (*v && (v[0] != '/' || strlen(v) >= sizeof(c->engine_socket)))
+		return -EINVAL;
+	snprintf(c->engine_socket, sizeof(c->engine_socket), "%s", v);
+	return 0;
+}
+
+static int p_trim_after_delete(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "seconds, 0 (never) to 3600";
+	if (parse_u(v, 0, 3600, &n) < 0)
+		return -EINVAL;
+	c->trim_after_delete_s = (unsigned)n;
+	return 0;
+}
+
+static int p_memory_reclaim(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "a boolean";
+	return parse_bool(v, &c->memory_reclaim) < 0 ? -EINVAL : 0;
+}
+
+static int p_memory_idle_after(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "seconds, 5 to 86400";
+	if (parse_u(v, 5, 86400, &n) < 0)
+		return -EINVAL;
+	c->memory_idle_after_s = (unsigned)n;
+	return 0;
+}
+
+/* not below 5 s: the check must not itself keep the VM awake */
+static int p_memory_check_interval(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "seconds, 5 to 3600";
+	if (parse_u(v, 5, 3600, &n) < 0)
+		return -EINVAL;
+	c->memory_check_interval_s = (unsigned)n;
+	return 0;
+}
+
+static int p_memory_engine(struct agent_config *c, const char *v, const char **expected)
+{
+	*expected = "a service name (letters, digits, '-', '_', '.'), or empty for none";
+	if (strlen(v) >= sizeof(c->memory_engine) ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyz"
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789-_.") != strlen(v) ||
+	    v[0] == '.')
+		return -EINVAL;
+	snprintf(c->memory_engine, sizeof(c->memory_engine), "%s", v);
+	return 0;
+}
+
 static const struct option_key keys[] = {
 	{ "vsock_port", p_vsock_port },
 	{ "vsock_cids", p_vsock_cids },
@@ -285,6 +347,12 @@ static const struct option_key keys[] = {
 	{ "trim_interval", p_trim_interval },
 	{ "init_socket", p_init_socket },
 	{ "seccomp", p_seccomp },
+	{ "engine_socket", p_engine_socket },
+	{ "trim_after_delete", p_trim_after_delete },
+	{ "memory_reclaim", p_memory_reclaim },
+	{ "memory_idle_after", p_memory_idle_after },
+	{ "memory_check_interval", p_memory_check_interval },
+	{ "memory_engine", p_memory_engine },
 };
 
 void options_defaults(struct agent_config *c)
@@ -310,6 +378,12 @@ void options_defaults(struct agent_config *c)
 	c->trim_interval_s = 86400; /* daily, as fstrim.timer */
 	snprintf(c->init_socket, sizeof(c->init_socket), "%s", INITCTL_SOCKET_DEFAULT);
 	c->seccomp = AGENT_SECCOMP_DEFAULT;
+	snprintf(c->engine_socket, sizeof(c->engine_socket), "/run/docker.sock");
+	c->trim_after_delete_s = 5;
+	c->memory_reclaim = true;
+	c->memory_idle_after_s = 20;
+	c->memory_check_interval_s = 10;
+	snprintf(c->memory_engine, sizeof(c->memory_engine), "dockerd");
 }
 
 int options_set(struct agent_config *c, const char *key, const char *value, const char *where)

@@ -52,6 +52,12 @@ static void test_defaults(void **state)
 	assert_string_equal(c.share_roots[3], "/home");
 	assert_int_equal(c.trim_interval_s, 86400);
 	assert_string_equal(c.init_socket, "/run/porthole/init.sock");
+	assert_string_equal(c.engine_socket, "/run/docker.sock");
+	assert_int_equal(c.trim_after_delete_s, 5);
+	assert_true(c.memory_reclaim);
+	assert_int_equal(c.memory_idle_after_s, 20);
+	assert_int_equal(c.memory_check_interval_s, 10);
+	assert_string_equal(c.memory_engine, "dockerd");
 }
 
 /* KEY=VALUE is refused, and the whole configuration is as it was. */
@@ -90,6 +96,11 @@ static void test_ranges(void **state)
 		{ "ptp_interval", "1", "3600", "0", "3601", F(ptp_interval_s), 1, 3600 },
 		{ "trim_interval", "60", "2592000", "59", "2592001", F(trim_interval_s), 60,
 		  2592000 },
+		{ "trim_after_delete", "0", "3600", "-1", "3601", F(trim_after_delete_s), 0, 3600 },
+		{ "memory_idle_after", "5", "86400", "4", "86401", F(memory_idle_after_s), 5,
+		  86400 },
+		{ "memory_check_interval", "5", "3600", "4", "3601", F(memory_check_interval_s), 5,
+		  3600 },
 #undef F
 	};
 	struct agent_config c;
@@ -119,6 +130,17 @@ static void test_ranges(void **state)
 	accepted(&c, "trim_interval", "0");
 	assert_int_equal(c.trim_interval_s, 0);
 	refused(&c, "trim_interval", "1");
+	/* the engine: a service name or none, never a path */
+	accepted(&c, "memory_engine", "");
+	assert_string_equal(c.memory_engine, "");
+	accepted(&c, "memory_engine", "containerd");
+	refused(&c, "memory_engine", "../x");
+	refused(&c, "memory_engine", "a/b");
+	refused(&c, "memory_engine", "..");
+	accepted(&c, "engine_socket", "");
+	refused(&c, "engine_socket", "run/docker.sock");
+	accepted(&c, "memory_reclaim", "0");
+	assert_false(c.memory_reclaim);
 }
 
 static void test_lists(void **state)
