@@ -23,6 +23,7 @@
 #include "cmd-json.h"
 #include "cmd-services.h"
 #include "initctl.h"
+#include "procinfo.h"
 #include "command.h"
 #include "transport.h"
 #include "util.h"
@@ -52,37 +53,6 @@ static const char *const pressure_resources[] = { "cpu", "memory", "io" };
 static struct health_oom_table oom_table;
 static pthread_mutex_t oom_table_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A "Key:   N kB" line of /proc/meminfo, in bytes; -1 if absent. */
-static long long meminfo_bytes(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		long long kb;
-
-		if (strncmp(l, key, klen) == 0 && l[klen] == ':' &&
-		    sscanf(l + klen + 1, "%lld", &kb) == 1 && kb >= 0)
-			return kb * 1024;
-	}
-	return -1;
-}
-
-/* The avg10 of a "some ..." or "full ..." line of a /proc/pressure file
- * (Documentation/accounting/psi.rst); -1 if absent. */
-static double psi_avg10(const char *text, const char *kind)
-{
-	size_t klen = strlen(kind);
-
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		double v;
-
-		if (strncmp(l, kind, klen) == 0 && l[klen] == ' ' &&
-		    sscanf(l + klen, " avg10=%lf", &v) == 1)
-			return v;
-	}
-	return -1;
-}
-
 /* {"cpu": {"some_avg10", "full_avg10"}, "memory": ..., "io": ...}; a resource
  * whose file cannot be read (a kernel without CONFIG_PSI, or booted with
  * psi=0) is left out, and "pressure" with them all. full_avg10 is absent
@@ -102,8 +72,8 @@ static int add_pressure(json_t *res)
 		snprintf(path, sizeof(path), "/proc/pressure/%s", pressure_resources[i]);
 		if (read_file(path, PROC_FILE_MAX, &text, NULL) < 0)
 			continue;
-		some = psi_avg10(text, "some");
-		full = psi_avg10(text, "full");
+		some = procinfo_psi_avg10(text, "some");
+		full = procinfo_psi_avg10(text, "full");
 		if (some < 0)
 			continue;
 		o = json_object();
@@ -384,9 +354,9 @@ static int add_memory(json_t *res, json_t *reasons)
 	/* without /proc/meminfo there is nothing to judge: no member, no reason */
 	if (read_file("/proc/meminfo", PROC_FILE_MAX, &text, NULL) < 0)
 		return 0;
-	total = meminfo_bytes(text, "MemTotal");
-	avail = meminfo_bytes(text, "MemAvailable");
-	free_ = meminfo_bytes(text, "MemFree");
+	total = procinfo_meminfo(text, "MemTotal");
+	avail = procinfo_meminfo(text, "MemAvailable");
+	free_ = procinfo_meminfo(text, "MemFree");
 	if (total <= 0 || avail < 0 || free_ < 0)
 		return 0;
 	if (cmd_json_set(res, "memory",
