@@ -66,7 +66,9 @@ struct agent {
 	struct agent_config cfg;
 	struct loop *loop;
 	uint64_t start_mono_ns;
-	bool sandbox; /* not PID 1's child in a VM: no shutdown(2) */
+	/* not in its VM's first pid namespace (the sandbox tier, on the host):
+	 * the caches, cgroups and disks around it are not its to reclaim or trim */
+	bool sandbox;
 	/* set by guest-shutdown: the loop ends after the current replies are sent */
 	bool shutdown_requested;
 	int shutdown_signal; /* the signal for init: SIGTERM, SIGINT, SIGUSR1 */
@@ -76,4 +78,7 @@ struct agent {
 	/* worker.c's threads for what may block (trim, init's socket, mounts):
 	 * started on first use, ended with the process (worker_free) */
 	struct worker *worker;
+	/* when the host last asked for something that is not CMD_QUIET: the
+	 * idle test of the memory reclaim (cmd-memory.c); 0: never */
+	uint64_t last_request_mono_ns;
 };

@@ -378,7 +378,7 @@ void clock_watch_stop(struct agent *a)
 }
 
 const struct command cmd_clock_table[] = {
-	{ "porthole-time", time_info, { { 0 } }, 0 },
+	{ "porthole-time", time_info, { { 0 } }, CMD_QUIET },
 	{ "porthole-time-adjust",
 	  time_adjust,
 	  { { "offset_ns", ARG_INT, true },

@@ -393,6 +393,6 @@ const struct command cmd_events_table[] = {
 	  { { "since", ARG_INT, false },
 	    { "timeout_ms", ARG_INT, false },
 	    { "service_after", ARG_INT, false } },
-	  0 },
+	  CMD_QUIET },
 	{ 0 },
 };

@@ -109,7 +109,7 @@ static enum cmd_result set_time(struct agent *a, json_t *args, json_t **result,
 }
 
 const struct command cmd_guest_time_table[] = {
-	{ "guest-get-time", get_time, { { 0 } }, 0 },
+	{ "guest-get-time", get_time, { { 0 } }, CMD_QUIET },
 	{ "guest-set-time", set_time, { { "time", ARG_INT, false } }, 0 },
 	{ 0 },
 };

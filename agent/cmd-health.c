@@ -42,7 +42,6 @@
  * inactive_file, what the kubelet calls the working set: the inactive page
  * cache is what reclaim drops first) at this share of memory.max. */
 #define CGROUP_WORKING_SET_MAX_PCT 90
-#define CGROUP_FILE_MAX 8192
 /* the container engine, whose readiness porthole-health reports */
 #define ENGINE_SERVICE "dockerd"
 
@@ -210,47 +209,6 @@ static int add_tmpfs_disks(json_t *disks, json_t *reasons)
 	return 0;
 }
 
-/* A number read from a cgroup file: memory.current, or memory.max, whose
- * "max" (no limit) is -1; -ENOENT and the like when it cannot be read. */
-static int64_t cgroup_number(const char *dir, const char *file)
-{
-	_cleanup_free_ char *text = NULL;
-	char path[PATH_MAX];
-	int64_t v;
-	int r;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
-		return -ENAMETOOLONG;
-	r = read_file(path, 64, &text, NULL);
-	if (r < 0)
-		return r;
-	text[strcspn(text, "\n")] = '\0';
-	if (strcmp(text, "max") == 0)
-		return -1;
-	return parse_int64(text, 0, INT64_MAX, &v) < 0 ? -EBADMSG : v;
-}
-
-/* KEY's value in the "key value" lines of DIR/FILE (memory.events,
- * memory.stat); -1 when absent. */
-static int64_t cgroup_keyed(const char *dir, const char *file, const char *key)
-{
-	_cleanup_free_ char *text = NULL;
-	char path[PATH_MAX];
-	size_t klen = strlen(key);
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path) ||
-	    read_file(path, CGROUP_FILE_MAX, &text, NULL) < 0)
-		return -1;
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		long long v;
-
-		if (strncmp(l, key, klen) == 0 && l[klen] == ' ' &&
-		    sscanf(l + klen + 1, "%lld", &v) == 1 && v >= 0)
-			return v;
-	}
-	return -1;
-}
-
 static struct health_oom_seen *oom_seen_slot(struct health_oom_table *t, const char *name)
 {
 	struct health_oom_seen *free_slot = NULL;
@@ -297,13 +255,13 @@ static struct health_oom_seen *oom_recent(struct health_oom_table *t, const char
 int health_judge_cgroup(struct health_oom_table *t, const char *name, const char *dir,
 			uint64_t now_ns, json_t *reasons)
 {
-	int64_t max = cgroup_number(dir, "memory.max");
-	int64_t cur = cgroup_number(dir, "memory.current");
+	int64_t max = procinfo_cgroup_number(dir, "memory.max");
+	int64_t cur = procinfo_cgroup_number(dir, "memory.current");
 	/* the kernel's OOM events: "oom" when reclaim failed at the limit,
 	 * "oom_kill" for each process it killed (cgroup-v2.rst, memory.events;
 	 * hierarchical: the service's containers count too) */
-	int64_t ooms = cgroup_keyed(dir, "memory.events", "oom");
-	int64_t kills = cgroup_keyed(dir, "memory.events", "oom_kill");
+	int64_t ooms = procinfo_cgroup_keyed(dir, "memory.events", "oom");
+	int64_t kills = procinfo_cgroup_keyed(dir, "memory.events", "oom_kill");
 	struct health_oom_seen *seen;
 	char why[256];
 	int n = 0;
@@ -316,7 +274,7 @@ int health_judge_cgroup(struct health_oom_table *t, const char *name, const char
 	/* what reclaim cannot drop: near the limit, the next allocation stalls
 	 * in reclaim or ends in the OOM killer */
 	if (max > 0) {
-		int64_t inactive_file = cgroup_keyed(dir, "memory.stat", "inactive_file");
+		int64_t inactive_file = procinfo_cgroup_keyed(dir, "memory.stat", "inactive_file");
 		int64_t ws = cur - (inactive_file > 0 ? inactive_file : 0);
 
 		if (ws < 0)
@@ -662,6 +620,6 @@ oom:
 }
 
 const struct command cmd_health_table[] = {
-	{ "porthole-health", health, { { 0 } }, 0 },
+	{ "porthole-health", health, { { 0 } }, CMD_QUIET },
 	{ 0 },
 };

@@ -313,6 +313,6 @@ const struct command cmd_ports_table[] = {
 	{ "porthole-ports",
 	  ports,
 	  { { "after", ARG_INT, false }, { "timeout_ms", ARG_INT, false } },
-	  0 },
+	  CMD_QUIET },
 	{ 0 },
 };

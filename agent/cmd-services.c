@@ -442,7 +442,7 @@ static enum cmd_result logs(struct agent *a, json_t *args, json_t **result, stru
 }
 
 const struct command cmd_services_table[] = {
-	{ "porthole-services", services, { { 0 } }, 0 },
+	{ "porthole-services", services, { { 0 } }, CMD_QUIET },
 	{ "porthole-service-restart", restart, { { "name", ARG_STRING, true } }, 0 },
 	{ "porthole-logs",
 	  logs,

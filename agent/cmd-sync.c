@@ -68,9 +68,12 @@ oom:
 }
 
 const struct command cmd_sync_table[] = {
-	{ "guest-sync-delimited", sync_id, { { "id", ARG_INT, true } }, CMD_SYNC_DELIMITED },
-	{ "guest-sync", sync_id, { { "id", ARG_INT, true } }, 0 },
-	{ "guest-ping", ping, { { 0 } }, 0 },
-	{ "guest-info", info, { { 0 } }, 0 },
+	{ "guest-sync-delimited",
+	  sync_id,
+	  { { "id", ARG_INT, true } },
+	  CMD_SYNC_DELIMITED | CMD_QUIET },
+	{ "guest-sync", sync_id, { { "id", ARG_INT, true } }, CMD_QUIET },
+	{ "guest-ping", ping, { { 0 } }, CMD_QUIET },
+	{ "guest-info", info, { { 0 } }, CMD_QUIET },
 	{ 0 },
 };

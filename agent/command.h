@@ -65,6 +65,10 @@ enum cmd_flags {
 	CMD_DISABLED_BY_DEFAULT = 1 << 1, /* guest-exec: enabled by configuration */
 	CMD_SYNC_DELIMITED = 1 << 2, /* the reply is preceded by 0xFF */
 	CMD_NEEDS_SHELL = 1 << 3, /* porthole-shell: enabled by agent.shell */
+	/* a question the host's tooling asks all the time (ping, health, time,
+	 * memory): not activity, so that polling never keeps the VM from being
+	 * idle (docs/memory.md) */
+	CMD_QUIET = 1 << 4,
 };
 
 /* A reply owed: what a command that answers later (a long poll) holds. */

@@ -471,6 +471,8 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 	current.delimited = e->cmd->flags & CMD_SYNC_DELIMITED;
 	current.taken = false;
 	current.upgrade = NULL;
+	if (!(e->cmd->flags & CMD_QUIET))
+		a->last_request_mono_ns = now_mono_ns();
 	r = e->cmd->handler(a, args, &result, &err);
 	current.origin = 0;
 	if (current.upgrade) {

@@ -2,8 +2,16 @@
  * files, for whoever read them (procinfo.h). */
 #include "procinfo.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
+
+/* memory.stat is about 1.5 KiB on 6.1 */
+#define CGROUP_FILE_MAX 8192
 
 /* The next line after L, or NULL at the end. */
 static const char *next_line(const char *l)
@@ -53,4 +61,33 @@ long long procinfo_keyed(const char *text, const char *key)
 			return v;
 	}
 	return -1;
+}
+
+int64_t procinfo_cgroup_number(const char *dir, const char *file)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	int64_t v;
+	int r;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return -ENAMETOOLONG;
+	r = read_file(path, 64, &text, NULL);
+	if (r < 0)
+		return r;
+	text[strcspn(text, "\n")] = '\0';
+	if (strcmp(text, "max") == 0)
+		return -1;
+	return parse_int64(text, 0, INT64_MAX, &v) < 0 ? -EBADMSG : v;
+}
+
+int64_t procinfo_cgroup_keyed(const char *dir, const char *file, const char *key)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path) ||
+	    read_file(path, CGROUP_FILE_MAX, &text, NULL) < 0)
+		return -1;
+	return procinfo_keyed(text, key);
 }
