@@ -131,4 +131,5 @@ extern const struct command cmd_events_table[]; /* porthole-events */
 extern const struct command cmd_services_table[]; /* porthole-services, -service-restart, -logs */
 extern const struct command cmd_shell_table[]; /* porthole-shell */
 extern const struct command cmd_ports_table[]; /* porthole-ports */
+extern const struct command cmd_memory_table[]; /* porthole-memory, -memory-reclaim, -target */
 /* Every table ends with an entry whose name is NULL. */

@@ -18,6 +18,7 @@
 #include "cmd-ports.h"
 #include "cmd-exec.h"
 #include "cmd-fs.h"
+#include "cmd-memory.h"
 #include "cmd-shell.h"
 #include "conf.h"
 #include "dispatch.h"
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 	events_start(&a);
 	clock_watch_start(&a);
 	fs_trim_start(&a);
+	memory_start(&a);
 	log_info("porthole-agent %s ready", PORTHOLE_VERSION);
 	r = loop_run(a.loop);
 	events_stop(&a);

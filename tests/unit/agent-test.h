@@ -27,11 +27,22 @@
 static inline const struct command *const *all_tables(void)
 {
 	static const struct command *const t[] = {
-		cmd_sync_table,		 cmd_guest_time_table, cmd_system_table,
-		cmd_guest_network_table, cmd_fs_table,	       cmd_power_table,
-		cmd_exec_table,		 cmd_health_table,     cmd_porthole_network_table,
-		cmd_shares_table,	 cmd_clock_table,      cmd_events_table,
-		cmd_services_table,	 cmd_shell_table,      cmd_ports_table,
+		cmd_sync_table,
+		cmd_guest_time_table,
+		cmd_system_table,
+		cmd_guest_network_table,
+		cmd_fs_table,
+		cmd_power_table,
+		cmd_exec_table,
+		cmd_health_table,
+		cmd_porthole_network_table,
+		cmd_shares_table,
+		cmd_clock_table,
+		cmd_events_table,
+		cmd_services_table,
+		cmd_shell_table,
+		cmd_ports_table,
+		cmd_memory_table,
 		NULL,
 	};
 
