@@ -214,6 +214,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 $(BUILD)/tests/helpers/vsock-peer: HELPER_LDFLAGS := -static
 $(BUILD)/tests/helpers/udp-echo: HELPER_LDFLAGS := -static
 $(BUILD)/tests/helpers/fsync-log: HELPER_LDFLAGS := -static
+$(BUILD)/tests/helpers/memtouch: HELPER_LDFLAGS := -static
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
 # fuzz-host-*.c the host's library.
