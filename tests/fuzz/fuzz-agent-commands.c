@@ -34,6 +34,7 @@
 
 #include "agent-reply.h"
 #include "agent.h"
+#include "cmd-memory.h"
 #include "command.h"
 #include "dispatch.h"
 #include "log.h"
@@ -118,7 +119,7 @@ static int deny_side_effects(void)
 static void setup(void)
 {
 	static const char *const writers[] = { "porthole-dns-set", "porthole-mount",
-					       "porthole-unmount" };
+					       "porthole-unmount", "porthole-memory-target" };
 	size_t n;
 	const struct dispatch_entry *e;
 	int r;
@@ -131,13 +132,20 @@ static void setup(void)
 	r = private_mounts();
 	if (r < 0) {
 		fprintf(stderr,
-			"fuzz-agent-commands: no private mount namespace (%s): %s, %s and %s "
-			"are left out\n",
-			strerror(-r), writers[0], writers[1], writers[2]);
+			"fuzz-agent-commands: no private mount namespace (%s): %s, %s, %s and "
+			"%s are left out\n",
+			strerror(-r), writers[0], writers[1], writers[2], writers[3]);
 		for (size_t i = 0; i < sizeof(writers) / sizeof(writers[0]); i++)
 			strcpy(agent.cfg.block_rpcs[agent.cfg.n_block_rpcs++], writers[i]);
 	} else {
 		options_set(&agent.cfg, "share_roots", "/run/fuzz-shares", "fuzz");
+		/* porthole-memory-target's memory.high: a made-up cgroup tree in
+		 * the private /run (porthole-memory-reclaim refuses: a sandbox) */
+		if (mkdir("/run/fuzz-cgroup", 0755) < 0 ||
+		    mkdir("/run/fuzz-cgroup/porthole", 0755) < 0 ||
+		    mkdir("/run/fuzz-cgroup/porthole/dockerd", 0755) < 0)
+			abort();
+		memory_set_roots("/proc", "/run/fuzz-cgroup");
 	}
 	r = deny_side_effects();
 	if (r < 0) {
