@@ -66,8 +66,9 @@ struct agent {
 	struct agent_config cfg;
 	struct loop *loop;
 	uint64_t start_mono_ns;
-	/* not in its VM's first pid namespace (the sandbox tier, on the host):
-	 * the caches, cgroups and disks around it are not its to reclaim or trim */
+	/* not in its VM (another pid namespace, or PID 1 is not porthole-init:
+	 * the sandbox tier, tests on the host): the caches, cgroups and disks
+	 * around it are not its to reclaim or trim */
 	bool sandbox;
 	/* set by guest-shutdown: the loop ends after the current replies are sent */
 	bool shutdown_requested;

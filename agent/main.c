@@ -231,14 +231,19 @@ static int drop_privileges(struct agent *a)
 	return 0;
 }
 
-/* The first pid namespace's /proc/self/ns/pid is PROC_PID_INIT_INO
- * (include/linux/proc_ns.h, fixed since Linux 3.8); the sandbox tier runs
- * init and the agent in one of their own. */
-static bool in_first_pid_namespace(void)
+/* In its VM, the agent is in the first pid namespace, whose
+ * /proc/self/ns/pid is PROC_PID_INIT_INO (include/linux/proc_ns.h, fixed
+ * since Linux 3.8), and PID 1 is porthole-init. The sandbox tier runs init
+ * and the agent in a pid namespace of their own, and some tests run the
+ * agent alone on the host, where PID 1 is the host's init. */
+static bool in_its_vm(void)
 {
+	_cleanup_free_ char *comm = NULL;
 	struct stat st;
 
-	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCu;
+	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCu &&
+	       read_file("/proc/1/comm", 64, &comm, NULL) == 0 &&
+	       strcmp(comm, "porthole-init\n") == 0;
 }
 
 static void on_term(struct loop *l, int fd, uint32_t events, void *data)
@@ -265,7 +270,7 @@ int main(int argc, char **argv)
 	if (getppid() == 1 && access("/dev/kmsg", W_OK) == 0)
 		log_set_target(LOG_TARGET_KMSG);
 	a.start_mono_ns = now_mono_ns();
-	a.sandbox = !in_first_pid_namespace();
+	a.sandbox = !in_its_vm();
 	/* a client that vanishes mid-reply must not kill the agent */
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);

@@ -59,9 +59,15 @@ expect "unexpected argument" '{"execute":"guest-ping","arguments":{"x":1}}' \
 # unit tests against qemu-ga's schema)
 CLI="$BIN/porthole --connect unix:$sock --timeout 20"
 for cmd in guest-info guest-get-time guest-get-osinfo guest-get-host-name guest-get-timezone \
-	guest-get-load guest-get-users guest-network-get-interfaces guest-get-fsinfo porthole-health; do
+	guest-get-load guest-get-users guest-network-get-interfaces guest-get-fsinfo porthole-health \
+	porthole-memory; do
 	check "$cmd answers" eval "$CLI --json call $cmd >/dev/null"
 done
+# an agent on a host (PID 1 is not porthole-init) leaves the host's memory alone
+out=$($CLI call porthole-memory-reclaim '{"full": true}' 2>&1)
+check "porthole-memory-reclaim: refused outside its VM ($out)" grep -q "not in its VM" <<<"$out"
+check "porthole-memory: no idle reclaim outside its VM" \
+	eval "$CLI --json call porthole-memory | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)[\"reclaim\"][\"auto\"] is not False)'"
 check "guest-set-time: a time before 1970 is refused" eval "! $CLI call guest-set-time '{\"time\": -5}' 2>/dev/null"
 check "guest-shutdown: a bad mode is refused" eval "! $CLI call guest-shutdown '{\"mode\": \"sideways\"}' 2>/dev/null"
 # hostile and careless arguments: a null, a text cut inside a character
