@@ -382,6 +382,58 @@ static json_t *trim_one(const struct mount *m, unsigned long long minimum)
 			 (json_int_t)range.len, "minimum", (json_int_t)range.minlen);
 }
 
+/* The host's trims (guest-fstrim, porthole-trim) count as the data disk's
+ * last trim too when they trimmed it: what they carry to their after. */
+struct request_ctx {
+	char data_mount[sizeof(((struct agent_config *)0)->data_mount)];
+	uint64_t start_ns;
+};
+
+static void *request_ctx(struct agent *a)
+{
+	struct request_ctx *c = calloc(1, sizeof(*c));
+
+	/* NULL (out of memory) only leaves the trim unrecorded */
+	if (c) {
+		snprintf(c->data_mount, sizeof(c->data_mount), "%s", a->cfg.data_mount);
+		c->start_ns = now_mono_ns();
+	}
+	return c;
+}
+
+static void record(enum fs_trim_reason reason, int r, unsigned long long trimmed,
+		   uint64_t duration_ns);
+
+/* On the loop: the data disk's entry of the reply ("paths" with "trimmed"
+ * from guest-fstrim, "filesystems" with "trimmed_bytes" from porthole-trim),
+ * when it was trimmed. */
+static void request_after(void *ctx, json_t *result, const struct cmd_error *err)
+{
+	struct request_ctx *c = ctx;
+	json_t *list, *e, *n;
+	size_t i;
+
+	(void)err; /* RESULT is NULL then */
+	if (!c || !c->data_mount[0] || !result)
+		return;
+	list = json_object_get(result, "paths");
+	if (!list)
+		list = json_object_get(result, "filesystems");
+	json_array_foreach(list, i, e)
+	{
+		const char *path = json_string_value(json_object_get(e, "path"));
+
+		n = json_object_get(e, "trimmed");
+		if (!n)
+			n = json_object_get(e, "trimmed_bytes");
+		if (path && strcmp(path, c->data_mount) == 0 && json_is_integer(n)) {
+			record(FS_TRIM_REQUEST, 0, (unsigned long long)json_integer_value(n),
+			       now_mono_ns() - c->start_ns);
+			return;
+		}
+	}
+}
+
 static enum cmd_result fstrim_work(json_t *args, void *ctx, json_t **result, struct cmd_error *err)
 {
 	json_t *jmin = json_object_get(args, "minimum"), *paths;
@@ -415,7 +467,8 @@ static enum cmd_result fstrim(struct agent *a, json_t *args, json_t **result, st
 	if (minimum < 0)
 		return cmd_fail(err, "Parameter 'minimum' must be 0 or more bytes, not %lld",
 				(long long)minimum);
-	return worker_cmd(a, "guest-fstrim", fstrim_work, NULL, args, NULL, result, err);
+	return worker_cmd(a, "guest-fstrim", fstrim_work, request_after, args, request_ctx(a),
+			  result, err);
 }
 
 /* FITRIM on the file system holding PATH; the bytes trimmed, or -errno. */
@@ -492,60 +545,116 @@ static enum cmd_result porthole_trim_work(json_t *args, void *ctx, json_t **resu
 static enum cmd_result porthole_trim(struct agent *a, json_t *args, json_t **result,
 				     struct cmd_error *err)
 {
-	return worker_cmd(a, "porthole-trim", porthole_trim_work, NULL, args, NULL, result, err);
+	return worker_cmd(a, "porthole-trim", porthole_trim_work, request_after, args,
+			  request_ctx(a), result, err);
 }
 
-/* The periodic trim's job: the path is copied, the result read on the
- * loop. One at a time: a trim still running when the next is due (a slow
- * disk) is not doubled. */
+/* The data disk's trims that the agent starts itself (periodic, after
+ * deletes): one job at a time, so a trim asked for while one runs (a slow
+ * disk, a delete during a trim) is run once more when it ends, never
+ * doubled. The path is copied for the worker, the result read on the loop,
+ * the last one kept for porthole-health. */
 static struct {
 	bool running;
+	bool again; /* asked for while running: once more when it ends */
+	enum fs_trim_reason reason, again_reason;
+	struct agent *a;
 	char path[sizeof(((struct agent_config *)0)->data_mount)];
+	uint64_t start_ns;
 	int r;
 	unsigned long long trimmed;
-} periodic;
+	struct fs_trim_record last;
+} trim;
 
-static void periodic_run(void *data)
+static const char *const reason_names[] = {
+	[FS_TRIM_PERIODIC] = "periodic",
+	[FS_TRIM_AFTER_DELETE] = "after delete",
+	[FS_TRIM_REQUEST] = "request",
+};
+
+const char *fs_trim_reason_name(enum fs_trim_reason reason)
 {
-	(void)data;
-	periodic.r = trim_path(periodic.path, &periodic.trimmed);
+	return (unsigned)reason < ARRAY_SIZE(reason_names) ? reason_names[reason] : "unknown";
 }
 
-static void periodic_done(void *data, int status)
+const struct fs_trim_record *fs_trim_last(void)
+{
+	return trim.last.time_ns ? &trim.last : NULL;
+}
+
+static void record(enum fs_trim_reason reason, int r, unsigned long long trimmed,
+		   uint64_t duration_ns)
+{
+	trim.last = (struct fs_trim_record){ now_clock_ns(CLOCK_REALTIME), trimmed, duration_ns,
+					     reason, r };
+}
+
+static void trim_run(void *data)
+{
+	(void)data;
+	trim.r = trim_path(trim.path, &trim.trimmed);
+}
+
+static void trim_done(void *data, int status)
 {
 	(void)data;
 	/* -ESHUTDOWN: on the worker's thread, the loop gone: nothing to do */
 	if (status < 0)
 		return;
-	periodic.running = false;
-	/* on tmpfs (no data disk) there is nothing to give back */
-	if (periodic.r == 0)
-		log_info("trimmed %llu bytes on %s", periodic.trimmed, periodic.path);
-	else if (periodic.r != -EOPNOTSUPP && periodic.r != -ENOTTY)
-		log_warn_errno(periodic.r, "trim %s", periodic.path);
+	trim.running = false;
+	/* on tmpfs (no data disk) there is nothing to give back, and nothing
+	 * to say */
+	if (trim.r == 0)
+		log_info("trimmed %llu bytes on %s (%s)", trim.trimmed, trim.path,
+			 fs_trim_reason_name(trim.reason));
+	else if (trim.r != -EOPNOTSUPP && trim.r != -ENOTTY)
+		log_warn_errno(trim.r, "trim %s (%s)", trim.path, fs_trim_reason_name(trim.reason));
+	if (trim.r != -EOPNOTSUPP && trim.r != -ENOTTY)
+		record(trim.reason, trim.r, trim.r == 0 ? trim.trimmed : 0,
+		       now_mono_ns() - trim.start_ns);
+	if (trim.again) {
+		trim.again = false;
+		fs_trim_soon(trim.a, trim.again_reason);
+	}
+}
+
+int fs_trim_soon(struct agent *a, enum fs_trim_reason reason)
+{
+	struct worker *w;
+	int r;
+
+	/* a sandboxed agent's /var/lib is the host's: not ours to trim */
+	if (!a->cfg.data_mount[0] || a->sandbox)
+		return -EPERM;
+	if (trim.running) {
+		if (!trim.again || reason == FS_TRIM_AFTER_DELETE)
+			trim.again_reason = reason;
+		trim.again = true;
+		log_debug("trim %s (%s): after the one running now", trim.path,
+			  fs_trim_reason_name(reason));
+		return 0;
+	}
+	w = worker_of(a);
+	if (!w)
+		return -ENOMEM; /* logged by worker_of */
+	trim.a = a;
+	trim.reason = reason;
+	trim.start_ns = now_mono_ns();
+	snprintf(trim.path, sizeof(trim.path), "%s", a->cfg.data_mount);
+	r = worker_submit(w, trim_run, trim_done, NULL);
+	if (r < 0)
+		return log_warn_errno(r, "trim %s (%s): not started, the agent's workers are busy",
+				      trim.path, fs_trim_reason_name(reason));
+	trim.running = true;
+	return 0;
 }
 
 static void periodic_trim(struct loop *l, void *data)
 {
 	struct agent *a = data;
-	struct worker *w = worker_of(a);
-	int r;
 
 	loop_timer(l, (uint64_t)a->cfg.trim_interval_s * 1000, periodic_trim, a);
-	if (periodic.running) {
-		log_warn("trim %s: the last one is still running, this one skipped", periodic.path);
-		return;
-	}
-	if (!w)
-		return; /* logged by worker_of */
-	snprintf(periodic.path, sizeof(periodic.path), "%s", a->cfg.data_mount);
-	r = worker_submit(w, periodic_run, periodic_done, NULL);
-	if (r < 0) {
-		log_warn_errno(r, "trim %s: not started, the agent's workers are busy",
-			       periodic.path);
-		return;
-	}
-	periodic.running = true;
+	fs_trim_soon(a, FS_TRIM_PERIODIC);
 }
 
 void fs_trim_start(struct agent *a)

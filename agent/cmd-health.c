@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "cmd-fs.h"
 #include "cmd-shell.h"
 #include "cmd-json.h"
 #include "cmd-services.h"
@@ -175,6 +176,29 @@ static int add_disk(json_t *disks, json_t *reasons, const char *path, bool check
 		return cmd_json_append(reasons, utf8_json_string(why));
 	}
 	return 0;
+}
+
+/* The data disk's last trim (cmd-fs.c: periodic, after the engine's
+ * deletes, or the host's), on its entry when it is mounted: null before
+ * the first. What the host's sparse file got back, and when. */
+static int add_last_trim(json_t *disk)
+{
+	const struct fs_trim_record *t = fs_trim_last();
+	json_t *o;
+
+	if (!json_is_true(json_object_get(disk, "mounted")))
+		return 0;
+	if (!t)
+		return cmd_json_set(disk, "last_trim", json_null());
+	o = json_pack("{s:I,s:I,s:I,s:s}", "time_ns", (json_int_t)t->time_ns, "trimmed_bytes",
+		      (json_int_t)t->trimmed_bytes, "duration_ms",
+		      (json_int_t)(t->duration_ns / NSEC_PER_MSEC), "reason",
+		      fs_trim_reason_name(t->reason));
+	if (o && t->error && cmd_json_set(o, "error", json_string(strerror(-t->error))) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return cmd_json_set(disk, "last_trim", o);
 }
 
 int health_judge_data_disk(const char *path, json_t *disk, json_t *reasons)
@@ -592,7 +616,8 @@ static enum cmd_result health(struct agent *a, json_t *args, json_t **result, st
 	    add_pressure(j->res) < 0 || cmd_json_set(j->res, "disks", json_incref(disks)) < 0 ||
 	    add_disk(disks, j->reasons, "/", false) < 0 ||
 	    (a->cfg.data_mount[0] && strcmp(a->cfg.data_mount, "/") != 0 &&
-	     add_disk(disks, j->reasons, a->cfg.data_mount, true) < 0) ||
+	     (add_disk(disks, j->reasons, a->cfg.data_mount, true) < 0 ||
+	      add_last_trim(json_array_get(disks, json_array_size(disks) - 1)) < 0)) ||
 	    add_tmpfs_disks(disks, j->reasons) < 0)
 		goto oom;
 	json_decref(disks);

@@ -22,6 +22,7 @@
 #include "cmd-shell.h"
 #include "conf.h"
 #include "dispatch.h"
+#include "engine-events.h"
 #include "log.h"
 #include "launcher.h"
 #include "options.h"
@@ -302,9 +303,11 @@ int main(int argc, char **argv)
 	clock_watch_start(&a);
 	fs_trim_start(&a);
 	memory_start(&a);
+	engine_events_start(&a, NULL);
 	log_info("porthole-agent %s ready", PORTHOLE_VERSION);
 	r = loop_run(a.loop);
 	events_stop(&a);
+	engine_events_stop(&a);
 	ports_stop(&a);
 	clock_watch_stop(&a);
 	transport_stop(&a);
