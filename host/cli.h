@@ -141,6 +141,13 @@ int cli_forward_vsock(struct cli *cli, uint32_t port, bool unix_ok, struct clien
  * for tests) when given, else cli_forward_vsock's with PORT. */
 int cli_forward_relay(struct cli *cli, const char *relay, uint32_t port, struct client_addr *ret);
 int cli_forward_ports(struct cli *cli, int argc, char **argv); /* cli-forward-ports.c */
+int cli_memory(struct cli *cli, int argc, char **argv); /* cli-memory.c */
+/* A size: bytes, or with K, M, G or T (binary, optionally followed by B or
+ * iB): 768M is 768 MiB. -EINVAL, or -ERANGE over 2^64-1. */
+int cli_parse_size(const char *s, uint64_t *ret);
+/* porthole memory's rendering of porthole-memory's result M, with the host's
+ * side in M's "host" when known. */
+void cli_memory_print(json_t *m);
 
 /* cli-services.c's formatting, for the tests. */
 /* Seconds since the epoch T as local "2026-11-27 15:20:01.250". */

@@ -80,6 +80,20 @@ static const struct command commands[] = {
 	  "block-device file system, or the one holding PATH; prints the bytes trimmed "
 	  "(porthole-trim).",
 	  false },
+	{ "memory", cli_memory,
+	  "[--json] [--vm-dir DIR] | reclaim [--full] | target [--engine SIZE|max] "
+	  "[--balloon SIZE|max]",
+	  "What the VM holds: the guest's memory (total, available, page cache, anon, slab), "
+	  "its services' cgroups, the balloon and the reclaim history (porthole-memory), and "
+	  "the host's side when run-vm's state directory is known (--vm-dir, else the "
+	  "agent socket's directory, else build/vm): QEMU's RSS from /proc/PID/status and the "
+	  "balloon's actual size through QMP (DIR/qmp.sock). 'reclaim' asks the guest to drop "
+	  "what it can (page cache of each service's cgroup; --full: all caches, then compacts) "
+	  "and prints what was freed (porthole-memory-reclaim). 'target' sets the engine "
+	  "service's memory.high (porthole-memory-target; max: no limit) and the balloon's "
+	  "target through QMP's balloon command (max: all of the guest's memory). SIZE: bytes, "
+	  "or with K, M, G.",
+	  false },
 	{ "services", cli_services, "",
 	  "init's services: a table of name, state, pid, how long in that state, restarts, "
 	  "ready, memory and CPU used (from the service's cgroup), and OOM kills when there "
