@@ -123,6 +123,13 @@ int cli_umount(struct cli *cli, int argc, char **argv);
 int cli_mounts(struct cli *cli, int argc, char **argv);
 int cli_trim(struct cli *cli, int argc, char **argv);
 int cli_fsinfo(struct cli *cli, int argc, char **argv);
+int cli_df(struct cli *cli, int argc, char **argv); /* cli-disk.c */
+/* What the file at PATH takes on the host: {"path", "allocated_bytes"
+ * (st_blocks * 512), "apparent_bytes" (st_size)}, or {"path", "error"} and
+ * -errno when it cannot be stat'ed; -ENOMEM (*RET untouched). */
+int cli_df_host(const char *path, json_t **ret);
+/* porthole df's rendering of {"disks" (porthole-health's), "host"}. */
+void cli_df_print(json_t *df);
 int cli_network(struct cli *cli, int argc, char **argv); /* cli-net.c */
 int cli_dns(struct cli *cli, int argc, char **argv); /* cli-net.c */
 int cli_services(struct cli *cli, int argc, char **argv); /* cli-services.c */

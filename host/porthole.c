@@ -80,6 +80,14 @@ static const struct command commands[] = {
 	  "block-device file system, or the one holding PATH; prints the bytes trimmed "
 	  "(porthole-trim).",
 	  false },
+	{ "df", cli_df, "[--disk FILE] [--vm-dir DIR]",
+	  "The guest's file systems, their size, use and what is available "
+	  "(porthole-health's disks), the data disk's last trim, and what the data disk's "
+	  "file really takes on the host: its allocated bytes (st_blocks) against its "
+	  "apparent size, which trims after deletes bring down. The file is --disk FILE, "
+	  "else the one run-vm was given (DIR/disk.path; DIR: --vm-dir, else the agent "
+	  "socket's directory, else build/vm).",
+	  false },
 	{ "memory", cli_memory,
 	  "[--json] [--vm-dir DIR] | reclaim [--full] | target [--engine SIZE|max] "
 	  "[--balloon SIZE|max]",
