@@ -264,7 +264,7 @@ static void print_reclaim(json_t *rc)
 
 	if (!json_is_object(rc))
 		return;
-	printf("\nreclaim:  automatic %s, idle %s (for %s), %" JSON_INTEGER_FORMAT
+	printf("\nreclaim:  automatic %s, idle %s (quiet for %s), %" JSON_INTEGER_FORMAT
 	       " runs freed %s\n",
 	       json_is_true(json_object_get(rc, "auto")) ? "on" : "off",
 	       yes_no(json_object_get(rc, "idle")),
@@ -454,14 +454,14 @@ static int target_balloon(struct cli *cli, const char *dir, uint64_t bytes)
 		return CLI_EXIT_CONNECT;
 	}
 	if (cli->json) {
-		json_t *out = json_pack("{s:I,s:O}", "target_bytes", (json_int_t)bytes,
+		json_t *out = json_pack("{s:I,s:O?}", "target_bytes", (json_int_t)bytes,
 					"actual_bytes", json_object_get(ret, "actual"));
 
 		cli_print_json(out, JSON_COMPACT);
 		json_decref(out);
 	} else {
-		printf("balloon: target %s, actual %s now (the guest gives pages up over the next "
-		       "seconds)\n",
+		printf("balloon: target %s, actual %s now (the guest's driver gets there over the "
+		       "next seconds)\n",
 		       cli_bytes_str((double)bytes, a, sizeof(a)), bytes_of(ret, "actual", b, 32));
 	}
 	json_decref(ret);

@@ -87,7 +87,7 @@ static void test_parse_size(void **state)
 	"dockerd         100.0 MiB  50.0 MiB  40.0 MiB  10.0 MiB  0 B    512.0 MiB  max\n"      \
 	"porthole-agent  2.0 MiB    1.0 MiB   0 B       1.0 MiB   0 B    max        64.0 MiB\n" \
 	"\n"                                                                                    \
-	"reclaim:  automatic on, idle yes (for 1m 35s), 2 runs freed 300.0 MiB\n"
+	"reclaim:  automatic on, idle yes (quiet for 1m 35s), 2 runs freed 300.0 MiB\n"
 
 static void test_show(void **state)
 {
@@ -283,8 +283,8 @@ static void test_target(void **state)
 	assert_false(peer_got(&run->peer, "porthole-"));
 	assert_true(peer_got(&vm.qmp, "{\"execute\":\"balloon\",\"id\":2,\"arguments\":{\"value\":"
 				      "805306368}}"));
-	assert_string_equal(run->out, "balloon: target 768.0 MiB, actual 1.0 GiB now (the guest "
-				      "gives pages up over the next seconds)\n");
+	assert_string_equal(run->out, "balloon: target 768.0 MiB, actual 1.0 GiB now (the guest's "
+				      "driver gets there over the next seconds)\n");
 
 	fake_vm_start(&vm, qmp_max, sizeof(qmp_max) / sizeof(qmp_max[0]));
 	bmax[5] = vm.dir;
