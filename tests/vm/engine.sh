@@ -13,10 +13,13 @@
 # a pty; docker ps and stop, the published port gone from the host. A
 # container over its --memory limit is OOM-killed and the kill is counted;
 # dockerd killed with SIGKILL is restarted by init and ready again, the VM's
-# health degraded meanwhile, the forward serving again. The kernel loads what
-# iptables and dockerd ask for through /sbin/modprobe (kmod's). Last, `make
-# stop` and `make run` on the same disk: the image built before is still
-# there, and make stop ends the host side with the VM.
+# health degraded meanwhile, the forward serving again. docker image rm of a
+# 200 MiB image gives the space back to the host's disk file by itself within
+# a minute (the agent trims after the engine's deletes), as porthole-health
+# and porthole df report. The kernel loads what iptables and dockerd ask for
+# through /sbin/modprobe (kmod's). Last, `make stop` and `make run` on the
+# same disk: the image built before is still there, and make stop ends the
+# host side with the VM.
 . "$(dirname "$0")/../lib.sh"
 VM_PROFILE=engine
 . "$(dirname "$0")/lib-vm.sh"
@@ -429,6 +432,79 @@ else
 fi
 out=$("$D" run --rm thatbase echo still-works 2>&1)
 check "containers run after dockerd's restart, through the same forward" grep -qx still-works <<<"$out"
+
+## trim after deletes ##########################################################
+
+# docker image rm of a 200 MiB image, and nothing else: the agent, reading
+# dockerd's events (here after dockerd's restart above, on a new stream), trims
+# the data disk a few seconds later, and the host's sparse file gives the
+# blocks back (run-vm's discard=unmap; ext4 is mounted without -o discard, so
+# nothing else would). The image is random data (as incompressible as real
+# layers), imported from a tar on the host through the forward. The host
+# file's size is stat's allocated blocks; porthole df reports the same.
+alloc() { echo $(($(stat -c %b "$HOST/data.img") * $(stat -c %B "$HOST/data.img"))); }
+mib() { echo $(($1 / 1048576)); }
+last_trim() {
+	C --json health | python3 -c '
+import json, sys
+for d in json.load(sys.stdin)["disks"]:
+    if d["path"] == "/var/lib":
+        t = d.get("last_trim") or {}
+        print(t.get("time_ns", 0), t.get("trimmed_bytes", 0), t.get("reason", "none").replace(" ", "-"))'
+}
+mkdir -p "$HOST/big"
+head -c 209715200 /dev/urandom >"$HOST/big/random.bin"
+tar -C "$HOST/big" --owner=0 --group=0 -cf "$HOST/big.tar" random.bin
+rm -f "$HOST/big/random.bin"
+vm sync
+a0=$(alloc)
+out=$("$D" import "$HOST/big.tar" porthole-big 2>&1)
+rm -f "$HOST/big.tar"
+vm sync
+a1=$(alloc)
+echo "# the host file: $(mib "$a0") MiB allocated before the import, $(mib "$a1") MiB after"
+imported() { grep -q '^sha256:' <<<"$out" && [ $((a1 - a0)) -ge 157286400 ]; }
+check "docker import of 200 MiB of random data: the host file grew by 150 MiB or more ($(mib $((a1 - a0))) MiB)" imported
+read -r t_before _ _ < <(last_trim)
+t0=$SECONDS
+"$D" image rm porthole-big >/dev/null
+given_back() { [ "$(alloc)" -le $((a1 - 157286400)) ]; }
+if wait_for 60 given_back; then
+	a2=$(alloc)
+	ok "docker image rm: the host file gave 150 MiB or more back by itself ($(mib "$a1") -> $(mib "$a2") MiB allocated, $((SECONDS - t0)) s after the rm)"
+else
+	a2=$(alloc)
+	not_ok "docker image rm: the host file gave 150 MiB or more back by itself within 60 s ($(mib "$a1") -> $(mib "$a2") MiB allocated)"
+	grep -a 'engine events\|trimmed' "$VM_DIR/console.log" | tail -n 10 | sed 's/^/# /'
+fi
+read -r t_after trimmed reason < <(last_trim)
+trim_reported() { [ "$reason" = after-delete ] && [ "$t_after" -gt "${t_before:-0}" ] && [ "$trimmed" -ge 157286400 ]; }
+check "porthole-health: the data disk's last_trim is after delete, new, $(mib "${trimmed:-0}") MiB trimmed" trim_reported
+check "the agent's log: a trim after the engine's delete (engine events: ... trimming /var/lib)" \
+	grep -aq "engine events: .*image delete.*trimming /var/lib" "$VM_DIR/console.log"
+# porthole df: the guest's figures and the host file's, as stat sees them
+# around the call (equal when nothing wrote meanwhile)
+s1=$(alloc)
+df_json=$(C --json df 2>&1)
+s2=$(alloc)
+check "porthole df --json: the host file (run-vm's disk.path) as stat sees it, apparent and allocated ($(mib "$s2") MiB)" \
+	python3 -c '
+import json, os, sys
+d = json.loads(sys.argv[1])
+h = d["host"]
+assert h["path"] == os.path.realpath(sys.argv[2]), h
+assert h["apparent_bytes"] == os.stat(sys.argv[2]).st_size, h
+assert min(int(sys.argv[3]), int(sys.argv[4])) <= h["allocated_bytes"] <= max(int(sys.argv[3]), int(sys.argv[4])), h
+v = [x for x in d["disks"] if x["path"] == "/var/lib"][0]
+assert v["mounted"] and v["used_bytes"] + v["available_bytes"] <= v["total_bytes"], v
+assert v["last_trim"]["reason"] == "after delete", v' "$df_json" "$HOST/data.img" "$s1" "$s2"
+out=$(C df --disk "$HOST/data.img" 2>&1)
+df_shown() {
+	grep -q '^/var/lib ' <<<"$out" && grep -q '^last trim of /var/lib: .*(after delete)' <<<"$out" &&
+		grep -q '^host file .*data.img: .* allocated, of 2.0 GiB apparent' <<<"$out"
+}
+check "porthole df (for people): the guest's /var/lib, its last trim, the host file" df_shown
+sed 's/^/# /' <<<"$out"
 
 ## a helper of the host side dies ##############################################
 
