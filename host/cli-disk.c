@@ -13,10 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "client-addr.h"
 #include "util.h"
 
-#define VM_DIR_DEFAULT "build/vm"
 /* scripts/run-vm's record of --disk's file, in its state directory */
 #define DISK_PATH_FILE "disk.path"
 
@@ -42,33 +40,6 @@ int cli_df_host(const char *path, json_t **ret)
 		return -ENOMEM;
 	*ret = o;
 	return 0;
-}
-
-/* The VM's state directory: GIVEN; else the directory of the agent's
- * socket when it is run-vm's (qemu.pid beside it); else build/vm. */
-static void vm_dir_find(const struct cli *cli, const char *given, char *buf, size_t size)
-{
-	struct client_addr a;
-	char pidfile[sizeof(a.path) + 16];
-	char *slash;
-
-	if (given) {
-		snprintf(buf, size, "%s", given);
-		return;
-	}
-	snprintf(buf, size, "%s", VM_DIR_DEFAULT);
-	if (!cli->address || client_addr_parse(cli->address, &a) < 0 || a.kind == CLIENT_ADDR_VSOCK)
-		return;
-	slash = strrchr(a.path, '/');
-	if (!slash)
-		snprintf(a.path, sizeof(a.path), ".");
-	else if (slash == a.path)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	snprintf(pidfile, sizeof(pidfile), "%s/qemu.pid", a.path);
-	if (access(pidfile, F_OK) == 0)
-		snprintf(buf, size, "%s", a.path);
 }
 
 /* The data disk's file: DISK, else what run-vm wrote in DIR/disk.path;
@@ -201,7 +172,7 @@ int cli_df(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(argv[0], "df takes no argument '%s'", argv[optind]);
-	vm_dir_find(cli, vm_dir, dir, sizeof(dir));
+	cli_vm_dir(cli, vm_dir, dir, sizeof(dir));
 	if (disk_file(disk, dir, file, sizeof(file)) == 0)
 		cli_df_host(file, &host); /* a failure is said in HOST */
 	/* the host's figures are shown even when the guest does not answer */

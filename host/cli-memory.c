@@ -11,12 +11,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "client-addr.h"
 #include "qmp.h"
 #include "util.h"
 
-/* run-vm's state directory when nothing says otherwise (CLI_DEFAULT_SOCKET's) */
-#define VM_DIR_DEFAULT "build/vm"
 /* /proc/PID/status is 1.5 KiB; qemu.pid a line */
 #define STATUS_MAX (64 * 1024)
 #define PIDFILE_MAX 64
@@ -55,34 +52,6 @@ int cli_parse_size(const char *s, uint64_t *ret)
 }
 
 /* ---- the host's side ---- */
-
-/* The VM's state directory: --vm-dir; else the directory of the agent's
- * socket when it is run-vm's (unix:DIR/agent.sock, hvsock:DIR/vsock.sock:P,
- * with DIR/qemu.pid beside it); else build/vm. */
-static void vm_dir_find(const struct cli *cli, const char *given, char *buf, size_t size)
-{
-	struct client_addr a;
-	char pidfile[sizeof(a.path) + 16];
-	char *slash;
-
-	if (given) {
-		snprintf(buf, size, "%s", given);
-		return;
-	}
-	snprintf(buf, size, "%s", VM_DIR_DEFAULT);
-	if (!cli->address || client_addr_parse(cli->address, &a) < 0 || a.kind == CLIENT_ADDR_VSOCK)
-		return;
-	slash = strrchr(a.path, '/');
-	if (!slash)
-		snprintf(a.path, sizeof(a.path), ".");
-	else if (slash == a.path)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	snprintf(pidfile, sizeof(pidfile), "%s/qemu.pid", a.path);
-	if (access(pidfile, F_OK) == 0)
-		snprintf(buf, size, "%s", a.path);
-}
 
 /* KEY's value in kB from /proc/PID/status's text, in bytes; -1 if absent. */
 static json_int_t status_kb(const char *status, const char *key)
@@ -330,7 +299,7 @@ static int memory_show(struct cli *cli, const char *vm_dir_opt)
 		cli_error("porthole-memory: the result is not an object");
 		return CLI_EXIT_GUEST;
 	}
-	vm_dir_find(cli, vm_dir_opt, dir, sizeof(dir));
+	cli_vm_dir(cli, vm_dir_opt, dir, sizeof(dir));
 	host = json_object();
 	if (host) {
 		json_object_set_new(host, "vm_dir", json_string(dir));
@@ -533,6 +502,6 @@ int cli_memory(struct cli *cli, int argc, char **argv)
 		return r;
 	if (!balloon)
 		return CLI_EXIT_OK;
-	vm_dir_find(cli, vm_dir_opt, dir, sizeof(dir));
+	cli_vm_dir(cli, vm_dir_opt, dir, sizeof(dir));
 	return target_balloon(cli, dir, balloon_bytes);
 }

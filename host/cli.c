@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client-addr.h"
 #include "util.h"
 
 void cli_error(const char *fmt, ...)
@@ -119,6 +120,31 @@ int cli_vsock_address(uint32_t port, char *buf, size_t size)
 	r = *file && (size_t)snprintf(buf, size, "%s:%" PRIu32, file, port) < size ? 0 : -EINVAL;
 	free(file);
 	return r;
+}
+
+void cli_vm_dir(const struct cli *cli, const char *given, char *buf, size_t size)
+{
+	struct client_addr a;
+	char pidfile[sizeof(a.path) + 16];
+	char *slash;
+
+	if (given) {
+		snprintf(buf, size, "%s", given);
+		return;
+	}
+	snprintf(buf, size, "%s", CLI_VM_DIR_DEFAULT);
+	if (!cli->address || client_addr_parse(cli->address, &a) < 0 || a.kind == CLIENT_ADDR_VSOCK)
+		return;
+	slash = strrchr(a.path, '/');
+	if (!slash)
+		snprintf(a.path, sizeof(a.path), ".");
+	else if (slash == a.path)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	snprintf(pidfile, sizeof(pidfile), "%s/qemu.pid", a.path);
+	if (access(pidfile, F_OK) == 0)
+		snprintf(buf, size, "%s", a.path);
 }
 
 void cli_print_json(json_t *v, size_t flags)

@@ -52,6 +52,13 @@ int cli_call(struct cli *cli, const char *name, json_t *args, json_t **ret);
 /* The guest's vsock PORT as run-vm's VM here offers it (CLI_VSOCK_ADDRESS_FILE
  * with ":PORT"), into BUF: 0, or -errno when there is none. */
 int cli_vsock_address(uint32_t port, char *buf, size_t size);
+/* run-vm's state directory, for the commands that look at the host's side
+ * of the VM (memory, df): GIVEN (their --vm-dir); else the directory of the
+ * agent's socket when it is run-vm's (unix:DIR/agent.sock,
+ * hvsock:DIR/vsock.sock:PORT, with DIR/qemu.pid beside it); else
+ * CLI_VM_DIR_DEFAULT. Into BUF. */
+#define CLI_VM_DIR_DEFAULT "build/vm"
+void cli_vm_dir(const struct cli *cli, const char *given, char *buf, size_t size);
 /* Runs a command that takes no arguments: the raw result for --json, else
  * PRINT's rendering of it. Returns an exit code. */
 int cli_query(struct cli *cli, int argc, char **argv, const char *name,
