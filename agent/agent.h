@@ -60,6 +60,8 @@ struct agent_config {
 	unsigned memory_idle_after_s;
 	unsigned memory_check_interval_s;
 	char memory_engine[64];
+	/* free page reporting's granularity, 2^order pages; 0: the kernel's */
+	unsigned memory_report_order;
 };
 
 struct agent {

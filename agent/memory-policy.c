@@ -1,10 +1,9 @@
-/* When to give memory back: idle is quiet (no engine CPU above a share of
- * a CPU, no request from the host that counts) for idle_after; the first
- * sample of an idle period asks for a full reclaim; another comes only when
- * the page cache has grown back since (a process outside the engine read
- * files: the engine's CPU did not show it); a busy sample with the page
- * cache above its share of memory asks for a gentle one: gradual while
- * busy, thorough once idle. */
+/* When to give memory back: idle is quiet (no CPU above a share of a CPU,
+ * no request from the host that counts) for idle_after; the first sample
+ * of an idle period asks for a full reclaim; another comes only when the
+ * page cache has grown back since (files read with too little CPU to
+ * show); a busy sample with the page cache above its share of memory asks
+ * for a gentle one: gradual while busy, thorough once idle. */
 #include "memory-policy.h"
 
 void mem_policy_config_defaults(struct mem_policy_config *c, uint64_t idle_after_ms)

@@ -1,5 +1,5 @@
 /* When the agent gives memory back on its own (docs/memory.md): a pure
- * state machine fed one sample per check (time, the engine's CPU, the last
+ * state machine fed one sample per check (time, the CPU used, the last
  * host request, the page cache), answering nothing, a gentle reclaim of
  * some bytes, or a full one. cmd-memory.c reads the samples and does the
  * reclaiming; this file only decides, so that it can be tested with a fake
@@ -11,7 +11,7 @@
 
 struct mem_policy_config {
 	uint64_t idle_after_ms; /* quiet this long: idle */
-	/* busy: the engine used more than this share of one CPU (per mille)
+	/* busy: more than this share of one CPU (per mille) was used
 	 * between two samples */
 	unsigned cpu_busy_permille;
 	/* a gentle reclaim while the page cache is above this share of
@@ -20,7 +20,7 @@ struct mem_policy_config {
 	unsigned gentle_step_permille;
 	uint64_t gentle_max_bytes;
 	/* idle, after the full reclaim, the page cache grew back by this much
-	 * (something outside the engine read files): another full one */
+	 * (files read with too little CPU to show): another full one */
 	uint64_t regrow_bytes;
 };
 
@@ -31,7 +31,7 @@ void mem_policy_config_defaults(struct mem_policy_config *c, uint64_t idle_after
 
 struct mem_sample {
 	uint64_t now_ms; /* a monotonic clock */
-	uint64_t cpu_usec; /* the engine's cpu.stat usage_usec; 0 without an engine */
+	uint64_t cpu_usec; /* CPU used by what counts as work, a growing counter */
 	uint64_t last_request_ms; /* the host's last request that counts (0: none) */
 	uint64_t total_bytes;
 	uint64_t page_cache_bytes;

@@ -326,6 +326,17 @@ static int p_memory_engine(struct agent_config *c, const char *v, const char **e
 	return 0;
 }
 
+static int p_memory_report_order(struct agent_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	*expected = "0 (the kernel's) or an order of pages, 1 to 10";
+	if (parse_u(v, 0, 10, &n) < 0)
+		return -EINVAL;
+	c->memory_report_order = (unsigned)n;
+	return 0;
+}
+
 static const struct option_key keys[] = {
 	{ "vsock_port", p_vsock_port },
 	{ "vsock_cids", p_vsock_cids },
@@ -353,6 +364,7 @@ static const struct option_key keys[] = {
 	{ "memory_idle_after", p_memory_idle_after },
 	{ "memory_check_interval", p_memory_check_interval },
 	{ "memory_engine", p_memory_engine },
+	{ "memory_report_order", p_memory_report_order },
 };
 
 void options_defaults(struct agent_config *c)
@@ -384,6 +396,8 @@ void options_defaults(struct agent_config *c)
 	c->memory_idle_after_s = 20;
 	c->memory_check_interval_s = 10;
 	snprintf(c->memory_engine, sizeof(c->memory_engine), "dockerd");
+	/* 128 KiB: docs/memory.md */
+	c->memory_report_order = 5;
 }
 
 int options_set(struct agent_config *c, const char *key, const char *value, const char *where)

@@ -58,6 +58,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.memory_idle_after_s, 20);
 	assert_int_equal(c.memory_check_interval_s, 10);
 	assert_string_equal(c.memory_engine, "dockerd");
+	assert_int_equal(c.memory_report_order, 5);
 }
 
 /* KEY=VALUE is refused, and the whole configuration is as it was. */
@@ -101,6 +102,7 @@ static void test_ranges(void **state)
 		  86400 },
 		{ "memory_check_interval", "5", "3600", "4", "3601", F(memory_check_interval_s), 5,
 		  3600 },
+		{ "memory_report_order", "0", "10", "-1", "11", F(memory_report_order), 0, 10 },
 #undef F
 	};
 	struct agent_config c;

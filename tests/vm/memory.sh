@@ -70,7 +70,7 @@ check "porthole-memory: the history holds the request" \
 	test "$(mem "[(h['reason'], h['full']) for h in m['reclaim']['history']] == [('request', False)] and m['reclaim']['count'] == 1")" = True
 
 # --- memory.reclaim on a service's cgroup: svc-cache reads the file
-vm 'rm -f /run/svc-cache.done; echo /var/lib/big >/run/svc-cache.go'
+vm 'rm -f /run/svc-cache.done; echo /var/lib/big >/run/svc-cache.fifo'
 svc_read() { [ "$(vm 'test -e /run/svc-cache.done && echo yes')" = yes ]; }
 if ! wait_for 120 svc_read; then
 	not_ok "svc-cache read the file"
