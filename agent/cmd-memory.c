@@ -120,7 +120,8 @@ static size_t cgroups_read(struct mem_cgroup *out, size_t max)
 		return 0;
 	while (n < max && (d = readdir(dp))) {
 		struct mem_cgroup *c = &out[n];
-		char sub[PATH_MAX];
+		char sub[PATH_MAX], stat[PATH_MAX];
+		char *text = NULL;
 
 		if (d->d_name[0] == '.' || d->d_type != DT_DIR ||
 		    strlen(d->d_name) >= sizeof(c->name))
@@ -130,10 +131,18 @@ static size_t cgroups_read(struct mem_cgroup *out, size_t max)
 		if (c->current < 0)
 			continue;
 		snprintf(c->name, sizeof(c->name), "%s", d->d_name);
-		c->anon = procinfo_cgroup_keyed(sub, "memory.stat", "anon");
-		c->file = procinfo_cgroup_keyed(sub, "memory.stat", "file");
-		c->kernel = procinfo_cgroup_keyed(sub, "memory.stat", "kernel");
-		c->shmem = procinfo_cgroup_keyed(sub, "memory.stat", "shmem");
+		/* memory.stat once, its four lines from the one text: the
+		 * report is polled, and runs on the loop */
+		c->anon = c->file = c->kernel = c->shmem = -1;
+		if ((size_t)snprintf(stat, sizeof(stat), "%s/memory.stat", sub) < sizeof(stat) &&
+		    read_file(stat, MEMINFO_MAX, &text, NULL) == 0) {
+			c->anon = procinfo_keyed(text, "anon");
+			c->file = procinfo_keyed(text, "file");
+			c->kernel = procinfo_keyed(text, "kernel");
+			c->shmem = procinfo_keyed(text, "shmem");
+			free(text);
+			text = NULL;
+		}
 		c->high = procinfo_cgroup_number(sub, "memory.high");
 		c->max = procinfo_cgroup_number(sub, "memory.max");
 		n++;

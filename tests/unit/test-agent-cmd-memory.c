@@ -210,6 +210,35 @@ static void test_reclaim_full(void **state)
 	json_decref(r);
 }
 
+/* The history keeps the last 16, oldest first; the count and the total go on. */
+static void test_history_bounded(void **state)
+{
+	json_t *r, *h;
+	json_int_t count0;
+
+	(void)state;
+	r = call_ok("porthole-memory", NULL);
+	count0 = json_integer_value(json_object_get(json_object_get(r, "reclaim"), "count"));
+	json_decref(r);
+	for (int i = 0; i < 20; i++) {
+		reset_written();
+		json_decref(
+			call_ok("porthole-memory-reclaim", i == 19 ? "{\"full\": true}" : NULL));
+	}
+	r = call_ok("porthole-memory", NULL);
+	h = json_object_get(json_object_get(r, "reclaim"), "history");
+	assert_int_equal(json_array_size(h), 16);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(r, "reclaim"), "count")),
+		count0 + 20);
+	/* the newest last: the full one */
+	assert_true(json_is_true(json_object_get(json_array_get(h, 15), "full")));
+	assert_false(json_is_true(json_object_get(json_array_get(h, 14), "full")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "reason")),
+			    "request");
+	json_decref(r);
+}
+
 static void test_reclaim_sandbox(void **state)
 {
 	(void)state;
@@ -253,7 +282,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_reclaim_gentle),	cmocka_unit_test(test_reclaim_full),
-		cmocka_unit_test(test_reclaim_sandbox), cmocka_unit_test(test_target),
+		cmocka_unit_test(test_history_bounded), cmocka_unit_test(test_reclaim_sandbox),
+		cmocka_unit_test(test_target),
 	};
 
 	log_set_level(LOG_LEVEL_EMERG);
