@@ -174,7 +174,10 @@ check "eth4, moved in after boot: a lease" wait_for 30 eval '[[ "$(addr_of eth4)
 in_net ip link set eth0 down
 check "eth0 down: the lease's address removed" wait_for 10 no_addr eth0
 in_net ip link set eth0 up
-check "eth0 up: a new lease" wait_for 30 eval '[ "$(addr_of eth0)" = 10.99.0.77/24 ]'
+# the address first, then its routes: two netlink requests, and a query
+# between them (porthole-network below) would see a lease without its route
+check "eth0 up: a new lease, and its default route" wait_for 30 eval '[ "$(addr_of eth0)" = 10.99.0.77/24 ] &&
+	[ "$(route_of default eth0)" = "default via 10.99.0.1 proto dhcp metric 1024" ]'
 
 # --- the agent in the sandbox: porthole-network, porthole-dns-set
 sock=/proc/$SB_PID/root/run/porthole/t.sock
