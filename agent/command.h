@@ -129,6 +129,7 @@ extern const struct command cmd_shares_table[]; /* porthole-mount, -unmount, -mo
 extern const struct command cmd_clock_table[]; /* porthole-time, -time-adjust */
 extern const struct command cmd_events_table[]; /* porthole-events */
 extern const struct command cmd_services_table[]; /* porthole-services, -service-restart, -logs */
+extern const struct command cmd_boot_table[]; /* porthole-boot */
 extern const struct command cmd_shell_table[]; /* porthole-shell */
 extern const struct command cmd_ports_table[]; /* porthole-ports */
 extern const struct command cmd_memory_table[]; /* porthole-memory, -memory-reclaim, -target */

@@ -22,7 +22,7 @@ static const struct command *const tables[] = {
 	cmd_exec_table,		 cmd_health_table,     cmd_porthole_network_table,
 	cmd_clock_table,	 cmd_events_table,     cmd_shares_table,
 	cmd_services_table,	 cmd_shell_table,      cmd_ports_table,
-	cmd_memory_table,
+	cmd_memory_table,	 cmd_boot_table,
 };
 
 static struct dispatch_entry entries[COMMANDS_MAX];

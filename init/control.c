@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boot-log.h"
 #include "cgroup.h"
 #include "log.h"
 #include "svclog.h"
@@ -287,6 +288,32 @@ static json_t *op_events(json_t *req)
 	return json_pack("{s:o, s:I}", "events", a, "next", (json_int_t)ss->next_seq);
 }
 
+static json_t *ns_or_null(uint64_t ns)
+{
+	return ns ? json_integer((json_int_t)ns) : json_null();
+}
+
+/* The boot's timeline (boot-log.h): at most BOOT_LOG_MAX entries of a
+ * hundred bytes, far under what the agent reads (INITCTL_REPLY_MAX). */
+static json_t *op_boot(void)
+{
+	const struct boot_log *bl = boot_log_get();
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < bl->n; i++) {
+		const struct boot_log_entry *e = &bl->e[i];
+
+		json_array_append_new(a, json_pack("{s:o, s:s, s:I, s:o, s:o, s:i}", "name",
+						   utf8_json_string(e->name), "kind",
+						   boot_log_kind_name(e->kind), "start_ns",
+						   (json_int_t)e->start_ns, "ready_ns",
+						   ns_or_null(e->ready_ns), "end_ns",
+						   ns_or_null(e->end_ns), "runs", (int)e->runs));
+	}
+	return json_pack("{s:o, s:I, s:i}", "boot", a, "now_ns", (json_int_t)now_boot_ns(),
+			 "dropped", (int)bl->dropped);
+}
+
 static json_t *op_shutdown(json_t *req)
 {
 	const char *kind = json_string_value(json_object_get(req, "kind"));
@@ -319,8 +346,8 @@ json_t *control_handle(const char *line)
 	}
 	op = json_string_value(json_object_get(req, "op"));
 	if (!op)
-		reply = error_reply("\"op\" is missing: services, restart, logs, events or "
-				    "shutdown");
+		reply = error_reply("\"op\" is missing: services, restart, logs, events, boot "
+				    "or shutdown");
 	else if (strcmp(op, "services") == 0)
 		reply = op_services();
 	else if (strcmp(op, "restart") == 0)
@@ -329,11 +356,13 @@ json_t *control_handle(const char *line)
 		reply = op_logs(req);
 	else if (strcmp(op, "events") == 0)
 		reply = op_events(req);
+	else if (strcmp(op, "boot") == 0)
+		reply = op_boot();
 	else if (strcmp(op, "shutdown") == 0)
 		reply = op_shutdown(req);
 	else
-		reply = error_reply("unknown op \"%.*s\": services, restart, logs, events or "
-				    "shutdown",
+		reply = error_reply("unknown op \"%.*s\": services, restart, logs, events, boot "
+				    "or shutdown",
 				    utf8_prefix(op, 32), op);
 	json_decref(req);
 	return reply;

@@ -22,6 +22,7 @@
 #include "net-setup.h"
 #include "rootfs.h"
 #include "boot-clock.h"
+#include "boot-log.h"
 #include "control.h"
 #include "cgroup.h"
 #include "service.h"
@@ -406,6 +407,9 @@ int main(int argc, char **argv)
 	umask(022);
 	if (!opts.sandbox)
 		opts.sandbox = getenv("PORTHOLE_SANDBOX") || detect_sandbox();
+	/* the boot chart (docs/boot.md): the kernel's part, then this step from
+	 * init's start; a sandbox's boot clock is the host's, its kernel not ours */
+	boot_log_begin(t0, !opts.sandbox);
 	if (!opts.sandbox) {
 		char start[32];
 
@@ -444,6 +448,7 @@ int main(int argc, char **argv)
 		emergency(&sup, &cfg, failed);
 
 	/* 2 host name, limits, modules and devices */
+	boot_log_step_begin("modules");
 	if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0)
 		log_warn_errno(-errno, "set host name %s, ignoring", cfg.hostname);
 	set_rlimits(&cfg);
@@ -466,6 +471,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 3 storage: the data disk, then the shares (before any service) */
+	boot_log_step_begin("storage");
 	if (!opts.sandbox) {
 		/* each failure is logged where it happens: without its disk the VM
 		 * runs on tmpfs, without a share the host's folder is not there */
@@ -474,11 +480,13 @@ int main(int argc, char **argv)
 	}
 
 	/* 4 network: loopback, sysctls, static and DHCP interfaces, DNS */
+	boot_log_step_begin("network");
 	net_setup(&sup, &cfg, opts.sandbox);
 	/* logged; container runtimes then refuse shared mounts, the VM runs on */
 	(void)mount_make_rshared();
 
 	/* 5 cgroups and 6 the services, by dependency; the control socket */
+	boot_log_step_begin("services");
 	services_load(&services, &sup, SERVICES_DIR, CGROUP_ROOT, SERVICES_LOG_DIR);
 	if (!cfg.agent)
 		services_disable(&services, AGENT_SERVICE);
@@ -492,6 +500,7 @@ int main(int argc, char **argv)
 	if (cfg.shell == SHELL_CONSOLE && !opts.sandbox)
 		(void)supervise_start(&sup, "console-shell", shell_argv, true, true);
 
+	boot_log_step_end();
 	log_info("ready: %llu ms since kernel start, init %llu ms",
 		 (unsigned long long)(now_boot_ns() / NSEC_PER_MSEC),
 		 (unsigned long long)((now_mono_ns() - t0) / NSEC_PER_MSEC));

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "boot-log.h"
 #include "cgroup.h"
 #include "log.h"
 #include "service-exec.h"
@@ -115,6 +116,7 @@ void service_ready(struct services *ss, struct service *sv)
 
 	service_ready_end(ss, sv);
 	set_state(sv, SVC_RUNNING);
+	boot_log_service_ready(sv->spec.name);
 	sv->deadline_ns = 0;
 	if (!sv->ever_ready) {
 		sv->ever_ready = true;
@@ -186,6 +188,7 @@ static void start(struct services *ss, struct service *sv)
 	/* has_exit stays: porthole-services shows the last exit while it runs again */
 	log_info("%s: started (pid %d)", sp->name, pid);
 	service_note(sv, "started: pid %d", pid);
+	boot_log_service_start(sp->name);
 	set_state(sv, SVC_STARTING);
 	sv->deadline_ns = sp->ready_timeout_ms ? sv->started_ns + sp->ready_timeout_ms * MS : 0;
 	service_ready_begin(ss, sv, sv->started_ns);
@@ -260,6 +263,7 @@ bool services_exited(struct services *ss, pid_t pid, int status)
 	service_ready_end(ss, sv);
 	log_info("%s: %s", sv->spec.name, how);
 	service_note(sv, "%s", how);
+	boot_log_service_exit(sv->spec.name);
 	services_event(ss, sv, "exited", "%s", how);
 
 	if (ss->stopping_all) {

@@ -174,6 +174,42 @@ static void test_services(void **state)
 	json_decref(r);
 }
 
+/* The boot's timeline: the services the loop started are there, each
+ * started, ready (their readiness is none) and running, on the boot clock */
+static void test_boot(void **state)
+{
+	json_t *r, *list, *e;
+	size_t i;
+	int seen = 0;
+	json_int_t now;
+
+	(void)state;
+	need_root();
+	r = ask("{\"op\":\"boot\"}");
+	list = json_object_get(r, "boot");
+	now = json_integer_value(json_object_get(r, "now_ns"));
+	assert_true(json_is_array(list));
+	assert_true(now > 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "dropped")), 0);
+	json_array_foreach(list, i, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "name"));
+		json_int_t start = json_integer_value(json_object_get(e, "start_ns"));
+
+		assert_non_null(name);
+		if (strcmp(name, "web") != 0 && strcmp(name, "db") != 0)
+			continue;
+		assert_string_equal(json_string_value(json_object_get(e, "kind")), "service");
+		assert_true(start > 0 && start <= now);
+		assert_true(json_integer_value(json_object_get(e, "ready_ns")) >= start);
+		assert_true(json_is_null(json_object_get(e, "end_ns")));
+		assert_true(json_integer_value(json_object_get(e, "runs")) >= 1);
+		seen |= strcmp(name, "web") == 0 ? 1 : 2;
+	}
+	assert_int_equal(seen, 3);
+	json_decref(r);
+}
+
 static void test_restart(void **state)
 {
 	json_t *r;
@@ -319,6 +355,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_services),
+		cmocka_unit_test(test_boot),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_error_text_cut_on_a_character),
 		cmocka_unit_test(test_logs_and_events_ranges),
