@@ -143,6 +143,16 @@ int cli_services(struct cli *cli, int argc, char **argv); /* cli-services.c */
 int cli_logs(struct cli *cli, int argc, char **argv);
 int cli_restart(struct cli *cli, int argc, char **argv);
 int cli_events(struct cli *cli, int argc, char **argv);
+int cli_boot(struct cli *cli, int argc, char **argv); /* cli-boot.c */
+struct boot_chart;
+/* porthole-boot's RESULT, checked (every time an integer >= 0, ready and
+ * end not before start, at most BOOT_CHART_BARS_MAX entries), into *RET,
+ * sorted by start: 0, or -EPROTO with WHY. For the tests and the fuzzer. */
+int cli_boot_parse(json_t *result, struct boot_chart *ret, char *why, size_t size);
+/* The table: NAME KIND START TOOK READY STATE, one row per entry. */
+void cli_boot_table_fill(struct cli_table *t, const struct boot_chart *c);
+/* The line under it: the kernel's end, init's steps' end, the last ready. */
+void cli_boot_summary(const struct boot_chart *c, char *buf, size_t size);
 int cli_forward(struct cli *cli, int argc, char **argv); /* cli-forward.c */
 /* The guest's porthole-relay (relay/main.c's default vsock port). */
 #define CLI_RELAY_VSOCK_PORT 1025

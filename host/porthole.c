@@ -122,6 +122,13 @@ static const struct command commands[] = {
 	  "its clock's, one per line; --follow waits for more until interrupted "
 	  "(porthole-events).",
 	  false },
+	{ "boot", cli_boot, "[--svg FILE]",
+	  "Where the boot's time went: the kernel until init, each of init's steps and each "
+	  "service's start, ready and exit, one line each with its start (since the kernel's "
+	  "start), how long it took (a service: until ready) and its state (porthole-boot). "
+	  "--svg FILE writes it as a chart instead (- for stdout): one bar per line on a time "
+	  "axis in seconds, as systemd-analyze plot draws one.",
+	  false },
 	{ "users", cli_users, "", "Users logged in to the guest (guest-get-users).", false },
 	{ "hostname", cli_hostname, "", "The guest's host name (guest-get-host-name).", false },
 	{ "exec", cli_exec,
