@@ -90,5 +90,45 @@ err=$(C restart nosuch 2>&1)
 check "porthole restart of an unknown service says so ($err)" grep -q 'no service named "nosuch"' <<<"$err"
 check "porthole logs kernel -n 3: three lines" test "$(C logs kernel -n 3 | wc -l)" = 3
 
+# The boot chart (docs/boot.md): the kernel, init's steps in order, every
+# service started with start <= ready, limited's restart counted; and --svg
+# a well-formed SVG with a bar for each.
+C --json boot >"$overlay/boot.json" 2>&1
+check "porthole boot --json: the kernel, init's steps, each service, in order" python3 - "$overlay/boot.json" <<'E'
+import json, sys
+r = json.load(open(sys.argv[1]))
+e = {x["name"]: x for x in r["boot"]}
+k = e["kernel"]
+assert k["kind"] == "kernel" and k["start_ns"] == 0 and k["end_ns"] > 0, k
+steps = [x for x in r["boot"] if x["kind"] == "step"]
+names = [x["name"] for x in steps]
+assert names[:1] == ["early"] and names[-1] == "services", names
+for a in ("modules", "storage", "network"):
+    assert a in names, names
+for x in steps:
+    assert x["start_ns"] >= k["end_ns"] and x["end_ns"] >= x["start_ns"], x
+for a, b in zip(steps, steps[1:]):
+    assert b["start_ns"] >= a["end_ns"], (a, b)
+for n in ("porthole-agent", "limited"):
+    s = e[n]
+    assert s["kind"] == "service" and s["start_ns"] <= s["ready_ns"] <= r["now_ns"], s
+    assert s["start_ns"] >= e["early"]["start_ns"], s
+assert e["limited"]["runs"] >= 2, e["limited"]
+E
+sed 's/^/# /' "$overlay/boot.json" | cut -c1-400
+out=$(C boot)
+check "porthole boot: a row for the kernel and the summary line" \
+	eval 'grep -Eq "^kernel +kernel +0.000 s" <<<"$out" && grep -q "last service ready at" <<<"$out"'
+echo "$out" | sed 's/^/# /'
+check "porthole boot --svg: written" C boot --svg "$overlay/boot.svg"
+check "porthole boot --svg: well-formed SVG, a bar for each entry" python3 - "$overlay/boot.svg" "$overlay/boot.json" <<'E'
+import json, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "{http://www.w3.org/2000/svg}svg", root.tag
+groups = root.findall("{http://www.w3.org/2000/svg}g")
+assert len(groups) == len(json.load(open(sys.argv[2]))["boot"]), len(groups)
+assert not list(root.iter("{http://www.w3.org/2000/svg}script"))
+E
+
 check "power-off" vm_stop
 check "shutdown: the services were stopped first" grep -aq "shutdown: services stopped after" "$VM_DIR/console.log"
