@@ -127,6 +127,17 @@ static int parse_modules(struct init_config *c, const char *v, const char **expe
 	return 0;
 }
 
+static int parse_modalias(struct init_config *c, const char *v, const char **expected)
+{
+	*expected = "a boolean (1/0, yes/no, true/false, on/off)";
+	return parse_bool(v, &c->modalias);
+}
+
+static void fmt_modalias(const struct init_config *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%d", c->modalias);
+}
+
 static int parse_rescue(struct init_config *c, const char *v, const char **expected)
 {
 	*expected = "a boolean (1/0, yes/no, true/false, on/off)";
@@ -180,7 +191,10 @@ static int parse_nofile(struct init_config *c, const char *v, const char **expec
 static const struct config_key keys[] = {
 	{ "log", parse_log, fmt_log, "log level" },
 	{ "hostname", parse_hostname, fmt_hostname, "host name" },
-	{ "modules", parse_modules, fmt_modules, "kernel modules to load at boot" },
+	{ "modules", parse_modules, fmt_modules,
+	  "kernel modules to load at boot besides those the devices ask for" },
+	{ "modalias", parse_modalias, fmt_modalias,
+	  "load the modules the devices' modalias ask for, at boot and on hotplug" },
 	{ "rescue", parse_rescue, fmt_rescue, "open a shell on the console when boot fails" },
 	{ "shell", parse_shell, fmt_shell, "a shell on the console" },
 	{ "stop_timeout", parse_stop_timeout, fmt_stop_timeout,
@@ -204,6 +218,7 @@ void config_defaults(struct init_config *c)
 	c->stop_timeout_s = 10;
 	c->rlimit_nofile = 1048576;
 	c->root_tmpfs = true;
+	c->modalias = true;
 	c->agent = true;
 	net_config_defaults(&c->net);
 	storage_defaults(&c->storage);

@@ -27,6 +27,7 @@ struct init_config {
 	char hostname[CONFIG_NAME_MAX + 1];
 	char modules[CONFIG_MODULES_MAX][CONFIG_NAME_MAX];
 	size_t n_modules;
+	bool modalias; /* load what the devices' modalias ask for (coldplug.c) */
 	bool rescue;
 	enum shell_mode shell;
 	unsigned stop_timeout_s;

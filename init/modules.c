@@ -1,12 +1,15 @@
-/* Kernel modules through libkmod, which reads modules.dep.bin and
- * modules.softdep as modprobe does. Resolution is kept apart from loading so
- * that --check and the tests can show the order without loading anything. */
+/* Kernel modules through libkmod, which reads modules.dep.bin,
+ * modules.alias.bin and modules.softdep as modprobe does: names and aliases
+ * (a device's modalias among them) resolved and loaded. Resolution is kept
+ * apart from loading so that --check and the tests can show the order without
+ * loading anything. Which aliases the devices announce is coldplug.c's. */
 #include "modules.h"
 
 #include <errno.h>
 #include <libkmod.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -160,38 +163,157 @@ static void log_kmod(void *data, int priority, const char *file, int line, const
 	log_msg(priority <= 3 ? LOG_LEVEL_ERROR : LOG_LEVEL_DEBUG, "libkmod: %s", buf);
 }
 
-int modules_load(const char (*names)[64], size_t n)
+/* One libkmod context for the whole boot and for hotplug after it: its
+ * indexes are read (mmap'd) once, not once per alias. */
+struct modules_ctx {
+	struct kmod_ctx *kmod;
+};
+
+int modules_open(const char *dir, const char *config_dir, struct modules_ctx **ret)
 {
-	_cleanup_kmod_ctx_ struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	/* NULL: modprobe's own (/etc/modprobe.d, /run/modprobe.d,
+	 * /lib/modprobe.d); an empty list reads none */
+	const char *const paths[] = { config_dir, NULL };
+	struct modules_ctx *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return log_error_errno(-ENOMEM, "libkmod context");
+	m->kmod = kmod_new(dir, dir || config_dir ? paths : NULL);
+	if (!m->kmod) {
+		free(m);
+		return log_error_errno(-ENOMEM, "libkmod context for %s", dir ? dir : "modules");
+	}
+	kmod_set_log_fn(m->kmod, log_kmod, NULL);
+	/* Loads the indexes once instead of for every lookup; without them
+	 * (no modules.dep.bin) libkmod falls back to the text files, slower */
+	r = kmod_load_resources(m->kmod);
+	if (r < 0)
+		log_warn_errno(r, "module indexes of %s, reading the text files instead",
+			       dir ? dir : "the running kernel");
+	*ret = m;
+	return 0;
+}
+
+void modules_close(struct modules_ctx *m)
+{
+	if (!m)
+		return;
+	kmod_unref(m->kmod);
+	free(m);
+}
+
+int modules_load_list(struct modules_ctx *m, const char (*names)[64], size_t n)
+{
 	int failed = 0;
 
-	if (!ctx)
-		return log_error_errno(-ENOMEM, "libkmod context");
-	kmod_set_log_fn(ctx, log_kmod, NULL);
-	/* Loads the indexes once instead of for every lookup. */
-	kmod_load_resources(ctx);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_kmod_list_ struct kmod_list *list = NULL;
 		struct kmod_list *l;
 
-		if (lookup(ctx, names[i], &list) < 0) {
+		if (lookup(m->kmod, names[i], &list) < 0) {
 			failed++;
 			continue;
 		}
 		kmod_list_foreach (l, list) {
-			struct kmod_module *m = kmod_module_get_module(l);
+			struct kmod_module *mod = kmod_module_get_module(l);
 			/* probe_insert_module resolves dependencies and softdeps itself
 			 * and returns 0 for a module already loaded or built in. */
-			int r = kmod_module_probe_insert_module(m, 0, NULL, NULL, NULL, NULL);
+			int r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
 
 			if (r < 0) {
-				log_error_errno(r, "load module %s", kmod_module_get_name(m));
+				log_error_errno(r, "load module %s", kmod_module_get_name(mod));
 				failed++;
 			} else {
-				log_debug("module %s loaded", kmod_module_get_name(m));
+				log_debug("module %s loaded", kmod_module_get_name(mod));
 			}
-			kmod_module_unref(m);
+			kmod_module_unref(mod);
 		}
 	}
 	return failed;
+}
+
+int modules_load(const char (*names)[64], size_t n)
+{
+	struct modules_ctx *m;
+	int r = modules_open(NULL, NULL, &m);
+
+	if (r < 0)
+		return r;
+	r = modules_load_list(m, names, n);
+	modules_close(m);
+	return r;
+}
+
+/* The modules ALIAS names, the blacklist applied as modprobe applies it to
+ * aliases (modprobe.d's "blacklist NAME", the command line's
+ * modprobe.blacklist=): a blacklisted driver is never loaded for a device. */
+static int lookup_alias(struct modules_ctx *m, const char *alias, struct kmod_list **ret)
+{
+	_cleanup_kmod_list_ struct kmod_list *list = NULL;
+	int r = kmod_module_new_from_lookup(m->kmod, alias, &list);
+
+	*ret = NULL;
+	if (r < 0)
+		return log_error_errno(r, "modalias %s: lookup", alias);
+	if (!list)
+		return 0;
+	r = kmod_module_apply_filter(m->kmod, KMOD_FILTER_BLACKLIST, list, ret);
+	if (r < 0)
+		return log_error_errno(r, "modalias %s: blacklist", alias);
+	return 0;
+}
+
+int modules_lookup_alias(struct modules_ctx *m, const char *alias, char (*ret)[MODULE_NAME_MAX],
+			 size_t max)
+{
+	_cleanup_kmod_list_ struct kmod_list *list = NULL;
+	struct kmod_list *l;
+	int n = 0;
+	int r = lookup_alias(m, alias, &list);
+
+	if (r < 0)
+		return r;
+	kmod_list_foreach (l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+
+		if ((size_t)n < max)
+			snprintf(ret[n], MODULE_NAME_MAX, "%s", kmod_module_get_name(mod));
+		n++;
+		kmod_module_unref(mod);
+	}
+	return n;
+}
+
+int modules_load_alias(struct modules_ctx *m, const char *alias, char (*ret)[MODULE_NAME_MAX],
+		       size_t max)
+{
+	_cleanup_kmod_list_ struct kmod_list *list = NULL;
+	struct kmod_list *l;
+	int n = 0;
+	int r = lookup_alias(m, alias, &list);
+
+	if (r < 0)
+		return r;
+	kmod_list_foreach (l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+		const char *name = kmod_module_get_name(mod);
+
+		/* BUILTIN, LIVE, COMING: there already (-ENOENT: not loaded).
+		 * Asked first, so that only what this call loaded is counted */
+		if (kmod_module_get_initstate(mod) < 0) {
+			r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL,
+							    NULL, NULL, NULL);
+			if (r < 0) {
+				log_error_errno(r, "load module %s for %s", name, alias);
+			} else if (r == 0) {
+				log_debug("module %s loaded for %s", name, alias);
+				if ((size_t)n < max)
+					snprintf(ret[n], MODULE_NAME_MAX, "%s", name);
+				n++;
+			}
+		}
+		kmod_module_unref(mod);
+	}
+	return n;
 }

@@ -1,5 +1,6 @@
-/* init/modules.c: module list resolution against the image's module tree
- * (the real Debian kernel's modules.dep and modules.softdep, after depmod). */
+/* init/modules.c: module list resolution and device alias lookup against the
+ * image's module tree (the real Debian kernel's modules.dep, modules.softdep
+ * and modules.alias, after depmod). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "modules.h"
@@ -89,6 +91,80 @@ static void test_unknown_is_reported_others_resolved(void **state)
 	assert_int_equal(pos("no_such_module"), -1);
 }
 
+/* The aliases QEMU's devices announce (their /sys/devices/.../modalias),
+ * and the module each must load: what coldplug.c hands to modules.c. */
+static void test_device_aliases(void **state)
+{
+	static const struct {
+		const char *alias, *module;
+	} cases[] = {
+		{ "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00", "virtio_pci" },
+		{ "virtio:d00000001v00001AF4", "virtio_net" },
+		{ "virtio:d00000002v00001AF4", "virtio_blk" },
+		{ "virtio:d00000003v00001AF4", "virtio_console" },
+		{ "virtio:d00000004v00001AF4", "virtio_rng" },
+		{ "virtio:d00000005v00001AF4", "virtio_balloon" },
+		{ "virtio:d00000013v00001AF4", "vmw_vsock_virtio_transport" },
+		{ "acpi:LNXPWRBN:", "button" },
+		{ "input:b0019v0000p0001e0000-e0,1,k74,ramlsfw", "evdev" },
+	};
+	struct modules_ctx *m;
+	char names[4][MODULE_NAME_MAX];
+
+	(void)state;
+	assert_int_equal(modules_open(dir, NULL, &m), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = modules_lookup_alias(m, cases[i].alias, names, 4);
+
+		if (n != 1)
+			fail_msg("%s: %d modules, expected %s", cases[i].alias, n, cases[i].module);
+		assert_string_equal(names[0], cases[i].module);
+	}
+	modules_close(m);
+}
+
+static void test_alias_without_module(void **state)
+{
+	struct modules_ctx *m;
+	char names[4][MODULE_NAME_MAX];
+
+	(void)state;
+	assert_int_equal(modules_open(dir, NULL, &m), 0);
+	/* the q35 host bridge and an ISA bridge: devices that need no module
+	 * are the common case, not an error */
+	assert_int_equal(
+		modules_lookup_alias(m, "pci:v00008086d000029C0sv00001AF4sd00001100bc06sc00i00",
+				     names, 4),
+		0);
+	assert_int_equal(modules_lookup_alias(m, "platform:no-such-device", names, 4), 0);
+	assert_int_equal(modules_lookup_alias(m, "", names, 4), 0);
+	modules_close(m);
+}
+
+static void test_blacklist_applies_to_aliases(void **state)
+{
+	char cfgdir[] = "/tmp/test-modules.XXXXXX", path[64];
+	struct modules_ctx *m;
+	char names[4][MODULE_NAME_MAX];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(cfgdir));
+	snprintf(path, sizeof(path), "%s/porthole.conf", cfgdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("blacklist virtio_rng\n", f);
+	fclose(f);
+	/* modprobe.d's "blacklist NAME": never loaded for a device's alias,
+	 * still found by its name */
+	assert_int_equal(modules_open(dir, cfgdir, &m), 0);
+	assert_int_equal(modules_lookup_alias(m, "virtio:d00000004v00001AF4", names, 4), 0);
+	assert_int_equal(modules_lookup_alias(m, "virtio:d00000001v00001AF4", names, 4), 1);
+	modules_close(m);
+	unlink(path);
+	rmdir(cfgdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +173,9 @@ int main(void)
 		cmocka_unit_test(test_alias_and_dash),
 		cmocka_unit_test(test_softdep_pre_is_loaded_first),
 		cmocka_unit_test(test_unknown_is_reported_others_resolved),
+		cmocka_unit_test(test_device_aliases),
+		cmocka_unit_test(test_alias_without_module),
+		cmocka_unit_test(test_blacklist_applies_to_aliases),
 	};
 
 	log_set_level(LOG_LEVEL_EMERG);

@@ -70,6 +70,27 @@ else
 	not_ok "configured modules loaded (missing: ${missing:-none expected})"
 fi
 
+# The drivers come by the devices' modalias (init.conf no longer names them):
+# loaded, and named in init's modalias line; no data disk, so no virtio_blk.
+alias_line=$(grep -a -m 1 'porthole-init: modalias: ' "$VM_DIR/console.log" | tr -d '\r')
+echo "# ${alias_line#*porthole-init: }"
+by_alias() {
+	local m
+	for m in "$@"; do
+		grep -qx "$m" "$VM_DIR/loaded-modules" || { echo "# $m not loaded"; return 1; }
+		grep -qx "$m" "$VM_DIR/expected-modules" && { echo "# $m is in init.conf's list"; return 1; }
+		[[ "$alias_line " == *" $m "* ]] || { echo "# $m not in init's modalias line"; return 1; }
+	done
+}
+check "loaded by modalias: virtio_pci, virtio_net, virtio_console, virtio_rng, virtio_balloon, vsock's transport, button, evdev" \
+	by_alias virtio_pci virtio_net virtio_console virtio_rng virtio_balloon vmw_vsock_virtio_transport button evdev
+check "no disk, no virtio_blk: only what the devices ask for" eval '! grep -qx virtio_blk "$VM_DIR/loaded-modules"'
+# Hotplug: a device that comes back after boot gets its driver again through
+# its uevent (virtio-rng's PCI function removed, its driver unloaded, a rescan)
+hot=$(vm 'd=$(for v in /sys/bus/virtio/devices/*; do [ "$(cat $v/device)" = 0x0004 ] && readlink -f $v/..; done); echo 1 >$d/remove && rmmod virtio_rng && echo 1 >/sys/bus/pci/rescan; for i in 1 2 3 4 5 6 7 8 9 10; do grep -q "^virtio_rng " /proc/modules && break; sleep 1; done; grep -c "^virtio_rng " /proc/modules')
+check "hotplug: virtio_rng loaded again for its device's uevent" \
+	eval '[ "$hot" = 1 ] && grep -aq "porthole-init: module virtio_rng loaded for virtio:d00000004" "$VM_DIR/console.log"'
+
 link=$(vm 'readlink /dev/virtio-ports/org.porthole.agent.0')
 check "/dev/virtio-ports/org.porthole.agent.0 links to its port" eval '[[ "$link" == ../vport*p* ]]'
 link=$(vm 'readlink /dev/virtio-ports/org.qemu.guest_agent.0')
@@ -101,8 +122,11 @@ fi
 check "shutdown ran in order (console)" grep -q 'shutdown: power-off after' "$VM_DIR/console.log"
 VM_DIR=
 
-# A bad key and a bad value on the kernel command line: boot goes on.
-if vm_start badcmdline --append "porthole.nosuchkey=1 porthole.log=loud"; then
+# A bad key and a bad value on the kernel command line: boot goes on. The
+# same boot loads its modules the old way, a fixed list and no modalias walk:
+# a user's init.conf that names the drivers still boots.
+old_list=virtio_pci,virtio_console,virtio_net,virtio_rng,virtio_balloon,button,evdev,vsock,vmw_vsock_virtio_transport,vsock_loopback,fuse,tcp_diag,udp_diag
+if vm_start badcmdline --append "porthole.nosuchkey=1 porthole.log=loud porthole.modalias=0 porthole.modules=$old_list"; then
 	ok "bad command line keys: still boots"
 else
 	not_ok "bad command line keys: still boots"
@@ -111,4 +135,8 @@ check "bad command line key: warning on the console" \
 	grep -q "kernel command line: unknown key 'nosuchkey', ignoring" "$VM_DIR/console.log"
 check "bad command line value: error on the console" \
 	grep -q "kernel command line: log: invalid value 'loud'" "$VM_DIR/console.log"
+check "modalias=0 and the old fixed list: its 13 modules loaded, no walk" \
+	eval 'grep -aq "porthole-init: modules: 13 configured in" "$VM_DIR/console.log" &&
+		! grep -aq "porthole-init: modalias: " "$VM_DIR/console.log" &&
+		[ "$(vm "grep -cE \"^(virtio_net|virtio_console|button|evdev) \" /proc/modules")" = 4 ]'
 vm_stop >/dev/null 2>&1
