@@ -76,6 +76,26 @@ static void fmt_root_tmpfs(const struct init_config *c, char *buf, size_t size)
 	snprintf(buf, size, "%d", c->root_tmpfs);
 }
 
+static void fmt_root_disk(const struct init_config *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", c->root_disk[0] ? "serial:" : "none", c->root_disk);
+}
+
+static int parse_root_disk(struct init_config *c, const char *v, const char **expected)
+{
+	*expected = "serial:NAME (a virtio serial: letters, digits, - _ .) or none";
+	if (strcmp(v, "none") == 0) {
+		c->root_disk[0] = '\0';
+		return 0;
+	}
+	if (strncmp(v, "serial:", 7) != 0 || !v[7] || strlen(v + 7) >= sizeof(c->root_disk) ||
+	    strspn(v + 7, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+		    strlen(v + 7))
+		return -EINVAL;
+	snprintf(c->root_disk, sizeof(c->root_disk), "%s", v + 7);
+	return 0;
+}
+
 static int parse_log(struct init_config *c, const char *v, const char **expected)
 {
 	int l = log_level_from_string(v);
@@ -203,6 +223,8 @@ static const struct config_key keys[] = {
 	  "open files limit for everything init starts" },
 	{ "root_tmpfs", parse_root_tmpfs, fmt_root_tmpfs,
 	  "put an initramfs root on a mount pivot_root accepts" },
+	{ "root_disk", parse_root_disk, fmt_root_disk,
+	  "the root on the read-only disk of this virtio serial, under a tmpfs overlay" },
 	{ "agent", parse_agent, fmt_agent, "start the porthole-agent service (" AGENT_PATH ")" },
 };
 

@@ -33,6 +33,7 @@ struct init_config {
 	unsigned stop_timeout_s;
 	uint64_t rlimit_nofile;
 	bool root_tmpfs;
+	char root_disk[CONFIG_NAME_MAX + 1]; /* the root disk's serial, "" for none */
 	bool agent; /* start porthole-agent (until services come) */
 	struct net_config net; /* the [net] keys and ip= (net-config.c) */
 	struct storage_config storage; /* data_disk, data_mount, shares (storage.c) */

@@ -14,7 +14,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "coldplug.h"
 #include "config.h"
 #include "devices.h"
 #include "log.h"
@@ -339,34 +338,6 @@ static uint64_t start_time(void)
 	return now_mono_ns();
 }
 
-/* Step 2's modules: the configured list, then what the devices ask for by
- * their modalias, at boot and on hotplug (coldplug.c, which keeps the
- * context for as long as PID 1 runs). Not essential: what a missing module
- * provides fails later, named; each failure is logged where it happens. */
-static struct coldplug coldplug;
-
-static void load_modules(const struct init_config *cfg, struct supervisor *s)
-{
-	struct modules_ctx *m;
-	uint64_t t = now_mono_ns();
-	int r;
-
-	if (modules_open(NULL, NULL, &m) < 0)
-		return;
-	r = modules_load_list(m, (const char(*)[64])cfg->modules, cfg->n_modules);
-	if (r > 0)
-		log_warn("%d of the configured modules could not be loaded", r);
-	/* the figure the boot bench compares with the modalias line's */
-	log_info("modules: %zu configured in %llu ms", cfg->n_modules,
-		 (unsigned long long)((now_mono_ns() - t) / NSEC_PER_MSEC));
-	if (!cfg->modalias) {
-		modules_close(m);
-		return;
-	}
-	(void)coldplug_boot(&coldplug, m, "/sys/devices");
-	coldplug_watch(&coldplug, s);
-}
-
 /* reboot(2) in a PID namespace other than the first fails with EINVAL for
  * anything but restart and power-off: so this both disables ctrl-alt-del's
  * immediate reboot (the kernel sends init SIGINT instead) and tells a
@@ -376,14 +347,16 @@ static bool detect_sandbox(void)
 	return reboot(RB_DISABLE_CAD) < 0 && errno == EINVAL;
 }
 
-static void move_root_if_needed(char **argv)
+/* Returns -errno only when the root disk asked for could not be used (said
+ * there): the initramfs then holds no system to boot. */
+static int move_root_if_needed(char **argv)
 {
 	struct init_config cfg;
 	char start[32];
 	bool mounted_proc;
 
 	if (!rootfs_needs_move())
-		return;
+		return 0;
 	/* Read quietly: the configuration is read again, with its messages,
 	 * after the re-exec. */
 	mounted_proc = mkdir("/proc", 0555) >= 0 || errno == EEXIST;
@@ -394,13 +367,18 @@ static void move_root_if_needed(char **argv)
 	/* mounted again after the re-exec; one left here is only hidden */
 	if (mounted_proc)
 		(void)umount2("/proc", MNT_DETACH);
-	if (!cfg.root_tmpfs)
-		return;
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)now_mono_ns());
 	setenv(START_ENV, getenv(START_ENV) ? getenv(START_ENV) : start, 1);
-	/* returns only when it failed, said there */
+	/* root_disk: the initramfs only reaches the disk (docs/boot.md); each
+	 * call returns only when it failed, said there */
+	if (cfg.root_disk[0])
+		return rootfs_move_to_disk(cfg.root_disk, (const char(*)[64])cfg.modules,
+					   cfg.n_modules, argv);
+	if (!cfg.root_tmpfs)
+		return 0;
 	(void)rootfs_bind_over_self(argv);
 	log_error("staying on the initramfs root: container runtimes cannot pivot_root");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -444,7 +422,8 @@ int main(int argc, char **argv)
 
 		snprintf(start, sizeof(start), "%llu", (unsigned long long)t0);
 		setenv(START_ENV, start, 1);
-		move_root_if_needed(argv);
+		if (move_root_if_needed(argv) < 0 && !failed)
+			failed = "the root disk";
 		unsetenv(START_ENV);
 	}
 	/* (logged; with sigfd -1 it fails too, the signals named first) */
@@ -482,7 +461,11 @@ int main(int argc, char **argv)
 		log_warn_errno(-errno, "set host name %s, ignoring", cfg.hostname);
 	set_rlimits(&cfg);
 	if (!opts.sandbox) {
-		load_modules(&cfg, &sup);
+		/* not essential: what a missing module provides fails later,
+		 * named (libkmod's own failure is logged by modules_load) */
+		r = modules_load((const char(*)[64])cfg.modules, cfg.n_modules);
+		if (r > 0)
+			log_warn("%d of the configured modules could not be loaded", r);
 		/* best effort only: no late mount is essential, and each
 		 * failure was logged by mount_apply */
 		(void)mount_apply(MOUNT_LATE);
@@ -500,7 +483,8 @@ int main(int argc, char **argv)
 	if (!opts.sandbox) {
 		/* each failure is logged where it happens: without its disk the VM
 		 * runs on tmpfs, without a share the host's folder is not there */
-		(void)storage_setup_data_disk(&cfg.storage);
+		if (storage_setup_data_disk(&cfg.storage) < 0)
+			(void)rootfs_data_tmpfs(cfg.storage.data_mount);
 		(void)storage_mount_shares(&cfg.storage);
 	}
 
