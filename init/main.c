@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "coldplug.h"
 #include "config.h"
 #include "devices.h"
 #include "log.h"
@@ -338,6 +339,34 @@ static uint64_t start_time(void)
 	return now_mono_ns();
 }
 
+/* Step 2's modules: the configured list, then what the devices ask for by
+ * their modalias, at boot and on hotplug (coldplug.c, which keeps the
+ * context for as long as PID 1 runs). Not essential: what a missing module
+ * provides fails later, named; each failure is logged where it happens. */
+static struct coldplug coldplug;
+
+static void load_modules(const struct init_config *cfg, struct supervisor *s)
+{
+	struct modules_ctx *m;
+	uint64_t t = now_mono_ns();
+	int r;
+
+	if (modules_open(NULL, NULL, &m) < 0)
+		return;
+	r = modules_load_list(m, (const char(*)[64])cfg->modules, cfg->n_modules);
+	if (r > 0)
+		log_warn("%d of the configured modules could not be loaded", r);
+	/* the figure the boot bench compares with the modalias line's */
+	log_info("modules: %zu configured in %llu ms", cfg->n_modules,
+		 (unsigned long long)((now_mono_ns() - t) / NSEC_PER_MSEC));
+	if (!cfg->modalias) {
+		modules_close(m);
+		return;
+	}
+	(void)coldplug_boot(&coldplug, m, "/sys/devices");
+	coldplug_watch(&coldplug, s);
+}
+
 /* reboot(2) in a PID namespace other than the first fails with EINVAL for
  * anything but restart and power-off: so this both disables ctrl-alt-del's
  * immediate reboot (the kernel sends init SIGINT instead) and tells a
@@ -461,11 +490,7 @@ int main(int argc, char **argv)
 		log_warn_errno(-errno, "set host name %s, ignoring", cfg.hostname);
 	set_rlimits(&cfg);
 	if (!opts.sandbox) {
-		/* not essential: what a missing module provides fails later,
-		 * named (libkmod's own failure is logged by modules_load) */
-		r = modules_load((const char(*)[64])cfg.modules, cfg.n_modules);
-		if (r > 0)
-			log_warn("%d of the configured modules could not be loaded", r);
+		load_modules(&cfg, &sup);
 		/* best effort only: no late mount is essential, and each
 		 * failure was logged by mount_apply */
 		(void)mount_apply(MOUNT_LATE);
