@@ -32,7 +32,8 @@ enum cmd_result cmd_fail_errno(struct cmd_error *err, int errnum, const char *fm
 	__attribute__((format(printf, 3, 4)));
 
 /* A handler: ARGS is the request's "arguments" object (never NULL: an empty
- * object when the request had none), already checked against the command's
+ * object when the request had none, one for all such requests: a handler
+ * reads its arguments, never changes them), already checked against the command's
  * argument table (every required member present, every member of its type,
  * never null, no unknown member). No string holds a NUL: the parser refuses
  * "\u0000" (jansson without JSON_ALLOW_NUL). It returns CMD_OK with *RESULT

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "utf8.h"
 #include "util.h"
@@ -170,33 +171,65 @@ static int check_args(const struct command *cmd, json_t *args, struct cmd_error 
 	return 0;
 }
 
+/* A reply being written: grown by doubling from RENDER_FIRST, which most
+ * replies fit, within RENDER_MAX, four times the 4 MiB a client's output
+ * holds (max_output): the transport says why it drops a reply that long,
+ * where a failed render could only say "out of memory". */
+#define RENDER_FIRST 256
+#define RENDER_MAX (16u << 20)
+
+struct render_buf {
+	char *data;
+	size_t len, cap;
+};
+
+/* json_dump_callback's sink, and the bytes around the values: 0; -1 over
+ * RENDER_MAX or out of memory (jansson's convention for a callback). */
+static int render_put(const char *s, size_t n, void *user)
+{
+	struct render_buf *b = user;
+
+	if (n > RENDER_MAX - b->len ||
+	    buf_reserve(&b->data, &b->cap, b->len + n, RENDER_FIRST, RENDER_MAX) < 0)
+		return -1;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+static int render_value(struct render_buf *b, json_t *v)
+{
+	return json_dump_callback(v, render_put, b, DUMP_FLAGS);
+}
+
+/* The render's end: the newline that ends every reply, and a NUL for logs
+ * and tests, not part of the length. */
+static int render_end(struct render_buf *b, struct reply *out)
+{
+	if (render_put("\n", 2, b) < 0) {
+		free(b->data);
+		return -ENOMEM;
+	}
+	out->data = b->data;
+	out->len = b->len - 1;
+	return DISPATCH_REPLY;
+}
+
 /* Serialises REPLY (stolen) as QEMU does: ", " and ": " separators, members
  * in order, non-ASCII as \uXXXX, and the newline that ends every reply;
- * 0xFF first when DELIMITED. */
+ * 0xFF first when DELIMITED. Once: jansson's dump is most of a small
+ * request's cost, and measuring the length first would do it twice. */
 static int render(json_t *reply, bool delimited, struct reply *out)
 {
-	size_t len = json_dumpb(reply, NULL, 0, DUMP_FLAGS);
-	char *buf;
+	struct render_buf b = { 0 };
+	int r = (delimited ? render_put("\xff", 1, &b) : 0) || render_value(&b, reply);
 
-	if (len == 0) {
-		json_decref(reply);
-		return -ENOMEM;
-	}
-	/* NUL-terminated too, for logs and tests; not part of LEN */
-	buf = malloc(len + 3);
-	if (!buf) {
-		json_decref(reply);
-		return -ENOMEM;
-	}
-	if (delimited)
-		buf[0] = (char)0xFF;
-	json_dumpb(reply, buf + delimited, len, DUMP_FLAGS);
-	buf[len + delimited] = '\n';
-	buf[len + delimited + 1] = '\0';
 	json_decref(reply);
-	out->data = buf;
-	out->len = len + delimited + 1;
-	return DISPATCH_REPLY;
+	if (r) {
+		free(b.data);
+		return -ENOMEM;
+	}
+	return render_end(&b, out);
 }
 
 /* The reply of last resort, when not even an error reply can be built (out
@@ -360,18 +393,27 @@ void dispatch_upgrade_free(struct dispatch_upgrade *u)
 }
 
 /* {"return": RESULT (stolen; NULL means {}), "id": ID}; -ENOMEM when it
- * cannot be built. */
+ * cannot be built. Written around the two values, the bytes jansson would
+ * give for that object (tests/unit/test-agent-dispatch.c holds them to
+ * qemu-ga's), without building it: the reply of a small request costs
+ * about as much again as its parse when the object is made, dumped and
+ * freed. */
 static int success_render(json_t *result, json_t *id, bool delimited, struct reply *out)
 {
-	json_t *reply = json_object();
+	static const char head[] = "{\"return\": ", mid[] = ", \"id\": ";
+	struct render_buf b = { 0 };
+	int r = (delimited ? render_put("\xff", 1, &b) : 0) ||
+		render_put(head, sizeof(head) - 1, &b) ||
+		(result ? render_value(&b, result) : render_put("{}", 2, &b)) ||
+		(id && (render_put(mid, sizeof(mid) - 1, &b) || render_value(&b, id))) ||
+		render_put("}", 1, &b);
 
-	if (!reply || json_object_set_new(reply, "return", result ? result : json_object()) < 0) {
-		json_decref(reply);
+	json_decref(result);
+	if (r) {
+		free(b.data);
 		return -ENOMEM;
 	}
-	if (id)
-		json_object_set(reply, "id", id);
-	return render(reply, delimited, out);
+	return render_end(&b, out);
 }
 
 /* The success reply, or an error reply when it cannot be built. */
@@ -409,6 +451,9 @@ void cmd_async_finish(struct cmd_async *p, json_t *result, const struct cmd_erro
 	json_decref(p->id);
 	free(p);
 }
+
+/* The arguments of every request that has none (dispatch_value_from). */
+static json_t *no_args;
 
 int dispatch_value(struct agent *a, const char *data, size_t len, struct reply *out)
 {
@@ -457,8 +502,14 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 		goto fail;
 	}
 	if (!args) {
-		args = json_object();
-		if (!args || json_object_set_new(req, "arguments", args) < 0) {
+		/* one empty object for every request without arguments: a
+		 * handler reads its arguments and never changes them
+		 * (command.h), and making one per request was a tenth of a
+		 * guest-ping's cost */
+		if (!no_args)
+			no_args = json_object();
+		args = no_args;
+		if (!args) {
 			cmd_fail(&err, "out of memory");
 			goto fail;
 		}
@@ -476,6 +527,11 @@ int dispatch_value_from(struct agent *a, uint64_t origin, const char *data, size
 		a->last_request_mono_ns = now_mono_ns();
 	r = e->cmd->handler(a, args, &result, &err);
 	current.origin = 0;
+	if (args == no_args && json_object_size(no_args) > 0) {
+		/* the next request must not see what this handler left */
+		log_error("%s: changed its (empty) arguments", name);
+		json_object_clear(no_args);
+	}
 	if (current.upgrade) {
 		struct dispatch_upgrade *u = current.upgrade;
 
