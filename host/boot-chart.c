@@ -183,7 +183,9 @@ static void put_bar(FILE *f, const struct boot_chart_bar *b, int64_t span, int y
 char *boot_chart_svg(const struct boot_chart *c, size_t *ret_len)
 {
 	size_t n = c->n < BOOT_CHART_BARS_MAX ? c->n : BOOT_CHART_BARS_MAX;
-	int64_t span = boot_chart_span_ns(c);
+	int64_t last = boot_chart_span_ns(c);
+	/* the axis goes 5% past the last mark, so that what still runs shows */
+	int64_t span = last <= INT64_MAX - last / 20 ? last + last / 20 : INT64_MAX;
 	int width = PLOT_X + PLOT_W + LABEL_W, height = TOP + (int)n * ROW_H + 24;
 	char *text = NULL;
 	size_t len = 0;
@@ -198,7 +200,7 @@ char *boot_chart_svg(const struct boot_chart *c, size_t *ret_len)
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n"
 		"<text x=\"%d\" y=\"20\" font-size=\"14\">porthole boot: %.3f s from the kernel's "
 		"start to the last mark, %zu entries%s</text>\n",
-		width, height, width, height, PLOT_X, (double)span / NSEC_PER_SEC, n,
+		width, height, width, height, PLOT_X, (double)last / NSEC_PER_SEC, n,
 		c->dropped ? " (init dropped some)" : "");
 	put_legend(f);
 	put_axis(f, span, height);

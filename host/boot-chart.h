@@ -33,8 +33,8 @@ struct boot_chart {
 	unsigned dropped; /* entries init could not keep */
 };
 
-/* Where the chart's time axis ends: the latest start, ready or end, at
- * least 1 ms (what is still running is drawn to there). */
+/* The last mark: the latest start, ready or end, at least 1 ms. The chart's
+ * axis goes 5% further, and what still runs is drawn to its end. */
 int64_t boot_chart_span_ns(const struct boot_chart *c);
 /* A bar's length as people read it: a step's (or the kernel's) start to
  * end, a service's start to ready; -1 when not known (not ready yet). */
