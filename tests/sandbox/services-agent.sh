@@ -147,6 +147,20 @@ assert \"service_error\" not in r, r.get(\"service_error\")
 assert any(e[\"service\"] == \"svc-one\" for e in r[\"service_events\"]), r
 "'
 
+# --- boot: init's steps in order, each service once with its restart
+# counted, and no kernel (a sandbox's boot clock is the host's)
+check "boot: init's steps, the services, no kernel" eval '$CLI --json boot | python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+kinds = [e[\"kind\"] for e in r[\"boot\"]]
+assert \"kernel\" not in kinds, kinds
+steps = [e[\"name\"] for e in r[\"boot\"] if e[\"kind\"] == \"step\"]
+assert steps == [\"early\", \"modules\", \"storage\", \"network\", \"services\"], steps
+svc = {e[\"name\"]: e for e in r[\"boot\"] if e[\"kind\"] == \"service\"}
+assert svc[\"svc-one\"][\"runs\"] >= 2 and svc[\"svc-one\"][\"end_ns\"] is None, svc
+assert svc[\"svc-one\"][\"start_ns\"] <= svc[\"svc-one\"][\"ready_ns\"] <= r[\"now_ns\"], svc
+"'
+
 kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
 agent_pid=
 sandbox_stop TERM
