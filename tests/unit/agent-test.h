@@ -43,6 +43,7 @@ static inline const struct command *const *all_tables(void)
 		cmd_shell_table,
 		cmd_ports_table,
 		cmd_memory_table,
+		cmd_boot_table,
 		NULL,
 	};
 
