@@ -9,17 +9,18 @@
 # followed, a command exec'd in it, its published port answering the host
 # through QEMU's port forward and, with nothing named before boot, through
 # porthole forward ports, as a UDP echo container's does; containers on a
-# user network reaching each other by address and by name; docker run -it on
+# user network reaching each other by address and by name, and not a
+# container on a second user network (docker's isolation); docker run -it on
 # a pty; docker ps and stop, the published port gone from the host. A
 # container over its --memory limit is OOM-killed and the kill is counted;
 # dockerd killed with SIGKILL is restarted by init and ready again, the VM's
 # health degraded meanwhile, the forward serving again. docker image rm of a
 # 200 MiB image gives the space back to the host's disk file by itself within
 # a minute (the agent trims after the engine's deletes), as porthole-health
-# and porthole df report. The kernel loads what iptables and dockerd ask for
-# through /sbin/modprobe (kmod's). Last, `make stop` and `make run` on the
-# same disk: the image built before is still there, and make stop ends the
-# host side with the VM.
+# and porthole df report. iptables is iptables-legacy; the kernel loads what
+# it and dockerd ask for through /sbin/modprobe (kmod's). Last, `make stop`
+# and `make run` on the same disk: the image built before is still there,
+# and make stop ends the host side with the VM.
 . "$(dirname "$0")/../lib.sh"
 VM_PROFILE=engine
 . "$(dirname "$0")/lib-vm.sh"
@@ -264,14 +265,18 @@ check "docker exec web: a command in the running container" \
 cpid=$("$D" inspect -f '{{.State.Pid}}' web | grep -E '^[0-9]+$')
 check "the container's cgroup is under dockerd's (cgroup-parent /porthole/dockerd)" \
 	eval 'vm "cat /proc/$cpid/cgroup" | grep -q "^0::/porthole/dockerd/${web:-none}"'
+# dockerd's rules go through iptables-legacy (the engine's
+# etc/alternatives, docs/image.md "dockerd's start"): x_tables, not nf_tables
+check "iptables is iptables-legacy (/etc/alternatives/iptables), and holds dockerd's rules" \
+	eval 'vm "iptables -V; iptables -t nat -S DOCKER" | tr "\n" " " | grep -q "^iptables v[0-9.]* (legacy) -N DOCKER "'
 # None of these is in init.conf's modules: the kernel asked modprobe for them
-# when iptables-nft and dockerd set up the NAT rules and the container's link.
+# when iptables-legacy and dockerd set up the NAT rules and the container's link.
 mods=$(vm 'cut -d" " -f1 /proc/modules' | tr '\n' ' ')
 missing=""
-for m in nft_compat nft_chain_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay; do
+for m in ip_tables iptable_filter iptable_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay; do
 	case " $mods " in *" $m "*) ;; *) missing="$missing $m" ;; esac
 done
-check "modules loaded on demand: nft_compat nft_chain_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay${missing:+ (missing:$missing)}" \
+check "modules loaded on demand: ip_tables iptable_filter iptable_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay${missing:+ (missing:$missing)}" \
 	test -z "$missing"
 
 ## a UDP port, published and followed to the host ############################
@@ -310,6 +315,19 @@ out=$("$D" run --rm --network my-network thatbase sh -c \
 check "a second container on my-network reaches the first by address" grep -qxF "ip:<h1>$token</h1>" <<<"$out"
 check "...and by name (the engine's DNS): wget and ping" \
 	eval 'grep -qxF "name:<h1>$token</h1>" <<<"$out" && grep -qx ping-ok <<<"$out"'
+
+## isolation between networks ###################################################
+
+# docker's promise: containers on two user networks do not reach each other
+# (its DOCKER-ISOLATION chains, which iptables-legacy now holds). A container
+# on my-other is up (it pings its gateway) and srv's address on my-network
+# does not answer it, while it answered a container on my-network above.
+out=$("$D" network create my-other >/dev/null 2>&1 && "$D" run --rm --network my-other thatbase sh -c \
+	"gw=\$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p'); ping -c 1 -W 5 \$gw >/dev/null && echo gw-ok; wget -q -T 5 -O- http://$ip/ || echo blocked" 2>&1)
+check "a container on a second user network, my-other, is up (pings its gateway)" grep -qx gw-ok <<<"$out"
+check "...and does not reach srv on my-network ($ip): the networks are isolated" \
+	eval 'grep -qx blocked <<<"$out" && ! grep -qF "<h1>" <<<"$out"'
+"$D" network rm my-other >/dev/null 2>&1
 
 ## docker run -it, ps, stop ####################################################
 
