@@ -141,6 +141,55 @@ static void test_too_long_is_dropped_and_reported_once(void **state)
 	free(text);
 }
 
+/* The limit is the same byte for byte or many bytes at once (a string's
+ * bytes are kept in spans): a value of exactly the limit is kept, one byte
+ * more is dropped, whatever the pieces, and 0xFF inside a string resets. */
+static void test_limit_exact_in_any_pieces(void **state)
+{
+	static const char ff[] = "{\"x\":\"ab\xff{\"y\":\"\\\"\"}";
+	char text[64];
+	struct jsonstream s;
+	struct got g = { 0 };
+
+	(void)state;
+	for (size_t chunk = 0; chunk < 12; chunk++) {
+		for (size_t extra = 0; extra < 2; extra++) {
+			/* {"x":"aaaa..."}: 20 bytes with 12 a's, 21 with 13 */
+			size_t n = (size_t)snprintf(text, sizeof(text), "{\"x\":\"%.*s\"}",
+						    (int)(12 + extra), "aaaaaaaaaaaaaaaa");
+
+			jsonstream_init(&s, 20);
+			feed(&s, &g, text, n, chunk);
+			assert_int_equal(g.n, 1);
+			if (extra) {
+				assert_int_equal(g.ev[0], JSONSTREAM_TOO_LONG);
+			} else {
+				assert_int_equal(g.ev[0], JSONSTREAM_VALUE);
+				assert_string_equal(g.val[0], text);
+			}
+			assert_false(jsonstream_pending(&s));
+			got_free(&g);
+			jsonstream_free(&s);
+		}
+		/* filled to the limit inside a string: not over it until one
+		 * more byte comes (the host's reader acts on over_limit) */
+		jsonstream_init(&s, 20);
+		feed(&s, &g, "{\"x\":\"aaaaaaaaaaaaaa", 20, chunk);
+		assert_false(jsonstream_over_limit(&s));
+		feed(&s, &g, "a", 1, chunk);
+		assert_true(jsonstream_over_limit(&s));
+		assert_int_equal(g.n, 0);
+		jsonstream_free(&s);
+		jsonstream_init(&s, 64);
+		feed(&s, &g, ff, sizeof(ff) - 1, chunk);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.ev[0], JSONSTREAM_RESYNC);
+		assert_string_equal(g.val[1], "{\"y\":\"\\\"\"}");
+		got_free(&g);
+		jsonstream_free(&s);
+	}
+}
+
 static void test_too_deep(void **state)
 {
 	struct jsonstream s;
@@ -245,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_scalars_and_stray_closers),
 		cmocka_unit_test(test_ff_resets),
 		cmocka_unit_test(test_too_long_is_dropped_and_reported_once),
+		cmocka_unit_test(test_limit_exact_in_any_pieces),
 		cmocka_unit_test(test_too_deep),
 		cmocka_unit_test(test_callback_can_stop),
 		cmocka_unit_test(test_over_limit_seen_before_the_end),
