@@ -67,9 +67,9 @@ probe() {
 	timeout 90 python3 "$REPO/tests/helpers/pingprobe.py" "unix:$sock" "unix:$sock" "$1" --timeout 60
 }
 
-# porthole-health and porthole-events (with service_after) ask init too:
+# porthole-health, porthole-events (with service_after) and porthole-boot ask init too:
 # their answers then say init did not answer, and why
-for req in porthole-services porthole-service-restart porthole-health porthole-events; do
+for req in porthole-services porthole-service-restart porthole-health porthole-events porthole-boot; do
 	args='{}'
 	[ "$req" = porthole-service-restart ] && args='{"name": "dockerd"}'
 	[ "$req" = porthole-events ] && args='{"service_after": 0}'
