@@ -533,8 +533,46 @@ static int set_option(int fsfd, const char *opt, char *why, size_t size)
 	return 0;
 }
 
+/* Whether REQ sets option KEY itself ("key" or "key=..."). */
+static bool has_option(const struct share_request *req, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (size_t i = 0; i < req->n_options; i++)
+		if (strncmp(req->options[i], key, klen) == 0 &&
+		    (req->options[i][klen] == '=' || req->options[i][klen] == '\0'))
+			return true;
+	return false;
+}
+
+size_t share_mount_options(const struct share_request *req, char (*opts)[64], size_t max)
+{
+	/* 9p needs its transport (Documentation/filesystems/9p.rst:
+	 * trans=virtio, 9P2000.L for Linux). Then porthole's defaults: a read
+	 * or write is cut into msize pieces, a round trip each, so the
+	 * largest msize reads large files several times faster than the
+	 * kernel's 128 KiB; cache=mmap stays coherent with host edits
+	 * (docs/shares.md has the figures) */
+	static const char *const p9[][2] = {
+		{ "trans", "virtio" },
+		{ "version", "9p2000.L" },
+		{ "msize", SHARE_9P_MSIZE_DEFAULT },
+		{ "cache", SHARE_9P_CACHE_DEFAULT },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; req->type == SHARE_9P && i < sizeof(p9) / sizeof(p9[0]); i++)
+		if (n < max && !has_option(req, p9[i][0]))
+			snprintf(opts[n++], sizeof(opts[0]), "%s=%s", p9[i][0], p9[i][1]);
+	for (size_t i = 0; i < req->n_options && n < max; i++)
+		snprintf(opts[n++], sizeof(opts[0]), "%s", req->options[i]);
+	return n;
+}
+
 int share_mount_make(const struct share_request *req, int *ret_fd, char *why, size_t size)
 {
+	char opts[SHARE_MOUNT_OPTIONS_MAX][64];
+	size_t n_opts = share_mount_options(req, opts, SHARE_MOUNT_OPTIONS_MAX);
 	_cleanup_close_ int fsfd = -1;
 	/* nodev, nosuid: the host's files are data, not devices or set-id
 	 * programs for the guest */
@@ -546,19 +584,11 @@ int share_mount_make(const struct share_request *req, int *ret_fd, char *why, si
 	fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
 	if (fsfd < 0)
 		return fail(why, size, -errno, "fsopen %s: %s", fstype, strerror(errno));
-	/* the source of both is the tag; 9p also needs its transport
-	 * (Documentation/filesystems/9p.rst: trans=virtio, 9P2000.L for Linux) */
+	/* the source of both is the tag */
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", req->tag, 0) < 0)
 		return fail(why, size, -errno, "fsconfig source=%s: %s", req->tag, strerror(errno));
-	if (req->type == SHARE_9P) {
-		r = set_option(fsfd, "trans=virtio", why, size);
-		if (r >= 0)
-			r = set_option(fsfd, "version=9p2000.L", why, size);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < req->n_options; i++) {
-		r = set_option(fsfd, req->options[i], why, size);
+	for (size_t i = 0; i < n_opts; i++) {
+		r = set_option(fsfd, opts[i], why, size);
 		if (r < 0)
 			return r;
 	}

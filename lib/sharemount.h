@@ -50,6 +50,20 @@ size_t share_devices(const char *sysfs, enum share_type type);
  * takes dax. -EINVAL with WHY filled otherwise. */
 int share_option_check(enum share_type type, const char *opt, char *why, size_t size);
 
+/* porthole's defaults for what a 9p share does not set, chosen by
+ * scripts/bench-shares (docs/shares.md): the largest msize 9pnet_virtio takes
+ * in Linux 6.1 (PAGE_SIZE * (VIRTQUEUE_NUM - 3); a larger one is cut to it),
+ * and cache=mmap, which reads and writes through to the host like none (so
+ * host edits show at once) and gives programs a writable shared mmap(2). */
+#define SHARE_9P_MSIZE_DEFAULT "512000"
+#define SHARE_9P_CACHE_DEFAULT "mmap"
+#define SHARE_MOUNT_OPTIONS_MAX (SHARE_OPTIONS_MAX + 4)
+
+/* The options share_mount_make gives fsconfig(2) for REQ (its type
+ * resolved), in order: 9p's transport and protocol, the defaults above for
+ * what REQ does not set, then REQ's own. Returns how many, at most MAX. */
+size_t share_mount_options(const struct share_request *req, char (*opts)[64], size_t max);
+
 /* Parses TAG:TARGET[:OPTIONS] (porthole.share= and init.conf's shares),
  * OPTIONS separated by commas: ro, type=9p|virtiofs and the type's own. */
 int share_spec_parse(const char *spec, struct share_request *ret, char *why, size_t size);

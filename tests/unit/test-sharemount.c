@@ -165,6 +165,62 @@ static void test_spec_and_options(void **state)
 			 -EINVAL);
 }
 
+/* What reaches fsconfig(2): 9p's transport always, porthole's defaults
+ * unless the share sets its own, the share's options as given; virtiofs
+ * gets only its own. */
+static void test_mount_options(void **state)
+{
+	struct share_request r;
+	char opts[SHARE_MOUNT_OPTIONS_MAX][64], why[SHARE_WHY_MAX];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(share_spec_parse("p9:/mnt/x:type=9p", &r, why, sizeof(why)), 0);
+	n = share_mount_options(&r, opts, SHARE_MOUNT_OPTIONS_MAX);
+	assert_int_equal(n, 4);
+	assert_string_equal(opts[0], "trans=virtio");
+	assert_string_equal(opts[1], "version=9p2000.L");
+	assert_string_equal(opts[2], "msize=" SHARE_9P_MSIZE_DEFAULT);
+	assert_string_equal(opts[3], "cache=" SHARE_9P_CACHE_DEFAULT);
+	/* the defaults are themselves valid options */
+	assert_int_equal(share_option_check(SHARE_9P, opts[2], why, sizeof(why)), 0);
+	assert_int_equal(share_option_check(SHARE_9P, opts[3], why, sizeof(why)), 0);
+
+	/* the share's own replace the defaults, and come last */
+	assert_int_equal(share_spec_parse("p9:/mnt/x:type=9p,cache=loose,msize=131072", &r, why,
+					  sizeof(why)),
+			 0);
+	n = share_mount_options(&r, opts, SHARE_MOUNT_OPTIONS_MAX);
+	assert_int_equal(n, 4);
+	assert_string_equal(opts[0], "trans=virtio");
+	assert_string_equal(opts[1], "version=9p2000.L");
+	assert_string_equal(opts[2], "cache=loose");
+	assert_string_equal(opts[3], "msize=131072");
+	/* one set, the other default */
+	assert_int_equal(share_spec_parse("p9:/mnt/x:type=9p,cache=none", &r, why, sizeof(why)), 0);
+	n = share_mount_options(&r, opts, SHARE_MOUNT_OPTIONS_MAX);
+	assert_int_equal(n, 4);
+	assert_string_equal(opts[2], "msize=" SHARE_9P_MSIZE_DEFAULT);
+	assert_string_equal(opts[3], "cache=none");
+	/* a key that merely starts like a default's is not it */
+	r.n_options = 0;
+	snprintf(r.options[r.n_options++], sizeof(r.options[0]), "cachex=1");
+	n = share_mount_options(&r, opts, SHARE_MOUNT_OPTIONS_MAX);
+	assert_int_equal(n, 5);
+	assert_string_equal(opts[3], "cache=" SHARE_9P_CACHE_DEFAULT);
+
+	/* virtiofs: nothing of 9p's */
+	assert_int_equal(share_spec_parse("v:/mnt/x:type=virtiofs", &r, why, sizeof(why)), 0);
+	assert_int_equal(share_mount_options(&r, opts, SHARE_MOUNT_OPTIONS_MAX), 0);
+	assert_int_equal(share_spec_parse("v:/mnt/x:type=virtiofs,dax", &r, why, sizeof(why)), 0);
+	assert_int_equal(share_mount_options(&r, opts, SHARE_MOUNT_OPTIONS_MAX), 1);
+	assert_string_equal(opts[0], "dax");
+
+	/* bounded by MAX */
+	assert_int_equal(share_spec_parse("p9:/mnt/x:type=9p", &r, why, sizeof(why)), 0);
+	assert_int_equal(share_mount_options(&r, opts, 2), 2);
+}
+
 static void test_tags(void **state)
 {
 	char tags[SHARE_TAGS_MAX][SHARE_TAG_MAX], sysfs[300];
@@ -389,6 +445,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path_clean),
 		cmocka_unit_test(test_spec_and_options),
+		cmocka_unit_test(test_mount_options),
 		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_trusts_only_root_dirs, setup,
