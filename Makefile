@@ -331,7 +331,7 @@ stop:
 
 # Figures, side by side with Debian's qemu-ga in the same run; never a pass/fail.
 bench: deps
-	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory all $(BUILD)/tests/helpers/floor-server
 	scripts/image engine
 	scripts/bench
 
