@@ -17,8 +17,8 @@
 # health degraded meanwhile, the forward serving again. docker image rm of a
 # 200 MiB image gives the space back to the host's disk file by itself within
 # a minute (the agent trims after the engine's deletes), as porthole-health
-# and porthole df report. iptables is iptables-legacy; the kernel loads what
-# it and dockerd ask for through /sbin/modprobe (kmod's). Last, `make stop`
+# and porthole df report. The kernel loads what iptables and dockerd ask
+# for through /sbin/modprobe (kmod's). Last, `make stop`
 # and `make run` on the same disk: the image built before is still there,
 # and make stop ends the host side with the VM.
 . "$(dirname "$0")/../lib.sh"
@@ -265,18 +265,14 @@ check "docker exec web: a command in the running container" \
 cpid=$("$D" inspect -f '{{.State.Pid}}' web | grep -E '^[0-9]+$')
 check "the container's cgroup is under dockerd's (cgroup-parent /porthole/dockerd)" \
 	eval 'vm "cat /proc/$cpid/cgroup" | grep -q "^0::/porthole/dockerd/${web:-none}"'
-# dockerd's rules go through iptables-legacy (the engine's
-# etc/alternatives, docs/image.md "dockerd's start"): x_tables, not nf_tables
-check "iptables is iptables-legacy (/etc/alternatives/iptables), and holds dockerd's rules" \
-	eval 'vm "iptables -V; iptables -t nat -S DOCKER" | tr "\n" " " | grep -q "^iptables v[0-9.]* (legacy) -N DOCKER "'
 # None of these is in init.conf's modules: the kernel asked modprobe for them
-# when iptables-legacy and dockerd set up the NAT rules and the container's link.
+# when iptables-nft and dockerd set up the NAT rules and the container's link.
 mods=$(vm 'cut -d" " -f1 /proc/modules' | tr '\n' ' ')
 missing=""
-for m in ip_tables iptable_filter iptable_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay; do
+for m in nft_compat nft_chain_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay; do
 	case " $mods " in *" $m "*) ;; *) missing="$missing $m" ;; esac
 done
-check "modules loaded on demand: ip_tables iptable_filter iptable_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay${missing:+ (missing:$missing)}" \
+check "modules loaded on demand: nft_compat nft_chain_nat xt_MASQUERADE xt_addrtype xt_conntrack nf_nat veth bridge br_netfilter overlay${missing:+ (missing:$missing)}" \
 	test -z "$missing"
 
 ## a UDP port, published and followed to the host ############################
@@ -319,7 +315,7 @@ check "...and by name (the engine's DNS): wget and ping" \
 ## isolation between networks ###################################################
 
 # docker's promise: containers on two user networks do not reach each other
-# (its DOCKER-ISOLATION chains, which iptables-legacy now holds). A container
+# (its DOCKER-ISOLATION chains). A container
 # on my-other is up (it pings its gateway) and srv's address on my-network
 # does not answer it, while it answered a container on my-network above.
 out=$("$D" network create my-other >/dev/null 2>&1 && "$D" run --rm --network my-other thatbase sh -c \
