@@ -117,25 +117,6 @@ int rootdisk_find(const char *sys_block, const char *serial, char *ret_name, siz
 	return r;
 }
 
-static int read_head(const char *dev, unsigned char *buf, size_t size)
-{
-	_cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : (int)got;
-		got += (size_t)n;
-	}
-	return (int)got;
-}
-
 static int find_waiting(const char *serial, char *name, size_t size)
 {
 	uint64_t deadline = now_mono_ns() + (uint64_t)ROOTDISK_WAIT_MS * 1000000ull;
@@ -197,7 +178,7 @@ int rootdisk_mount(const char *serial, const char *newroot)
 	if (r < 0)
 		return r;
 	snprintf(dev, sizeof(dev), "/dev/%s", name);
-	r = read_head(dev, head, HEAD_BYTES);
+	r = read_head_of(dev, head, HEAD_BYTES);
 	if (r < 0)
 		return log_errno(LOG_LEVEL_EMERG, r, "root disk: read %s (serial %s)", dev, serial);
 	fs = rootdisk_fs_detect(head, (size_t)r);

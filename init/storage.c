@@ -212,25 +212,6 @@ static int sysfs_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static int read_head(const char *dev, unsigned char *buf, size_t size)
-{
-	_cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : (int)got;
-		got += (size_t)n;
-	}
-	return (int)got;
-}
-
 /* The whole disk (no partitions: the image is one file system) that WAY
  * names; its /dev path in DEV. */
 static bool find_disk(const struct disk_way *way, char *dev, size_t size)
@@ -257,7 +238,7 @@ static bool find_disk(const struct disk_way *way, char *dev, size_t size)
 			}
 		} else {
 			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
-			if (read_head(path, head, sizeof(head)) == (int)sizeof(head))
+			if (read_head_of(path, head, sizeof(head)) == (int)sizeof(head))
 				storage_ext_super(head, sizeof(head), value, sizeof(value), NULL);
 		}
 		if (strcmp(value, way->value) == 0 &&
@@ -454,7 +435,7 @@ int storage_setup_data_disk(const struct storage_config *s)
 	head = malloc(BLANK_CHECK_BYTES);
 	if (!head)
 		return -ENOMEM;
-	r = read_head(dev, head, BLANK_CHECK_BYTES);
+	r = read_head_of(dev, head, BLANK_CHECK_BYTES);
 	if (r < 2048)
 		return disk_failed(r < 0 ? r : -EIO, "read %s: data on tmpfs", dev);
 	if (!storage_ext_super(head, (size_t)r, label, sizeof(label), &fs_bytes)) {
@@ -475,7 +456,7 @@ int storage_setup_data_disk(const struct storage_config *s)
 			disk_record(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 			return r;
 		}
-		if (read_head(dev, head, 2048) != 2048 ||
+		if (read_head_of(dev, head, 2048) != 2048 ||
 		    !storage_ext_super(head, 2048, label, sizeof(label), &fs_bytes))
 			return disk_failed(-EIO, "%s: no file system after mke2fs", dev);
 	} else {

@@ -52,6 +52,27 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	return 0;
 }
 
+int read_head_of(const char *path, void *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (size > INT_MAX)
+		return -EINVAL;
+	while (got < size) {
+		ssize_t n = read(fd, (char *)buf + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : (int)got;
+		got += (size_t)n;
+	}
+	return (int)got;
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -35,6 +35,10 @@ static inline void freep(void *p)
 /* Reads at most MAX bytes of PATH into a NUL-terminated buffer owned by the
  * caller. -EFBIG when the file is longer than MAX. */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Reads the first SIZE bytes of PATH (a disk's superblock, a file's header)
+ * into BUF, retrying on EINTR and short reads: the count read, less than SIZE
+ * only at the end of the file, or -errno. */
+int read_head_of(const char *path, void *buf, size_t size);
 /* Writes S to PATH (which must exist: sysfs, procfs), with one write(2). */
 int write_file(const char *path, const char *s);
 /* Writes all of LEN bytes, retrying on EINTR and short writes. */

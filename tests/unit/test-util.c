@@ -196,6 +196,24 @@ static unsigned mode_of(const char *path)
 	return st.st_mode & 07777;
 }
 
+/* The first SIZE bytes, fewer only at the file's end; -errno for a file
+ * that is not there. */
+static void test_read_head_of(void **state)
+{
+	unsigned char buf[8];
+
+	(void)state;
+	assert_int_equal(write_file_atomic(in_dir("head"), "0123456789", 10, 0644), 0);
+	assert_int_equal(read_head_of(in_dir("head"), buf, 4), 4);
+	assert_memory_equal(buf, "0123", 4);
+	assert_int_equal(read_head_of(in_dir("head"), buf, 8), 8);
+	assert_memory_equal(buf, "01234567", 8);
+	assert_int_equal(write_file_atomic(in_dir("short"), "abc", 3, 0644), 0);
+	assert_int_equal(read_head_of(in_dir("short"), buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(read_head_of(in_dir("none"), buf, sizeof(buf)), -ENOENT);
+}
+
 /* What it creates has MODE exactly, whatever the umask (the agent runs
  * under 077); what exists is left alone. */
 static void test_mkdir_p(void **state)
@@ -485,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_parse_int64),
 		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test_setup_teardown(test_mkdir_p, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_head_of, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_write_file_atomic, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_file, dir_setup, dir_teardown),
 		cmocka_unit_test(test_mountinfo_unescape),
