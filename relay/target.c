@@ -79,7 +79,7 @@ int relay_parse_connect(const char *line, size_t len, struct relay_target *ret, 
 	if (memcmp(line, prefix, k) != 0)
 		return bad(why, "expected \"CONNECT <target>\"");
 	if (!nl)
-		return len < RELAY_LINE_MAX ? 0 : bad(why, "the line is too long");
+		return len <= RELAY_LINE_MAX ? 0 : bad(why, "the line is too long");
 	n = (size_t)(nl - line);
 	if (n > RELAY_LINE_MAX)
 		return bad(why, "the line is too long");
