@@ -8,6 +8,39 @@ BUILD ?= build
 CC ?= cc
 CLANG ?= clang
 
+# ARCH: the guest's architecture, x86_64 or arm64 (Debian's name; uname's
+# aarch64 means arm64), by default the host's. For the host's own ARCH
+# nothing moves: programs in $(BUILD)/bin, objects in $(BUILD)/obj, images in
+# $(BUILD)/image. A foreign ARCH is cross-built with Debian's cross compiler
+# and its multiarch libraries (scripts/deps --arch arm64 installs both), and
+# all that is arch-specific goes below $(BUILD)/$(ARCH)/ (bin, obj, tests,
+# image/PROFILE), so that the two never mix; the host tools that drive a
+# foreign VM stay the native ones in $(BUILD)/bin.
+HOST_ARCH := $(patsubst aarch64,arm64,$(shell uname -m))
+ARCH ?= $(HOST_ARCH)
+ifeq ($(filter x86_64 arm64,$(ARCH)),)
+$(error ARCH=$(ARCH) is not known: x86_64 or arm64)
+endif
+# the scripts (image, run-vm, tests/run) read it from their environment
+export ARCH
+# the GNU triplet, which names the cross compiler and the multiarch library directory
+triplet = $(if $(filter arm64,$(1)),aarch64-linux-gnu,x86_64-linux-gnu)
+PKG_CONFIG ?= pkg-config
+ifeq ($(ARCH),$(HOST_ARCH))
+OUT := $(BUILD)
+else
+OUT := $(BUILD)/$(ARCH)
+# The cross compiler, unless one is named on the command line (CC= in the
+# environment is most likely the host's, and would build the wrong thing).
+ifneq ($(origin CC),command line)
+CC := $(call triplet,$(ARCH))-gcc
+endif
+# pkg-config reads the foreign architecture's .pc files only (Debian's
+# multiarch directory and the arch-independent one), never the host's
+PKG_CONFIG := PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=/usr/lib/$(call triplet,$(ARCH))/pkgconfig:/usr/share/pkgconfig \
+	pkg-config
+endif
+
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0)
 # The newest commit's time: the agent refuses to set the clock before it.
 BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
@@ -42,7 +75,7 @@ HOST_LIB_SRCS := $(filter-out $(HOST_MAINS),$(wildcard host/*.c))
 VSOCKD_SRCS := $(wildcard host/vsock-*.c host/virtq.c host/vhost-user*.c)
 CLIENT_SRCS := $(filter-out $(VSOCKD_SRCS),$(HOST_LIB_SRCS))
 
-obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+obj = $(patsubst %.c,$(OUT)/obj/%.o,$(1))
 
 # Each program sees its own folder and lib/, nothing else, so that the
 # layering (lib knows no program; init, agent and host share only lib) is
@@ -55,27 +88,31 @@ prog_of = $(strip $(if $(filter init/% agent/% host/% relay/%,$(1)),$(firstword 
 	$(if $(filter tests/unit/test-host-% tests/fuzz/fuzz-host-%,$(1)),host,\
 	$(if $(filter tests/unit/test-relay-% tests/fuzz/fuzz-relay-%,$(1)),relay,$(if $(filter tests/%,$(1)),init))))))
 incs = -iquote lib $(addprefix -iquote ,$(call prog_of,$(1)))
-sanobj = $(patsubst %.c,$(BUILD)/obj-san/%.o,$(1))
+sanobj = $(patsubst %.c,$(OUT)/obj-san/%.o,$(1))
 
-BINS := $(BUILD)/bin/porthole-init
+BINS := $(OUT)/bin/porthole-init
 ifneq ($(wildcard agent/main.c),)
-BINS += $(BUILD)/bin/porthole-agent
+BINS += $(OUT)/bin/porthole-agent
 endif
 ifneq ($(wildcard host/porthole.c),)
-BINS += $(BUILD)/bin/porthole
+BINS += $(OUT)/bin/porthole
 endif
 ifneq ($(wildcard host/loadgen.c),)
-BINS += $(BUILD)/bin/porthole-loadgen
+BINS += $(OUT)/bin/porthole-loadgen
 endif
 ifneq ($(wildcard host/vsockd.c),)
-BINS += $(BUILD)/bin/porthole-vsockd
+BINS += $(OUT)/bin/porthole-vsockd
 endif
 ifneq ($(wildcard relay/main.c),)
-BINS += $(BUILD)/bin/porthole-relay
+BINS += $(OUT)/bin/porthole-relay
 endif
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test-*.c))
-FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
-HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/test-*.c))
+# libFuzzer targets run on the host only: Debian has no cross libFuzzer
+# runtime, and the arm64 unit tier runs the same parsers on arm64.
+FUZZERS := $(if $(filter $(HOST_ARCH),$(ARCH)),$(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/fuzz-*.c)))
+HELPERS := $(patsubst tests/helpers/%.c,$(OUT)/tests/helpers/%,$(wildcard tests/helpers/*.c))
+# the helpers that the VM tests run in the guest (static, below)
+GUEST_HELPERS := $(addprefix $(OUT)/tests/helpers/,vsock-peer udp-echo fsync-log memtouch)
 
 # `make V=1` shows the commands.
 ifeq ($(V),1)
@@ -100,75 +137,77 @@ $(call obj,$(VERSION_USERS)) $(call sanobj,$(VERSION_USERS)): $(VERSION_STAMP)
 	fresh-check san
 .DEFAULT_GOAL := all
 
-all: $(BINS)
+# A foreign ARCH's build is for its image, which also holds the guest's
+# test helpers; the host's build leaves them to make check.
+all: $(BINS) $(if $(filter $(HOST_ARCH),$(ARCH)),,$(GUEST_HELPERS))
 
-$(BUILD)/obj/%.o: %.c
+$(OUT)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(call incs,$<) $(shell pkg-config --cflags $(ALL_PKGS)) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(call incs,$<) $(shell $(PKG_CONFIG) --cflags $(ALL_PKGS)) -c -o $@ $<
 
-$(BUILD)/obj-san/%.o: %.c
+$(OUT)/obj-san/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) "  CC/SAN  $<"
-	$(Q)$(CC) $(CFLAGS) $(SAN) $(call incs,$<) $(shell pkg-config --cflags $(ALL_PKGS) cmocka) -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(call incs,$<) $(shell $(PKG_CONFIG) --cflags $(ALL_PKGS) cmocka) -c -o $@ $<
 
-$(BUILD)/bin/porthole-init: $(call obj,$(INIT_SRCS) $(LIB_SRCS))
+$(OUT)/bin/porthole-init: $(call obj,$(INIT_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(INIT_PKGS))
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(INIT_PKGS))
 
-$(BUILD)/bin/porthole-agent: $(call obj,$(AGENT_SRCS) $(LIB_SRCS))
+$(OUT)/bin/porthole-agent: $(call obj,$(AGENT_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS))
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS))
 
-$(BUILD)/bin/porthole: $(call obj,host/porthole.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
+$(OUT)/bin/porthole: $(call obj,host/porthole.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS))
 
-$(BUILD)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
+$(OUT)/bin/porthole-loadgen: $(call obj,host/loadgen.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS))
 
 # porthole-relay (the guest's end of the forwarders) neither
-$(BUILD)/bin/porthole-relay: $(call obj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c lib/relay.c \
+$(OUT)/bin/porthole-relay: $(call obj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c lib/relay.c \
 	lib/dgramstream.c)
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $^
 
 # porthole-vsockd needs only libseccomp beyond libc
-$(BUILD)/bin/porthole-vsockd: $(call obj,host/vsockd.c $(VSOCKD_SRCS) lib/log.c lib/util.c lib/buf.c)
+$(OUT)/bin/porthole-vsockd: $(call obj,host/vsockd.c $(VSOCKD_SRCS) lib/log.c lib/util.c lib/buf.c)
 	@mkdir -p $(@D)
 	$(say) "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs $(VSOCKD_PKGS))
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(VSOCKD_PKGS))
 
 # The programs the sandbox tests run, built with ASan and UBSan from the
 # obj-san objects, for the sandbox-san tier (tests/run) and `make san`.
 # libasan and libubsan are linked statically: init runs chrooted into the
 # image's tree, which has neither.
-SAN_BINS := $(patsubst $(BUILD)/bin/%,$(BUILD)/bin-san/%,$(filter %/porthole-init %/porthole-agent \
+SAN_BINS := $(patsubst $(OUT)/bin/%,$(OUT)/bin-san/%,$(filter %/porthole-init %/porthole-agent \
 	%/porthole %/porthole-relay,$(BINS)))
 SAN_LDFLAGS := $(SAN) -static-libasan -static-libubsan
 
-$(BUILD)/bin-san/porthole-init: $(call sanobj,$(INIT_SRCS) $(LIB_SRCS))
+$(OUT)/bin-san/porthole-init: $(call sanobj,$(INIT_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(INIT_PKGS))
+	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(INIT_PKGS))
 
-$(BUILD)/bin-san/porthole-agent: $(call sanobj,$(AGENT_SRCS) $(LIB_SRCS))
+$(OUT)/bin-san/porthole-agent: $(call sanobj,$(AGENT_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS))
+	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS))
 
-$(BUILD)/bin-san/porthole: $(call sanobj,host/porthole.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
+$(OUT)/bin-san/porthole: $(call sanobj,host/porthole.c $(CLIENT_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS))
+	$(Q)$(CC) $(CFLAGS) $(SAN_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS))
 
-$(BUILD)/bin-san/porthole-relay: $(call sanobj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c \
+$(OUT)/bin-san/porthole-relay: $(call sanobj,$(wildcard relay/*.c) lib/log.c lib/util.c lib/buf.c \
 	lib/relay.c lib/dgramstream.c)
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
@@ -184,37 +223,34 @@ AGENT_UNIT := $(filter tests/unit/test-agent-%,$(ALL_UNIT))
 HOST_UNIT := $(filter tests/unit/test-host-%,$(ALL_UNIT))
 RELAY_UNIT := $(filter tests/unit/test-relay-%,$(ALL_UNIT))
 INIT_UNIT := $(filter-out $(AGENT_UNIT) $(HOST_UNIT) $(RELAY_UNIT),$(ALL_UNIT))
-utest = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(1))
+utest = $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(1))
 
-$(call utest,$(INIT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(INIT_LIB_SRCS) $(LIB_SRCS))
+$(call utest,$(INIT_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(INIT_LIB_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(INIT_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(INIT_PKGS) cmocka)
 
-$(call utest,$(AGENT_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(AGENT_LIB_SRCS) $(LIB_SRCS))
+$(call utest,$(AGENT_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(AGENT_LIB_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(AGENT_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS) cmocka)
 
-$(call utest,$(HOST_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
+$(call utest,$(HOST_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) $(VSOCKD_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS) $(VSOCKD_PKGS) cmocka)
 
-$(call utest,$(RELAY_UNIT)): $(BUILD)/tests/%: $(BUILD)/obj-san/tests/unit/%.o $(call sanobj,$(filter-out relay/main.c,$(wildcard relay/*.c)) $(LIB_SRCS_HOST))
+$(call utest,$(RELAY_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(filter-out relay/main.c,$(wildcard relay/*.c)) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell pkg-config --libs $(HOST_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS) cmocka)
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c
+$(OUT)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(say) "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) $(HELPER_LDFLAGS) -o $@ $<
 # runs in the guest: static, whatever the image's libc
-$(BUILD)/tests/helpers/vsock-peer: HELPER_LDFLAGS := -static
-$(BUILD)/tests/helpers/udp-echo: HELPER_LDFLAGS := -static
-$(BUILD)/tests/helpers/fsync-log: HELPER_LDFLAGS := -static
-$(BUILD)/tests/helpers/memtouch: HELPER_LDFLAGS := -static
+$(GUEST_HELPERS): HELPER_LDFLAGS := -static
 
 # libFuzzer targets: clang only. fuzz-agent-*.c link the agent's modules,
 # fuzz-host-*.c the host's library.
@@ -222,29 +258,29 @@ $(BUILD)/tests/helpers/memtouch: HELPER_LDFLAGS := -static
 # input, as a crash does (UBSan only prints, and goes on, without it)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
-$(BUILD)/fuzz/fuzz-agent-%: tests/fuzz/fuzz-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS)
+$(OUT)/fuzz/fuzz-agent-%: tests/fuzz/fuzz-agent-%.c $(AGENT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(AGENT_PKGS) $(FUZZ_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell $(PKG_CONFIG) --cflags --libs $(AGENT_PKGS) $(FUZZ_PKGS))
 # it fences the handlers it runs with a seccomp filter
-$(BUILD)/fuzz/fuzz-agent-commands: FUZZ_PKGS := libseccomp
+$(OUT)/fuzz/fuzz-agent-commands: FUZZ_PKGS := libseccomp
 
-$(BUILD)/fuzz/fuzz-host-%: tests/fuzz/fuzz-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST)
+$(OUT)/fuzz/fuzz-host-%: tests/fuzz/fuzz-host-%.c $(HOST_LIB_SRCS) $(LIB_SRCS_HOST)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS) $(VSOCKD_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell $(PKG_CONFIG) --cflags --libs $(HOST_PKGS) $(VSOCKD_PKGS))
 
 # fuzz-relay-*.c porthole-relay's modules
-$(BUILD)/fuzz/fuzz-relay-%: tests/fuzz/fuzz-relay-%.c $(filter-out relay/main.c,$(wildcard relay/*.c)) \
+$(OUT)/fuzz/fuzz-relay-%: tests/fuzz/fuzz-relay-%.c $(filter-out relay/main.c,$(wildcard relay/*.c)) \
 		$(LIB_SRCS_HOST)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(HOST_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell $(PKG_CONFIG) --cflags --libs $(HOST_PKGS))
 
-$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
+$(OUT)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	@mkdir -p $(@D)
 	$(say) "  FUZZ    $@"
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell pkg-config --cflags --libs $(INIT_PKGS))
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell $(PKG_CONFIG) --cflags --libs $(INIT_PKGS))
 
 deps:
 	@scripts/deps
@@ -281,12 +317,15 @@ fresh-check:
 # first run (a .qcow2 one must exist), formatted by init at the first boot,
 # kept by make clean; DISK=none runs without one (data on the guest's tmpfs,
 # gone at power-off).
-VM_DIR ?= $(BUILD)/vm
-DISK ?= $(BUILD)/state/data.img
+# A foreign ARCH's VM has its own of both, below $(BUILD)/$(ARCH)/.
+VM_DIR ?= $(OUT)/vm
+DISK ?= $(OUT)/state/data.img
 DISK_SIZE ?= 64G
 
 run: deps
 	$(MAKE) --no-print-directory all
+	@# the host's tools drive the VM whatever its ARCH
+	$(if $(filter $(HOST_ARCH),$(ARCH)),,$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) all)
 	scripts/image $(PROFILE)
 	@if [ "$(DISK)" != none ] && [ ! -e "$(DISK)" ] && [ "$(suffix $(DISK))" != .qcow2 ]; then \
 		mkdir -p "$(dir $(DISK))" && truncate -s $(DISK_SIZE) "$(DISK)" && \
@@ -318,7 +357,7 @@ run: deps
 	@[ ! -f $(VM_DIR)/vsockd.pid ] || \
 		echo "                      (porthole-vsockd: guest port P is 'CONNECT P' on $(VM_DIR)/vsock.sock)"
 	@echo "  console (a shell):  python3 scripts/console $(VM_DIR)/console.sock"
-	@[ ! -f $(BUILD)/image/$(PROFILE)/root/usr/bin/docker ] || \
+	@[ ! -f $(OUT)/image/$(PROFILE)/root/usr/bin/docker ] || \
 		echo "  docker in the VM:   python3 scripts/console $(VM_DIR)/console.sock --run 'docker info'"
 	@echo "  console log:        $(VM_DIR)/console.log"
 	@echo "  the host side:      scripts/host-side status --dir $(VM_DIR) (logs: $(VM_DIR)/*.log)"
@@ -331,14 +370,14 @@ stop:
 
 # Figures, side by side with Debian's qemu-ga in the same run; never a pass/fail.
 bench: deps
-	$(MAKE) --no-print-directory all $(BUILD)/tests/helpers/floor-server
+	$(MAKE) --no-print-directory all $(OUT)/tests/helpers/floor-server
 	scripts/image engine
 	scripts/bench
 
 install: all
-	install -D -m 0755 $(BUILD)/bin/porthole-init $(DESTDIR)$(PREFIX)/sbin/porthole-init
+	install -D -m 0755 $(OUT)/bin/porthole-init $(DESTDIR)$(PREFIX)/sbin/porthole-init
 	for b in porthole-agent porthole porthole-loadgen; do \
-		[ ! -x $(BUILD)/bin/$$b ] || install -D -m 0755 $(BUILD)/bin/$$b $(DESTDIR)$(PREFIX)/bin/$$b; \
+		[ ! -x $(OUT)/bin/$$b ] || install -D -m 0755 $(OUT)/bin/$$b $(DESTDIR)$(PREFIX)/bin/$$b; \
 	done
 	install -D -m 0644 rootfs/etc/porthole/init.conf $(DESTDIR)/etc/porthole/init.conf
 
@@ -346,7 +385,7 @@ format:
 	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/obj-san $(BUILD)/bin $(BUILD)/bin-san $(BUILD)/tests $(BUILD)/fuzz
+	rm -rf $(OUT)/obj $(OUT)/obj-san $(OUT)/bin $(OUT)/bin-san $(OUT)/tests $(OUT)/fuzz
 
 # also the kernel, package and image caches, the docker CLI and make run's
 # data disk (and never through a mount, such as fresh-check's tree would have
@@ -356,4 +395,4 @@ distclean:
 	@scripts/stop-vm --dir $(VM_DIR) | grep -v '^stop-vm: no VM running' || true
 	rm -rf --one-file-system $(BUILD)
 
--include $(shell find $(BUILD)/obj $(BUILD)/obj-san -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT)/obj $(OUT)/obj-san -name '*.d' 2>/dev/null)

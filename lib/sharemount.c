@@ -715,9 +715,12 @@ int share_mount(const char *sysfs, const char (*roots)[SHARE_PATH_MAX], size_t n
 	n_hidden = n_hidden > n_vfs ? n_hidden - n_vfs : 0;
 	in_vfs = listed(vfs, n_vfs, req->tag);
 	in_p9 = listed(p9, n_p9, req->tag);
+	/* The list is cut where it fills; a tag is at most SHARE_TAG_MAX - 1
+	 * bytes, said in the precision because gcc for aarch64 cannot tell
+	 * (p9[i - n_vfs] could be any byte of the array to it) and warns */
 	for (size_t i = 0; i < n_vfs + n_p9; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s (%s)",
-			 i ? ", " : "", i < n_vfs ? vfs[i] : p9[i - n_vfs],
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.*s (%s)",
+			 i ? ", " : "", SHARE_TAG_MAX - 1, i < n_vfs ? vfs[i] : p9[i - n_vfs],
 			 i < n_vfs ? "virtiofs" : "9p");
 	if (n_hidden)
 		snprintf(hidden, sizeof(hidden),
