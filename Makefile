@@ -50,6 +50,10 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 	-DPORTHOLE_VERSION='"$(VERSION)"' -DPORTHOLE_BUILD_EPOCH=$(BUILD_EPOCH)LL -MMD -MP
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# A foreign ARCH's unit tests run under qemu-user (tests/run's unit-arm64),
+# whose -L / finds the multiarch libraries but not the cross compiler's
+# libasan and libubsan (/usr/aarch64-linux-gnu/lib): they are linked in.
+UNIT_LDFLAGS := $(if $(filter $(HOST_ARCH),$(ARCH)),,-static-libasan -static-libubsan)
 
 
 INIT_PKGS := inih libmnl libkmod libcap jansson libseccomp
@@ -228,22 +232,22 @@ utest = $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(1))
 $(call utest,$(INIT_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(INIT_LIB_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(INIT_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(UNIT_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(INIT_PKGS) cmocka)
 
 $(call utest,$(AGENT_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(AGENT_LIB_SRCS) $(LIB_SRCS))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(UNIT_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(AGENT_PKGS) cmocka)
 
 $(call utest,$(HOST_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(HOST_LIB_SRCS) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS) $(VSOCKD_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(UNIT_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS) $(VSOCKD_PKGS) cmocka)
 
 $(call utest,$(RELAY_UNIT)): $(OUT)/tests/%: $(OUT)/obj-san/tests/unit/%.o $(call sanobj,$(filter-out relay/main.c,$(wildcard relay/*.c)) $(LIB_SRCS_HOST))
 	@mkdir -p $(@D)
 	$(say) "  LD/SAN  $@"
-	$(Q)$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS) cmocka)
+	$(Q)$(CC) $(CFLAGS) $(SAN) $(UNIT_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs $(HOST_PKGS) cmocka)
 
 $(OUT)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -282,8 +286,10 @@ $(OUT)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(INIT_LIB_SRCS) $(LIB_SRCS)
 	$(say) "  FUZZ    $@"
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(call incs,$<) -o $@ $^ $(shell $(PKG_CONFIG) --cflags --libs $(INIT_PKGS))
 
+# A foreign ARCH's cross compiler, libraries and emulators only when asked
+# for (scripts/deps --arch arm64).
 deps:
-	@scripts/deps
+	@scripts/deps $(if $(filter $(HOST_ARCH),$(ARCH)),,--arch $(ARCH))
 
 unit: $(UNIT_TESTS)
 # `make fuzz` builds every libFuzzer target and runs each for FUZZ_SECONDS
@@ -297,12 +303,19 @@ ifeq ($(MAKECMDGOALS),fuzz)
 endif
 san: $(SAN_BINS)
 
-image: all
+# a foreign ARCH's image needs its packages first (make deps), then its build
+image: $(if $(filter $(HOST_ARCH),$(ARCH)),all,deps)
+	$(if $(filter $(HOST_ARCH),$(ARCH)),,$(MAKE) --no-print-directory all)
 	scripts/image $(PROFILE)
 
 # The README's test command. Every tier; ends with "check: N passed, N failed, N skipped".
-check: deps
+# It tests the arm64 guest too: scripts/deps --arch all installs what that
+# needs, and the cross-built unit tests run under qemu-aarch64 (tests/run's
+# unit-arm64 tier).
+check:
+	@scripts/deps --arch all
 	$(MAKE) --no-print-directory all $(UNIT_TESTS) $(FUZZERS) $(HELPERS) $(SAN_BINS)
+	$(if $(filter arm64,$(HOST_ARCH)),,$(MAKE) --no-print-directory ARCH=arm64 all unit)
 	scripts/image minimal
 	scripts/image engine
 	tests/run
