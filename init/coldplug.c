@@ -28,6 +28,7 @@
 
 #include "devices.h"
 #include "log.h"
+#include "parallel.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -279,42 +280,100 @@ static uint64_t uevent_seqnum(void)
 	return strtoull(buf, NULL, 10);
 }
 
-/* Loads what ALIAS names; the names go to the boot's list while it lasts,
- * to the log one by one after (HOTPLUG). Returns the number loaded. */
-static int load_alias(struct coldplug *c, const char *alias, bool hotplug)
+/* Remembers NAME, loaded for ALIAS: in the boot's list while it lasts, in
+ * the log one by one after (HOTPLUG). */
+static void note_loaded(struct coldplug *c, const char *name, const char *alias, bool hotplug)
 {
-	char names[8][MODULE_NAME_MAX];
-	int n = modules_load_alias(c->mods, alias, names, ARRAY_SIZE(names));
-
-	/* a failure was logged with the module and the alias */
-	if (n <= 0)
-		return 0;
-	for (int i = 0; i < n && i < (int)ARRAY_SIZE(names); i++) {
-		if (hotplug)
-			log_info("module %s loaded for %s", names[i], alias);
-		else if (c->n_loaded < COLDPLUG_NAMES_MAX)
-			memcpy(c->loaded[c->n_loaded], names[i], MODULE_NAME_MAX);
+	if (hotplug) {
+		log_info("module %s loaded for %s", name, alias);
 		c->n_loaded++;
+		return;
 	}
-	return n;
+	if (c->n_loaded < COLDPLUG_NAMES_MAX)
+		snprintf(c->loaded[c->n_loaded], MODULE_NAME_MAX, "%s", name);
+	c->n_loaded++;
 }
 
-/* One walk, and the modules for the aliases it found new. The uevent
- * sequence number is taken before the walk: any device the kernel announced
- * up to it existed before the walk began, so the walk saw it (or it is gone). */
-static int walk_and_load(struct coldplug *c, bool hotplug)
+/* Adds a job for NAME unless one is there; false when JOBS is full. */
+static bool add_job(struct modules_job *jobs, size_t *n, size_t max, const char *name,
+		    const char *why)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(jobs[i].name, name) == 0)
+			return true;
+	if (*n == max)
+		return false;
+	snprintf(jobs[*n].name, sizeof(jobs[*n].name), "%s", name);
+	jobs[*n].why = why;
+	jobs[*n].r = 0;
+	(*n)++;
+	return true;
+}
+
+/* One round: what the N ALIASES and the N_NAMES configured NAMES ask for,
+ * each module once, loaded side by side on the boot's threads (one thread
+ * after it: a hotplugged device comes alone). Returns the number of modules
+ * loaded; the configured names that failed are added to C->n_names_failed. */
+static int load_round(struct coldplug *c, char *const *aliases, size_t n, const char (*names)[64],
+		      size_t n_names, bool hotplug)
+{
+	/* a device's alias names a few modules at most (modalias' own bound) */
+	size_t max = n_names + 4 * n, n_jobs = 0;
+	_cleanup_free_ struct modules_job *jobs = NULL;
+	size_t before = c->n_loaded;
+
+	if (max == 0)
+		return 0;
+	jobs = calloc(max, sizeof(*jobs));
+	if (!jobs) {
+		log_error_errno(-ENOMEM, "modalias: %zu modules to load", max);
+		return 0;
+	}
+	for (size_t i = 0; i < n_names; i++)
+		(void)add_job(jobs, &n_jobs, max, names[i], NULL);
+	for (size_t i = 0; i < n; i++) {
+		char found[4][MODULE_NAME_MAX];
+		/* a lookup failure was logged with the alias */
+		int k = modules_lookup_alias(c->mods, aliases[i], found, ARRAY_SIZE(found));
+
+		if (k > (int)ARRAY_SIZE(found))
+			log_warn("modalias %s: %d modules match, the first %zu loaded", aliases[i],
+				 k, ARRAY_SIZE(found));
+		for (int j = 0; j < k && j < (int)ARRAY_SIZE(found); j++)
+			(void)add_job(jobs, &n_jobs, max, found[j], aliases[i]);
+	}
+	(void)modules_load_jobs(c->mods, jobs, n_jobs, hotplug ? 1 : c->threads);
+	for (size_t i = 0; i < n_jobs; i++) {
+		/* a failure was logged with the module's name */
+		if (!jobs[i].why) {
+			if (jobs[i].r < 0)
+				c->n_names_failed++;
+		} else if (jobs[i].r > 0) {
+			note_loaded(c, jobs[i].name, jobs[i].why, hotplug);
+		}
+	}
+	return (int)(c->n_loaded - before);
+}
+
+/* One walk, and the modules for the aliases it found new (with the
+ * configured NAMES, at the boot's first). The uevent sequence number is
+ * taken before the walk: any device the kernel announced up to it existed
+ * before the walk began, so the walk saw it (or it is gone). */
+static int walk_and_load(struct coldplug *c, const char (*names)[64], size_t n_names, bool hotplug)
 {
 	size_t from = c->seen.n;
 	uint64_t seqnum = uevent_seqnum(), t0 = now_mono_ns(), t1;
-	int loaded = 0;
+	int loaded;
 	int r = coldplug_scan(c->root, &c->seen);
 
-	if (r < 0)
+	if (r < 0) {
+		/* the configured modules are loaded all the same */
+		(void)load_round(c, NULL, 0, names, n_names, hotplug);
 		return r;
+	}
 	c->seqnum = seqnum;
 	t1 = now_mono_ns();
-	for (size_t i = from; i < c->seen.n; i++)
-		loaded += load_alias(c, c->seen.v[i], hotplug);
+	loaded = load_round(c, c->seen.v + from, c->seen.n - from, names, n_names, hotplug);
 	log_debug("modalias: walk of %s: %d new aliases in %llu ms, %d modules loaded in %llu ms",
 		  c->root, r, (unsigned long long)((t1 - t0) / NSEC_PER_MSEC), loaded,
 		  (unsigned long long)((now_mono_ns() - t1) / NSEC_PER_MSEC));
@@ -350,32 +409,52 @@ static ssize_t uevent_recv(int fd, char *buf, size_t size)
 static int drain(struct coldplug *c, bool hotplug, int max)
 {
 	char buf[UEVENT_MSG_MAX];
+	_cleanup_free_ char **pending = calloc((size_t)max, sizeof(*pending));
+	size_t n = 0;
 	bool lost = false;
-	int loaded = 0;
+	int loaded;
 
+	if (!pending)
+		return log_error_errno(-ENOMEM, "uevents: %d to read", max);
 	for (int i = 0; i < max; i++) {
-		ssize_t n = uevent_recv(c->ueventfd, buf, sizeof(buf));
+		ssize_t len = uevent_recv(c->ueventfd, buf, sizeof(buf));
 		const char *alias;
 		uint64_t seqnum;
 
-		if (n == -ENOBUFS) {
+		if (len == -ENOBUFS) {
 			lost = true;
 			continue;
 		}
-		if (n < 0)
+		if (len < 0)
 			break;
-		alias = coldplug_uevent_modalias(buf, (size_t)n, &seqnum);
+		alias = coldplug_uevent_modalias(buf, (size_t)len, &seqnum);
 		if (!alias || (seqnum && seqnum <= c->seqnum))
 			continue;
 		/* -E2BIG: the set is full, the alias is looked up all the same */
 		if ((!hotplug || !seqnum) && coldplug_aliases_add(&c->seen, alias) == 0)
 			continue;
-		loaded += load_alias(c, alias, hotplug);
+		pending[n] = strdup(alias);
+		if (pending[n])
+			n++;
+		else
+			log_error_errno(-ENOMEM, "uevent: modalias %s", alias);
 	}
+	/* the batch's modules side by side: a round's devices came together */
+	loaded = load_round(c, pending, n, NULL, 0, hotplug);
+	for (size_t i = 0; i < n; i++)
+		free(pending[i]);
 	return lost ? -ENOBUFS : loaded;
 }
 
-int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root)
+unsigned coldplug_threads(unsigned cpus)
+{
+	if (cpus == 0)
+		return 1;
+	return cpus < COLDPLUG_THREADS_MAX ? cpus : COLDPLUG_THREADS_MAX;
+}
+
+int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root,
+		  const char (*names)[64], size_t n_names)
 {
 	uint64_t t0 = now_mono_ns();
 	char list[512];
@@ -384,6 +463,7 @@ int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root
 
 	c->mods = mods;
 	c->root = root;
+	c->threads = coldplug_threads(parallel_cpus());
 	c->ueventfd = devices_uevent_open();
 	if (c->ueventfd < 0) {
 		log_warn_errno(c->ueventfd,
@@ -404,13 +484,13 @@ int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root
 	 * minimal VM's 560 directories takes about 0.3 s). Without the socket,
 	 * or when the kernel dropped uevents, another walk does it. Bounded:
 	 * a driver whose devices keep asking for more is left to the loop. */
-	r = walk_and_load(c, false);
+	r = walk_and_load(c, names, n_names, false);
 	c->walks = 1;
 	while (r > 0 && c->walks + c->drains < COLDPLUG_ROUNDS_MAX) {
 		r = c->ueventfd >= 0 ? drain(c, false, UEVENT_BOOT_MAX) : -ENOBUFS;
 		c->drains++;
 		if (r == -ENOBUFS) {
-			r = walk_and_load(c, false);
+			r = walk_and_load(c, NULL, 0, false);
 			c->walks++;
 		}
 	}
@@ -424,11 +504,14 @@ int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root
 	for (size_t i = 0; i < c->n_loaded && i < COLDPLUG_NAMES_MAX && len < sizeof(list); i++)
 		len += (size_t)snprintf(list + len, sizeof(list) - len, " %s", c->loaded[i]);
 	/* one line, also what tests and the boot bench read */
-	log_info("modalias: %zu modules loaded for %zu device aliases (%u walks, %u uevent "
-		 "rounds), %llu ms:%s",
-		 c->n_loaded, c->seen.n, c->walks, c->drains,
-		 (unsigned long long)((now_mono_ns() - t0) / NSEC_PER_MSEC),
-		 c->n_loaded ? list : " none");
+	if (c->n_names_failed)
+		log_warn("%zu of the configured modules could not be loaded", c->n_names_failed);
+	log_info(
+		"modalias: %zu modules loaded for %zu device aliases and %zu configured (%u walks, "
+		"%u uevent rounds, %u at once), %llu ms:%s",
+		c->n_loaded, c->seen.n, n_names, c->walks, c->drains, c->threads,
+		(unsigned long long)((now_mono_ns() - t0) / NSEC_PER_MSEC),
+		c->n_loaded ? list : " none");
 	return (int)c->n_loaded;
 }
 
@@ -442,7 +525,7 @@ static void on_uevent(struct supervisor *s, int fd, uint32_t events, void *data)
 	/* a batch at a time: the loop comes back while more is queued */
 	if (drain(c, true, 256) == -ENOBUFS) {
 		log_warn("uevent socket: the kernel dropped uevents; walking %s again", c->root);
-		(void)walk_and_load(c, true);
+		(void)walk_and_load(c, NULL, 0, true);
 	}
 }
 

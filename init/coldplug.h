@@ -18,6 +18,7 @@ struct supervisor;
 #define COLDPLUG_DIRS_MAX 65536 /* directories walked in one scan */
 #define COLDPLUG_ROUNDS_MAX 8 /* boot rounds: each may load what makes new devices */
 #define COLDPLUG_NAMES_MAX 64 /* modules named in the boot's log line */
+#define COLDPLUG_THREADS_MAX 4 /* modules loaded at once at boot */
 
 /* The distinct aliases seen so far, each once (malloc'd). */
 struct coldplug_aliases {
@@ -48,10 +49,12 @@ struct coldplug {
 	const char *root;
 	int ueventfd;
 	uint64_t seqnum; /* the kernel's uevent number when the last walk began */
+	unsigned threads; /* at boot, coldplug_threads() */
 	struct coldplug_aliases seen;
 	/* the boot's figures, for its log line and the tests */
 	unsigned walks, drains;
 	size_t n_loaded;
+	size_t n_names_failed; /* of the configured names */
 	char loaded[COLDPLUG_NAMES_MAX][MODULE_NAME_MAX];
 };
 
@@ -61,9 +64,17 @@ struct coldplug {
  * aliases ask for virtio_net, virtio_blk...), whose uevents are then read
  * and their modules loaded, round after round until one loads nothing new,
  * at most COLDPLUG_ROUNDS_MAX (without the socket, each round is a walk).
+ * The configured N_NAMES NAMES (what no device announces) load with the
+ * first round. A round's modules load side by side on coldplug_threads().
  * C keeps MODS. Logs one line: what was loaded, for how many aliases, in how
  * long. Returns the number of modules loaded. */
-int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root);
+int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root,
+		  const char (*names)[64], size_t n_names);
+
+/* Threads for a boot round on CPUS processors: one each, at most
+ * COLDPLUG_THREADS_MAX (measured under TCG on 2 CPUs: the module step 0.68x
+ * of one thread's; a third thread gave nothing more). */
+unsigned coldplug_threads(unsigned cpus);
 
 /* Watches the uevent socket in init's event loop: an "add" uevent with a
  * MODALIAS= gets its modules (a disk or a NIC added later), unless the last

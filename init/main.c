@@ -347,24 +347,26 @@ static struct coldplug coldplug;
 
 static void load_modules(const struct init_config *cfg, struct supervisor *s)
 {
+	const char(*names)[64] = (const char(*)[64])cfg->modules;
 	struct modules_ctx *m;
 	uint64_t t = now_mono_ns();
 	int r;
 
 	if (modules_open(NULL, NULL, &m) < 0)
 		return;
-	r = modules_load_list(m, (const char(*)[64])cfg->modules, cfg->n_modules);
+	if (cfg->modalias) {
+		/* the configured list loads beside the devices' first round */
+		(void)coldplug_boot(&coldplug, m, "/sys/devices", names, cfg->n_modules);
+		coldplug_watch(&coldplug, s);
+		return;
+	}
+	r = modules_load_list(m, names, cfg->n_modules);
 	if (r > 0)
 		log_warn("%d of the configured modules could not be loaded", r);
 	/* the figure the boot bench compares with the modalias line's */
 	log_info("modules: %zu configured in %llu ms", cfg->n_modules,
 		 (unsigned long long)((now_mono_ns() - t) / NSEC_PER_MSEC));
-	if (!cfg->modalias) {
-		modules_close(m);
-		return;
-	}
-	(void)coldplug_boot(&coldplug, m, "/sys/devices");
-	coldplug_watch(&coldplug, s);
+	modules_close(m);
 }
 
 /* reboot(2) in a PID namespace other than the first fails with EINVAL for

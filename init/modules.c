@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "parallel.h"
 #include "util.h"
 
 static void kmod_ctx_unrefp(struct kmod_ctx **ctx)
@@ -164,33 +165,53 @@ static void log_kmod(void *data, int priority, const char *file, int line, const
 }
 
 /* One libkmod context for the whole boot and for hotplug after it: its
- * indexes are read (mmap'd) once, not once per alias. */
+ * indexes are read (mmap'd) once, not once per alias. A libkmod context is
+ * not thread-safe: modules_load_jobs' other threads each get one of their
+ * own (WORKERS, made at their first use and kept for the next round). */
 struct modules_ctx {
 	struct kmod_ctx *kmod;
+	char *dir, *config_dir; /* as given to modules_open, for WORKERS */
+	struct kmod_ctx *workers[PARALLEL_THREADS_MAX];
 };
 
-int modules_open(const char *dir, const char *config_dir, struct modules_ctx **ret)
+static struct kmod_ctx *kmod_open(const char *dir, const char *config_dir)
 {
 	/* NULL: modprobe's own (/etc/modprobe.d, /run/modprobe.d,
 	 * /lib/modprobe.d); an empty list reads none */
 	const char *const paths[] = { config_dir, NULL };
-	struct modules_ctx *m = calloc(1, sizeof(*m));
+	struct kmod_ctx *ctx = kmod_new(dir, dir || config_dir ? paths : NULL);
 	int r;
 
-	if (!m)
-		return log_error_errno(-ENOMEM, "libkmod context");
-	m->kmod = kmod_new(dir, dir || config_dir ? paths : NULL);
-	if (!m->kmod) {
-		free(m);
-		return log_error_errno(-ENOMEM, "libkmod context for %s", dir ? dir : "modules");
+	if (!ctx) {
+		log_error_errno(-ENOMEM, "libkmod context for %s", dir ? dir : "modules");
+		return NULL;
 	}
-	kmod_set_log_fn(m->kmod, log_kmod, NULL);
+	kmod_set_log_fn(ctx, log_kmod, NULL);
 	/* Loads the indexes once instead of for every lookup; without them
 	 * (no modules.dep.bin) libkmod falls back to the text files, slower */
-	r = kmod_load_resources(m->kmod);
+	r = kmod_load_resources(ctx);
 	if (r < 0)
 		log_warn_errno(r, "module indexes of %s, reading the text files instead",
 			       dir ? dir : "the running kernel");
+	return ctx;
+}
+
+int modules_open(const char *dir, const char *config_dir, struct modules_ctx **ret)
+{
+	struct modules_ctx *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return log_error_errno(-ENOMEM, "libkmod context");
+	if ((dir && !(m->dir = strdup(dir))) ||
+	    (config_dir && !(m->config_dir = strdup(config_dir)))) {
+		modules_close(m);
+		return log_error_errno(-ENOMEM, "libkmod context");
+	}
+	m->kmod = kmod_open(dir, config_dir);
+	if (!m->kmod) {
+		modules_close(m);
+		return -ENOMEM;
+	}
 	*ret = m;
 	return 0;
 }
@@ -199,37 +220,51 @@ void modules_close(struct modules_ctx *m)
 {
 	if (!m)
 		return;
-	kmod_unref(m->kmod);
+	for (size_t i = 0; i < ARRAY_SIZE(m->workers); i++)
+		if (m->workers[i])
+			kmod_unref(m->workers[i]);
+	if (m->kmod)
+		kmod_unref(m->kmod);
+	free(m->dir);
+	free(m->config_dir);
 	free(m);
+}
+
+/* Loads NAME (a module's name or alias, no blacklist: asked for by name, as
+ * modprobe NAME) with its dependencies. Returns the number of its modules
+ * that failed, each logged. */
+static int load_name(struct kmod_ctx *ctx, const char *name)
+{
+	_cleanup_kmod_list_ struct kmod_list *list = NULL;
+	struct kmod_list *l;
+	int failed = 0;
+
+	if (lookup(ctx, name, &list) < 0)
+		return 1;
+	kmod_list_foreach (l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+		/* probe_insert_module resolves dependencies and softdeps itself
+		 * and returns 0 for a module already loaded or built in (or
+		 * loaded by another thread meanwhile: the kernel's -EEXIST). */
+		int r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+
+		if (r < 0) {
+			log_error_errno(r, "load module %s", kmod_module_get_name(mod));
+			failed++;
+		} else {
+			log_debug("module %s loaded", kmod_module_get_name(mod));
+		}
+		kmod_module_unref(mod);
+	}
+	return failed;
 }
 
 int modules_load_list(struct modules_ctx *m, const char (*names)[64], size_t n)
 {
 	int failed = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_kmod_list_ struct kmod_list *list = NULL;
-		struct kmod_list *l;
-
-		if (lookup(m->kmod, names[i], &list) < 0) {
-			failed++;
-			continue;
-		}
-		kmod_list_foreach (l, list) {
-			struct kmod_module *mod = kmod_module_get_module(l);
-			/* probe_insert_module resolves dependencies and softdeps itself
-			 * and returns 0 for a module already loaded or built in. */
-			int r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-
-			if (r < 0) {
-				log_error_errno(r, "load module %s", kmod_module_get_name(mod));
-				failed++;
-			} else {
-				log_debug("module %s loaded", kmod_module_get_name(mod));
-			}
-			kmod_module_unref(mod);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		failed += load_name(m->kmod, names[i]);
 	return failed;
 }
 
@@ -248,17 +283,17 @@ int modules_load(const char (*names)[64], size_t n)
 /* The modules ALIAS names, the blacklist applied as modprobe applies it to
  * aliases (modprobe.d's "blacklist NAME", the command line's
  * modprobe.blacklist=): a blacklisted driver is never loaded for a device. */
-static int lookup_alias(struct modules_ctx *m, const char *alias, struct kmod_list **ret)
+static int lookup_alias(struct kmod_ctx *ctx, const char *alias, struct kmod_list **ret)
 {
 	_cleanup_kmod_list_ struct kmod_list *list = NULL;
-	int r = kmod_module_new_from_lookup(m->kmod, alias, &list);
+	int r = kmod_module_new_from_lookup(ctx, alias, &list);
 
 	*ret = NULL;
 	if (r < 0)
 		return log_error_errno(r, "modalias %s: lookup", alias);
 	if (!list)
 		return 0;
-	r = kmod_module_apply_filter(m->kmod, KMOD_FILTER_BLACKLIST, list, ret);
+	r = kmod_module_apply_filter(ctx, KMOD_FILTER_BLACKLIST, list, ret);
 	if (r < 0)
 		return log_error_errno(r, "modalias %s: blacklist", alias);
 	return 0;
@@ -270,7 +305,7 @@ int modules_lookup_alias(struct modules_ctx *m, const char *alias, char (*ret)[M
 	_cleanup_kmod_list_ struct kmod_list *list = NULL;
 	struct kmod_list *l;
 	int n = 0;
-	int r = lookup_alias(m, alias, &list);
+	int r = lookup_alias(m->kmod, alias, &list);
 
 	if (r < 0)
 		return r;
@@ -285,35 +320,64 @@ int modules_lookup_alias(struct modules_ctx *m, const char *alias, char (*ret)[M
 	return n;
 }
 
-int modules_load_alias(struct modules_ctx *m, const char *alias, char (*ret)[MODULE_NAME_MAX],
-		       size_t max)
+/* Loads NAME (a module's name, found for a device or configured) with its
+ * dependencies: 1 when this call loaded it, 0 when it was there already
+ * (loaded, built in, or being loaded by another thread, which the kernel
+ * answers with -EEXIST once it is done), -errno when it failed (logged). */
+static int load_one(struct kmod_ctx *ctx, const char *name)
 {
 	_cleanup_kmod_list_ struct kmod_list *list = NULL;
 	struct kmod_list *l;
-	int n = 0;
-	int r = lookup_alias(m, alias, &list);
+	int r = lookup(ctx, name, &list), ret = 0;
 
 	if (r < 0)
 		return r;
 	kmod_list_foreach (l, list) {
 		struct kmod_module *mod = kmod_module_get_module(l);
-		const char *name = kmod_module_get_name(mod);
 
 		/* BUILTIN, LIVE, COMING: there already (-ENOENT: not loaded).
 		 * Asked first, so that only what this call loaded is counted */
 		if (kmod_module_get_initstate(mod) < 0) {
-			r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL,
-							    NULL, NULL, NULL);
+			r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
 			if (r < 0) {
-				log_error_errno(r, "load module %s for %s", name, alias);
-			} else if (r == 0) {
-				log_debug("module %s loaded for %s", name, alias);
-				if ((size_t)n < max)
-					snprintf(ret[n], MODULE_NAME_MAX, "%s", name);
-				n++;
+				log_error_errno(r, "load module %s", kmod_module_get_name(mod));
+				ret = r;
+			} else if (ret == 0) {
+				ret = 1;
 			}
 		}
 		kmod_module_unref(mod);
 	}
-	return n;
+	return ret;
+}
+
+struct jobs_run {
+	struct modules_ctx *m;
+	struct modules_job *jobs;
+};
+
+static void run_job(void *arg, unsigned worker, size_t i)
+{
+	struct jobs_run *run = arg;
+	struct modules_ctx *m = run->m;
+	struct modules_job *job = &run->jobs[i];
+	struct kmod_ctx *ctx = m->kmod;
+
+	if (worker > 0) {
+		if (!m->workers[worker])
+			m->workers[worker] = kmod_open(m->dir, m->config_dir);
+		ctx = m->workers[worker];
+	}
+	job->r = ctx ? load_one(ctx, job->name) : -ENOMEM;
+	if (job->r > 0)
+		log_debug("module %s loaded%s%s", job->name, job->why ? " for " : "",
+			  job->why ? job->why : "");
+}
+
+unsigned modules_load_jobs(struct modules_ctx *m, struct modules_job *jobs, size_t n,
+			   unsigned threads)
+{
+	struct jobs_run run = { m, jobs };
+
+	return parallel_run(n, threads, run_job, &run);
 }

@@ -3,6 +3,7 @@
  * modalias looked up and loaded as modprobe would. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MODULES_RESOLVED_MAX 512
@@ -44,9 +45,20 @@ int modules_load(const char (*names)[64], size_t n);
 int modules_lookup_alias(struct modules_ctx *m, const char *alias, char (*ret)[MODULE_NAME_MAX],
 			 size_t max);
 
-/* Loads what ALIAS matches (blacklist applied), with dependencies and soft
- * dependencies. Returns the number of modules this call loaded (one already
- * loaded or built in is fine and not counted), the first MAX named in RET;
- * each failure is logged with the module's name and the alias. */
-int modules_load_alias(struct modules_ctx *m, const char *alias, char (*ret)[MODULE_NAME_MAX],
-		       size_t max);
+/* One module to load, by name (a device's alias is looked up first, with
+ * modules_lookup_alias, so that each module is one job however many devices
+ * name it: the kernel reads and checks a module's file before it finds a
+ * twin loaded). */
+struct modules_job {
+	char name[MODULE_NAME_MAX]; /* or an alias, as modprobe takes */
+	const char *why; /* the alias it was found for, or NULL; for the log */
+	int r; /* 1 loaded by this job, 0 there already, -errno failed (logged) */
+};
+
+/* Runs JOBS on up to THREADS threads at once (as udev's workers load
+ * modules: a driver's probe waits on its device, and the kernel takes
+ * independent modules side by side), each thread with a libkmod context of
+ * its own kept in M. A dependency two jobs share is loaded once: the kernel
+ * makes the second wait for the first. Returns the number of threads used. */
+unsigned modules_load_jobs(struct modules_ctx *m, struct modules_job *jobs, size_t n,
+			   unsigned threads);

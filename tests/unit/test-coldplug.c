@@ -280,6 +280,17 @@ static void test_uevent_modalias(void **state)
 	assert_null(coldplug_uevent_modalias(add, 0, &seq));
 }
 
+/* a thread per CPU for the boot's rounds, one at least, a few at most */
+static void test_threads(void **state)
+{
+	(void)state;
+	assert_int_equal(coldplug_threads(0), 1);
+	assert_int_equal(coldplug_threads(1), 1);
+	assert_int_equal(coldplug_threads(2), 2);
+	assert_int_equal(coldplug_threads(COLDPLUG_THREADS_MAX), COLDPLUG_THREADS_MAX);
+	assert_int_equal(coldplug_threads(256), COLDPLUG_THREADS_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_depth_bounded, setup, teardown),
 		cmocka_unit_test(test_set_bounded),
 		cmocka_unit_test(test_uevent_modalias),
+		cmocka_unit_test(test_threads),
 	};
 
 	log_set_level(LOG_LEVEL_EMERG);
