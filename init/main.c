@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -389,13 +390,13 @@ static int move_root_if_needed(char **argv)
 	if (!rootfs_needs_move())
 		return 0;
 	/* Read quietly: the configuration is read again, with its messages,
-	 * after the re-exec. */
+	 * once the root is settled. */
 	mounted_proc = mkdir("/proc", 0555) >= 0 || errno == EEXIST;
 	mounted_proc = mounted_proc && mount("proc", "/proc", "proc", 0, NULL) == 0;
 	log_set_level(LOG_LEVEL_EMERG);
 	load_config(&cfg, NULL, NULL);
 	log_set_level(LOG_LEVEL_INFO);
-	/* mounted again after the re-exec; one left here is only hidden */
+	/* mounted again with the others; one left here is only hidden */
 	if (mounted_proc)
 		(void)umount2("/proc", MNT_DETACH);
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)now_mono_ns());
@@ -407,8 +408,8 @@ static int move_root_if_needed(char **argv)
 					   cfg.n_modules, argv);
 	if (!cfg.root_tmpfs)
 		return 0;
-	(void)rootfs_bind_over_self(argv);
-	log_error("staying on the initramfs root: container runtimes cannot pivot_root");
+	if (rootfs_bind_over_self() < 0)
+		log_error("staying on the initramfs root: container runtimes cannot pivot_root");
 	return 0;
 }
 
@@ -432,6 +433,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	unsetenv(START_ENV);
+	/* The kernel ran /init: by its own name, so that ps, the agent and the
+	 * host see porthole-init (a re-exec from a root disk names itself) */
+	(void)prctl(PR_SET_NAME, "porthole-init");
 
 	/* 1 early: signals first, so none is lost and none kills PID 1. What
 	 * fails before the configuration is read goes to emergency() after it

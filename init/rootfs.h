@@ -10,10 +10,10 @@
  * been moved yet. */
 bool rootfs_needs_move(void);
 
-/* Binds / on a directory, moves that over /, chroots into it and
- * re-executes ARGV: the same files, on a mount pivot_root(2) accepts.
- * Returns only on failure, with the old root still in use. */
-int rootfs_bind_over_self(char *const argv[]);
+/* Binds / on a directory, moves that over / and chroots into it: the same
+ * files, on a mount pivot_root(2) accepts, for this process and what it
+ * starts. Returns 0, or -errno with the old root still in use (logged). */
+int rootfs_bind_over_self(void);
 
 /* Makes / owned by root and mode 0755: the kernel's initial rootfs is a
  * tmpfs whose root is 1777, and a cpio archive without a "." entry leaves it
