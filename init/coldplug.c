@@ -454,7 +454,7 @@ unsigned coldplug_threads(unsigned cpus)
 }
 
 int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root,
-		  const char (*names)[64], size_t n_names)
+		  const char (*names)[64], size_t n_names, unsigned threads)
 {
 	uint64_t t0 = now_mono_ns();
 	char list[512];
@@ -463,7 +463,7 @@ int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root
 
 	c->mods = mods;
 	c->root = root;
-	c->threads = coldplug_threads(parallel_cpus());
+	c->threads = threads ? threads : coldplug_threads(parallel_cpus());
 	c->ueventfd = devices_uevent_open();
 	if (c->ueventfd < 0) {
 		log_warn_errno(c->ueventfd,

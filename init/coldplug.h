@@ -49,7 +49,7 @@ struct coldplug {
 	const char *root;
 	int ueventfd;
 	uint64_t seqnum; /* the kernel's uevent number when the last walk began */
-	unsigned threads; /* at boot, coldplug_threads() */
+	unsigned threads; /* modules loaded at once at boot */
 	struct coldplug_aliases seen;
 	/* the boot's figures, for its log line and the tests */
 	unsigned walks, drains;
@@ -65,15 +65,15 @@ struct coldplug {
  * and their modules loaded, round after round until one loads nothing new,
  * at most COLDPLUG_ROUNDS_MAX (without the socket, each round is a walk).
  * The configured N_NAMES NAMES (what no device announces) load with the
- * first round. A round's modules load side by side on coldplug_threads().
+ * first round. A round's modules load THREADS at a time (0: one per CPU,
+ * coldplug_threads()).
  * C keeps MODS. Logs one line: what was loaded, for how many aliases, in how
  * long. Returns the number of modules loaded. */
 int coldplug_boot(struct coldplug *c, struct modules_ctx *mods, const char *root,
-		  const char (*names)[64], size_t n_names);
+		  const char (*names)[64], size_t n_names, unsigned threads);
 
-/* Threads for a boot round on CPUS processors: one each, at most
- * COLDPLUG_THREADS_MAX (measured under TCG on 2 CPUs: the module step 0.68x
- * of one thread's; a third thread gave nothing more). */
+/* Threads for a boot round on CPUS processors (module_threads = 0): one
+ * each, at most COLDPLUG_THREADS_MAX. */
 unsigned coldplug_threads(unsigned cpus);
 
 /* Watches the uevent socket in init's event loop: an "add" uevent with a

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "coldplug.h"
 #include "conf.h"
 #include "dnsconf.h"
 #include "util.h"
@@ -158,6 +159,23 @@ static void fmt_modalias(const struct init_config *c, char *buf, size_t size)
 	snprintf(buf, size, "%d", c->modalias);
 }
 
+static int parse_module_threads(struct init_config *c, const char *v, const char **expected)
+{
+	int64_t n;
+
+	_Static_assert(COLDPLUG_THREADS_MAX == 4, "the message below names the bound");
+	*expected = "0 (one per CPU) to 4";
+	if (parse_int64(v, 0, COLDPLUG_THREADS_MAX, &n) < 0)
+		return -EINVAL;
+	c->module_threads = (unsigned)n;
+	return 0;
+}
+
+static void fmt_module_threads(const struct init_config *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%u", c->module_threads);
+}
+
 static int parse_rescue(struct init_config *c, const char *v, const char **expected)
 {
 	*expected = "a boolean (1/0, yes/no, true/false, on/off)";
@@ -215,6 +233,8 @@ static const struct config_key keys[] = {
 	  "kernel modules to load at boot besides those the devices ask for" },
 	{ "modalias", parse_modalias, fmt_modalias,
 	  "load the modules the devices' modalias ask for, at boot and on hotplug" },
+	{ "module_threads", parse_module_threads, fmt_module_threads,
+	  "modules loaded at once at boot (0: one per CPU)" },
 	{ "rescue", parse_rescue, fmt_rescue, "open a shell on the console when boot fails" },
 	{ "shell", parse_shell, fmt_shell, "a shell on the console" },
 	{ "stop_timeout", parse_stop_timeout, fmt_stop_timeout,
@@ -241,6 +261,7 @@ void config_defaults(struct init_config *c)
 	c->rlimit_nofile = 1048576;
 	c->root_tmpfs = true;
 	c->modalias = true;
+	c->module_threads = 1;
 	c->agent = true;
 	net_config_defaults(&c->net);
 	storage_defaults(&c->storage);

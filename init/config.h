@@ -28,6 +28,7 @@ struct init_config {
 	char modules[CONFIG_MODULES_MAX][CONFIG_NAME_MAX];
 	size_t n_modules;
 	bool modalias; /* load what the devices' modalias ask for (coldplug.c) */
+	unsigned module_threads; /* modules loaded at once at boot; 0: one per CPU */
 	bool rescue;
 	enum shell_mode shell;
 	unsigned stop_timeout_s;
@@ -69,4 +70,3 @@ void config_parse_cmdline(struct init_config *c, const char *cmdline);
 
 /* Prints the effective configuration with each key's origin. */
 void config_dump(const struct init_config *c, int fd);
-

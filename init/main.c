@@ -357,7 +357,8 @@ static void load_modules(const struct init_config *cfg, struct supervisor *s)
 		return;
 	if (cfg->modalias) {
 		/* the configured list loads beside the devices' first round */
-		(void)coldplug_boot(&coldplug, m, "/sys/devices", names, cfg->n_modules);
+		(void)coldplug_boot(&coldplug, m, "/sys/devices", names, cfg->n_modules,
+				    cfg->module_threads);
 		coldplug_watch(&coldplug, s);
 		return;
 	}

@@ -32,6 +32,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.rlimit_nofile, 1048576);
 	assert_true(c.root_tmpfs);
 	assert_false(c.rescue);
+	assert_int_equal(c.module_threads, 1);
 }
 
 static void test_ini_values_and_origins(void **state)
@@ -47,7 +48,8 @@ static void test_ini_values_and_origins(void **state)
 			 "hostname = vm-1\n"
 			 "[init]\n"
 			 "modules = virtio-net, 9p  vsock\n"
-			 "stop_timeout = 3\n",
+			 "stop_timeout = 3\n"
+			 "module_threads = 0\n",
 			 "t.conf");
 	assert_int_equal(c.n_errors, 0);
 	assert_int_equal(c.n_warnings, 0);
@@ -59,6 +61,7 @@ static void test_ini_values_and_origins(void **state)
 	assert_string_equal(c.modules[1], "9p");
 	assert_string_equal(c.modules[2], "vsock");
 	assert_int_equal(c.stop_timeout_s, 3);
+	assert_int_equal(c.module_threads, 0);
 	/* each value remembers the file and line it came from */
 	assert_string_equal(c.origin[0], "t.conf:2");
 	assert_string_equal(c.origin[1], "t.conf:4");
@@ -78,9 +81,11 @@ static void test_ini_bad_values_keep_defaults(void **state)
 			 "rlimit_nofile = 12x\n"
 			 "rescue = perhaps\n"
 			 "shell = bash\n"
-			 "modules = ok bad/name\n",
+			 "modules = ok bad/name\n"
+			 "module_threads = 5\n",
 			 "t.conf");
-	assert_int_equal(c.n_errors, 7);
+	assert_int_equal(c.n_errors, 8);
+	assert_int_equal(c.module_threads, 1);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 	assert_string_equal(c.hostname, "porthole");
 	assert_int_equal(c.stop_timeout_s, 10);

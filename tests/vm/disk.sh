@@ -11,8 +11,11 @@ trap 'vm_cleanup; rm -f "$IMG"' EXIT
 truncate -s 256M "$IMG"
 C() { "$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout 60 "$@"; }
 agent_up() { C ping >/dev/null 2>&1; }
+# module_threads=0: the boots load their modules one thread per CPU (the
+# default is one at a time), so that the parallel path runs where a disk
+# depends on it: virtio_blk must be there before step 3 looks for the disk
 boot() {
-	if ! vm_start disk --disk "$IMG" || ! wait_for 60 agent_up; then
+	if ! vm_start disk --disk "$IMG" --append porthole.module_threads=0 || ! wait_for 60 agent_up; then
 		not_ok "boot with the data disk ($1)"
 		exit 1
 	fi
@@ -20,6 +23,10 @@ boot() {
 log() { grep -aq "porthole-init: .*$1" "$VM_DIR/console.log"; }
 
 boot "first"
+cpus=$(vm 'grep -c ^processor /proc/cpuinfo')
+check "module_threads=0: the modules load $cpus at once, virtio_blk among them" \
+	eval 'log "modalias: .* $cpus at once), [0-9]* ms:.* virtio_blk" &&
+		[ "$(vm "grep -c ^virtio_blk /proc/modules")" = 1 ]'
 check "first boot: the blank disk is made ext4 (e2fsprogs' mke2fs)" \
 	log "/dev/vda is blank: making an ext4 file system"
 check "first boot: mounted on /var/lib" log "mounted /dev/vda on /var/lib"
