@@ -46,7 +46,9 @@ static const int allowed[] = {
 	SCMP_SYS(brk),
 	SCMP_SYS(madvise),
 	SCMP_SYS(clock_gettime),
+	/* unlink(3) is unlinkat(2) on aarch64, which has no unlink(2) */
 	SCMP_SYS(unlink),
+	SCMP_SYS(unlinkat),
 	SCMP_SYS(exit_group),
 	SCMP_SYS(exit),
 	SCMP_SYS(rt_sigreturn),

@@ -51,9 +51,8 @@ static void test_ports(void **state)
 	assert_int_equal(getsockname(t, (struct sockaddr *)&sa, &len), 0);
 
 	r = call_ok("porthole-ports", NULL);
-	gen = json_integer_value(json_object_get(r, "generation"));
-	assert_true(gen >= 1);
-	assert_true(json_is_array(json_object_get(r, "ports")));
+	/* where sock_diag cannot be had (qemu-user has no NETLINK_SOCK_DIAG),
+	 * no scan has made a generation yet */
 	if (json_object_get(r, "error")) {
 		print_message("sock_diag unavailable here: %s\n",
 			      json_string_value(json_object_get(r, "error")));
@@ -63,6 +62,9 @@ static void test_ports(void **state)
 		loop_free(agent.loop);
 		skip();
 	}
+	gen = json_integer_value(json_object_get(r, "generation"));
+	assert_true(gen >= 1);
+	assert_true(json_is_array(json_object_get(r, "ports")));
 	assert_true(listed(json_object_get(r, "ports"), "tcp", ntohs(sa.sin_port)));
 	json_decref(r);
 	/* the same generation while nothing changed; a new one once it has */

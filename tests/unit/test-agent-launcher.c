@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "probe.h"
 
 static const char *const no_env[] = { NULL };
 
@@ -104,6 +105,7 @@ static void exec_error(void **state)
 	pid_t pid = 0;
 
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_spawn_errors());
 	assert_int_equal(launcher_start(&l), 0);
 	assert_int_equal(
 		launcher_spawn(l, "/nonexistent/nope", argv, no_env, (int[3]){ -1, -1, -1 }, &pid),

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "privilege.h"
 #include "util.h"
+#include "probe.h"
 
 #define B(cap) PRIVILEGE_BIT(cap)
 
@@ -138,6 +139,7 @@ static void drop_in_a_child(void **state)
 		skip(); /* the bounding set can be trimmed by root only */
 		return;
 	}
+	PROBE_SKIP_UNLESS(probe_one_thread());
 	assert_int_equal(pipe(pipefd), 0);
 	pid = fork();
 	assert_true(pid >= 0);

@@ -31,6 +31,7 @@
 
 #include "seccomp.h"
 #include "util.h"
+#include "probe.h"
 
 static __attribute__((noreturn)) void child_exit(int code)
 {
@@ -132,6 +133,7 @@ static void refused_calls_get_eperm(void **state)
 					     "fork",	   "mmap(PROT_EXEC)" };
 
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	for (int w = 0; w < REFUSED_N; w++) {
 		int unfiltered = in_child(-1, attempt_errno, (void *)(intptr_t)w);
 		int filtered = in_child(AGENT_SECCOMP_ENFORCE, attempt_errno, (void *)(intptr_t)w);
@@ -186,6 +188,7 @@ static int agent_like(void *arg)
 static void allowed_calls_work(void **state)
 {
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	assert_int_equal(in_child(AGENT_SECCOMP_ENFORCE, agent_like, NULL), 0);
 }
 
@@ -212,6 +215,7 @@ static int start_thread(void *arg)
 static void threads_can_start(void **state)
 {
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	assert_int_equal(in_child(AGENT_SECCOMP_ENFORCE, start_thread, NULL), 0);
 }
 
@@ -251,6 +255,7 @@ static int early_thread(void *arg)
 static void earlier_threads_are_filtered(void **state)
 {
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	assert_int_equal(in_child(-1, early_thread, NULL), 0);
 }
 
@@ -273,6 +278,7 @@ static int status_shows(void *arg)
 static void filter_and_no_new_privs_are_set(void **state)
 {
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	assert_int_equal(in_child(AGENT_SECCOMP_ENFORCE, status_shows, NULL), 0);
 	assert_int_equal(in_child(AGENT_SECCOMP_OFF, status_shows, (void *)1), 0);
 }
@@ -281,6 +287,7 @@ static void filter_and_no_new_privs_are_set(void **state)
 static void log_mode_allows(void **state)
 {
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	assert_int_equal(in_child(AGENT_SECCOMP_LOG, attempt_errno, (void *)(intptr_t)INET_SOCKET),
 			 0);
 	assert_int_equal(in_child(AGENT_SECCOMP_LOG, status_shows, NULL), 0);

@@ -20,6 +20,7 @@
 
 #include "service-conf.h"
 #include "service-seccomp.h"
+#include "probe.h"
 
 /* The child's report: its exit status is what the call returned (0 or the
  * errno), or its death's signal. */
@@ -69,6 +70,7 @@ static void test_deny_list_eperm(void **state)
 	int status;
 
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	/* getppid never fails: EPERM can only be the filter's */
 	sc_init(&sc, SECCOMP_DENY);
 	sc.calls[sc.n_calls++] = SYS_getppid;
@@ -88,6 +90,7 @@ static void test_deny_list_kill(void **state)
 	int status;
 
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	sc_init(&sc, SECCOMP_DENY);
 	sc.action = SECCOMP_ACTION_KILL;
 	sc.calls[sc.n_calls++] = SYS_getppid;
@@ -102,6 +105,7 @@ static void test_allow_list(void **state)
 	int status;
 
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	sc_init(&sc, SECCOMP_ALLOW);
 	sc.calls[sc.n_calls++] = SYS_exit_group;
 	sc.calls[sc.n_calls++] = SYS_getppid;
@@ -126,6 +130,7 @@ static void test_default_profile(void **state)
 	int status;
 
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	assert_true(profile >= 0);
 	assert_int_equal(service_seccomp_profile_find("nosuch"), -ENOENT);
 	assert_true(service_seccomp_profile_has(profile, SYS_kexec_load));

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "sharemount.h"
 #include "util.h"
+#include "probe.h"
 
 static char tmp[256];
 
@@ -257,6 +258,7 @@ static void test_resolve(void **state)
 		print_message("# SKIP %s\n", untrusted);
 		skip();
 	}
+	PROBE_SKIP_UNLESS(probe_openat2());
 	make_dir("r");
 	make_dir("out");
 	path_in(roots[0], sizeof(roots[0]), "r");
@@ -350,6 +352,7 @@ static void test_resolve_trusts_only_root_dirs(void **state)
 		print_message("# SKIP %s\n", untrusted);
 		skip();
 	}
+	PROBE_SKIP_UNLESS(probe_openat2());
 	make_dir("r");
 	path_in(roots[0], sizeof(roots[0]), "r");
 
