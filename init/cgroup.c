@@ -31,24 +31,33 @@ static int write_at(const char *dir, const char *file, const char *value)
 }
 
 /* Every controller DIR offers ("cpu io memory pids") enabled for its
- * children; those that cannot be (a threaded one, a busy one) are said. */
+ * children: all in one write, which the kernel applies at once (one write
+ * per controller cost 16 writes at boot, 20-25 ms under TCG); when that
+ * fails, one at a time, so that those that cannot be (a threaded one, a
+ * busy one) are said by name and the rest still enabled. */
 static int enable_controllers(const char *dir)
 {
-	char path[CGROUP_PATH_MAX + 64], *tok, *save = NULL;
+	char path[CGROUP_PATH_MAX + 64], all[1024], *tok, *save = NULL;
 	_cleanup_free_ char *list = NULL;
+	size_t len = 0;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
 	r = read_file(path, 4096, &list, NULL);
 	if (r < 0)
 		return r;
-	for (tok = strtok_r(list, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-		char word[64];
-
-		snprintf(word, sizeof(word), "+%s", tok);
-		r = write_at(dir, "cgroup.subtree_control", word);
+	all[0] = '\0';
+	for (tok = strtok_r(list, " \n", &save); tok && len < sizeof(all);
+	     tok = strtok_r(NULL, " \n", &save))
+		len += (size_t)snprintf(all + len, sizeof(all) - len, "%s+%s", len ? " " : "", tok);
+	if (len == 0 || len >= sizeof(all))
+		return len == 0 ? 0 : -E2BIG;
+	if (write_at(dir, "cgroup.subtree_control", all) == 0)
+		return 0;
+	for (tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		r = write_at(dir, "cgroup.subtree_control", tok);
 		if (r < 0)
-			log_warn_errno(r, "cgroup: enable %s in %s", tok, dir);
+			log_warn_errno(r, "cgroup: enable %s in %s", tok + 1, dir);
 	}
 	return 0;
 }

@@ -67,6 +67,29 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* the root's controllers enabled for its children in one write, the same
+ * for porthole/ (here a plain file keeps the last write whole; the kernel's
+ * own answers are the vm tier's) */
+static void test_setup_enables_all_at_once(void **state)
+{
+	char buf[256], dir[128];
+
+	(void)state;
+	put(root, "cgroup.procs", "");
+	put(root, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	/* cgroupfs has it; write_file never creates */
+	put(root, "cgroup.subtree_control", "");
+	assert_int_equal(cgroup_setup(root), 0);
+	get(root, "cgroup.subtree_control", buf, sizeof(buf));
+	assert_string_equal(buf, "+cpuset +cpu +io +memory +pids");
+	snprintf(dir, sizeof(dir), "%s/" CGROUP_SERVICES, root);
+	assert_int_equal(access(dir, F_OK), 0);
+	/* not a cgroup2 mount: said, and nothing made */
+	put(root, "cgroup.procs", "");
+	unlink(strcat(strcpy(buf, root), "/cgroup.procs"));
+	assert_true(cgroup_setup(root) < 0);
+}
+
 static void test_stats(void **state)
 {
 	struct cgroup_stats st;
@@ -188,9 +211,12 @@ static void test_join_too_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stats),	      cmocka_unit_test(test_stats_missing),
-		cmocka_unit_test(test_prepare),	      cmocka_unit_test(test_kill_fallback),
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_stats_missing),
+		cmocka_unit_test(test_prepare),
+		cmocka_unit_test(test_kill_fallback),
 		cmocka_unit_test(test_join_too_long),
+		cmocka_unit_test(test_setup_enables_all_at_once),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
