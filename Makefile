@@ -299,7 +299,8 @@ unit: $(UNIT_TESTS)
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
 ifeq ($(MAKECMDGOALS),fuzz)
-	BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run fuzz
+	$(if $(FUZZERS),BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run fuzz,\
+		@echo "fuzz: the libFuzzer targets run on the host only: make fuzz without ARCH=$(ARCH)")
 endif
 san: $(SAN_BINS)
 
@@ -397,8 +398,10 @@ install: all
 format:
 	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
 
+# every ARCH's build, whichever is asked for (images are kept, as the host's are)
 clean:
-	rm -rf $(OUT)/obj $(OUT)/obj-san $(OUT)/bin $(OUT)/bin-san $(OUT)/tests $(OUT)/fuzz
+	rm -rf $(foreach d,$(BUILD) $(BUILD)/x86_64 $(BUILD)/arm64,$(addprefix $(d)/,obj obj-san bin bin-san \
+		tests fuzz))
 
 # also the kernel, package and image caches, the docker CLI and make run's
 # data disk (and never through a mount, such as fresh-check's tree would have
