@@ -31,6 +31,20 @@ BUILD=${BUILD:-$REPO/build}
 # The programs under test: BUILD/bin, or the sanitizer builds (BUILD/bin-san)
 # when tests/run's sandbox-san tier sets PORTHOLE_BIN_DIR.
 BIN=${PORTHOLE_BIN_DIR:-$BUILD/bin}
+# The guest's architecture for the vm tests (ARCH: x86_64 or arm64, as
+# scripts/image and run-vm take it; by default the host's). A foreign one's
+# image is below BUILD/ARCH (the Makefile's layout): GUEST_BUILD is where
+# the guest's image and programs are. The programs that drive the VM (the
+# porthole CLI, porthole-vsockd, the loadgen) are the host's, in BUILD/bin,
+# whatever the guest's architecture.
+case $(uname -m) in
+aarch64 | arm64) HOST_ARCH=arm64 ;;
+*) HOST_ARCH=$(uname -m) ;;
+esac
+ARCH=${ARCH:-$HOST_ARCH}
+export ARCH
+GUEST_BUILD=$BUILD
+[ "$ARCH" = "$HOST_ARCH" ] || GUEST_BUILD=$BUILD/$ARCH
 
 # san_options DIR: ASAN_OPTIONS and UBSAN_OPTIONS for the sanitizer builds,
 # with their reports written to DIR/asan.PID and DIR/ubsan.PID. Any report

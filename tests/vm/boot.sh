@@ -13,8 +13,8 @@ if ! vm_start boot; then
 fi
 ok "minimal image boots to the ready line"
 
-tree=$BUILD/image/minimal/root
-kver=$(cat "$BUILD/image/minimal/kernel-version")
+tree=$VM_IMAGE/root
+kver=$(cat "$VM_IMAGE/kernel-version")
 
 # / is a bind mount of the initramfs, not the initial rootfs mount itself:
 # pivot_root(2), which runc needs, works (in a mount namespace of its own)
@@ -72,6 +72,12 @@ fi
 
 # The drivers come by the devices' modalias (init.conf no longer names them):
 # loaded, and named in init's modalias line; no data disk, so no virtio_blk.
+# The power button is the machine's: x86's ACPI button (q35), arm64's PL061
+# GPIO line read by gpio_keys (virt's device tree).
+case $ARCH in
+arm64) power_button=gpio_keys ;;
+*) power_button=button ;;
+esac
 alias_line=$(grep -a -m 1 'porthole-init: modalias: ' "$VM_DIR/console.log" | tr -d '\r')
 echo "# ${alias_line#*porthole-init: }"
 by_alias() {
@@ -82,8 +88,8 @@ by_alias() {
 		[[ "$alias_line " == *" $m "* ]] || { echo "# $m not in init's modalias line"; return 1; }
 	done
 }
-check "loaded by modalias: virtio_pci, virtio_net, virtio_console, virtio_rng, virtio_balloon, vsock's transport, button, evdev" \
-	by_alias virtio_pci virtio_net virtio_console virtio_rng virtio_balloon vmw_vsock_virtio_transport button evdev
+check "loaded by modalias: virtio_pci, virtio_net, virtio_console, virtio_rng, virtio_balloon, vsock's transport, $power_button, evdev" \
+	by_alias virtio_pci virtio_net virtio_console virtio_rng virtio_balloon vmw_vsock_virtio_transport "$power_button" evdev
 check "no disk, no virtio_blk: only what the devices ask for" eval '! grep -qx virtio_blk "$VM_DIR/loaded-modules"'
 # Hotplug: a device that comes back after boot gets its driver again through
 # its uevent (virtio-rng's PCI function removed, its driver unloaded, a rescan)
@@ -125,7 +131,7 @@ VM_DIR=
 # A bad key and a bad value on the kernel command line: boot goes on. The
 # same boot loads its modules the old way, a fixed list and no modalias walk:
 # a user's init.conf that names the drivers still boots.
-old_list=virtio_pci,virtio_console,virtio_net,virtio_rng,virtio_balloon,button,evdev,vsock,vmw_vsock_virtio_transport,vsock_loopback,fuse,tcp_diag,udp_diag
+old_list=virtio_pci,virtio_console,virtio_net,virtio_rng,virtio_balloon,$power_button,evdev,vsock,vmw_vsock_virtio_transport,vsock_loopback,fuse,tcp_diag,udp_diag
 if vm_start badcmdline --append "porthole.nosuchkey=1 porthole.log=loud porthole.modalias=0 porthole.modules=$old_list"; then
 	ok "bad command line keys: still boots"
 else
@@ -138,5 +144,5 @@ check "bad command line value: error on the console" \
 check "modalias=0 and the old fixed list: its 13 modules loaded, no walk" \
 	eval 'grep -aq "porthole-init: modules: 13 configured in" "$VM_DIR/console.log" &&
 		! grep -aq "porthole-init: modalias: " "$VM_DIR/console.log" &&
-		[ "$(vm "grep -cE \"^(virtio_net|virtio_console|button|evdev) \" /proc/modules")" = 4 ]'
+		[ "$(vm "grep -cE \"^(virtio_net|virtio_console|$power_button|evdev) \" /proc/modules")" = 4 ]'
 vm_stop >/dev/null 2>&1

@@ -1,12 +1,18 @@
 # Boots the real image in QEMU (KVM when usable, TCG otherwise) for the vm
 # tests, and runs commands in the guest through its console shell.
-# Sourced after tests/lib.sh.
+# Sourced after tests/lib.sh. ARCH (tests/lib.sh: the host's by default)
+# picks the guest: ARCH=arm64 boots GUEST_BUILD's arm64 image under
+# qemu-system-aarch64 (run-vm reads ARCH too), driven by the host's own
+# programs in BUILD/bin.
 
 VM_DIR= VM_PROFILE=${VM_PROFILE:-minimal}
+# the image under test: its guest-side files (init.conf, the module tree) are
+# the ones a test compares the guest with
+VM_IMAGE=$GUEST_BUILD/image/$VM_PROFILE
 
 # vm_start NAME [run-vm options...]: boots in the background, waits for ready.
 vm_start() {
-	VM_DIR=$BUILD/vm-test-$1
+	VM_DIR=$GUEST_BUILD/vm-test-$1
 	shift
 	mkdir -p "$VM_DIR"
 	"$REPO/scripts/stop-vm" --dir "$VM_DIR" >/dev/null 2>&1
@@ -56,8 +62,25 @@ vm_cleanup() {
 	VM_DIR=
 }
 
+# vm_require: the image is there (and, for a foreign ARCH's guest, its QEMU).
+# The host's own image is make check's to build, so its absence fails; a
+# foreign architecture's guest is an extra this host may lack: it is skipped,
+# saying why.
 vm_require() {
-	if [ ! -f "$BUILD/image/$VM_PROFILE/initramfs.img" ]; then
+	local qemu=qemu-system-x86_64
+	[ "$ARCH" = arm64 ] && qemu="qemu-system-aarch64"
+	echo "# guest: $ARCH, $VM_IMAGE"
+	if [ "$ARCH" != "$HOST_ARCH" ]; then
+		if ! command -v "$qemu" >/dev/null; then
+			skip "vm: $ARCH guest" "no $qemu here (scripts/deps --arch $ARCH)"
+			exit 0
+		fi
+		if [ ! -f "$VM_IMAGE/initramfs.img" ]; then
+			skip "vm: $ARCH guest" "no $ARCH $VM_PROFILE image in $VM_IMAGE (make image ARCH=$ARCH PROFILE=$VM_PROFILE)"
+			exit 0
+		fi
+	fi
+	if [ ! -f "$VM_IMAGE/initramfs.img" ]; then
 		not_ok "vm: no $VM_PROFILE image (make image)"
 		exit 1
 	fi

@@ -3,7 +3,8 @@
 # of the host by one `porthole time sync`; a small offset is slewed (the
 # kernel works it off), a large one stepped; absurd offsets are refused and
 # change nothing; a jump made by someone else in the guest shows as an event;
-# a halt asked over a port is reported as taken.
+# the RTC is the machine's (x86's CMOS RTC, arm64's PL031) and guest-set-time
+# writes it and reads it back; a halt asked over a port is reported as taken.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-vm.sh"
 vm_require
@@ -78,6 +79,30 @@ out=$($C time watch --interval 1 --count 2)
 echo "$out" | sed 's/^/# /'
 final=$(offset_ns)
 check "time watch: syncs, and the guest is back within 5 ms ($final ns)" test "$(abs "$final")" -lt 5000000
+
+# The hardware clock is the machine's own RTC, which init read at boot (the
+# years of offset above) and the agent writes and reads as rtc(4): x86's CMOS
+# RTC (rtc_cmos), arm64 virt's PL031 (rtc-pl031).
+case $ARCH in
+arm64) rtc_driver=pl031 ;;
+*) rtc_driver=rtc_cmos ;;
+esac
+rtc_name=$(vm 'cat /sys/class/rtc/rtc0/name')
+check "the guest's RTC is $ARCH's $rtc_driver (rtc0: $rtc_name)" grep -q "$rtc_driver" <<<"$rtc_name"
+# a day ahead, so that what the RTC holds can only be this write's
+ahead=$(($(date +%s) + 86400))
+$C call guest-set-time "{\"time\": ${ahead}000000000}" >/dev/null
+rtc=$(vm 'cat /sys/class/rtc/rtc0/since_epoch')
+check "guest-set-time writes $rtc_driver: it holds the time asked for ($rtc, asked $ahead)" \
+	eval '[ -n "$rtc" ] && [ "$(abs $((rtc - ahead)))" -le 5 ]'
+# the system clock put back to the host's time in the guest, then set from
+# the RTC (hwclock -s's way): a day ahead again
+vm "date -s @$(date +%s) >/dev/null" >/dev/null
+$C call guest-set-time >/dev/null
+back=$(offset_ns)
+check "guest-set-time without a time reads $rtc_driver back into the system clock (${back:-nothing} ns)" \
+	eval '[ -n "$back" ] && [ "$(abs $((back - 86400000000000)))" -lt 3000000000 ]'
+$C time sync >/dev/null
 
 if grep -q 'on kvm' "$VM_DIR/run-vm.out"; then
 	ptp=$($C --json call porthole-time)
