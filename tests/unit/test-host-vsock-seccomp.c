@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "vsock-seccomp.h"
+#include "probe.h"
 
 static __attribute__((noreturn)) void child_exit(int code)
 {
@@ -124,6 +125,7 @@ static void refused(enum action action, int nr)
 static void test_refused(void **state)
 {
 	(void)state;
+	PROBE_SKIP_UNLESS(probe_seccomp());
 	refused(INET_SOCKET, SYS_socket);
 	refused(EXEC_MEMORY, SYS_mmap);
 	refused(PROTECT_EXEC, SYS_mprotect);
