@@ -9,7 +9,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib-vm.sh"
 vm_require
-peer=$BUILD/tests/helpers/vsock-peer
+# the guest's program: built for the guest's architecture (GUEST_BUILD)
+peer=$GUEST_BUILD/tests/helpers/vsock-peer
 if [ ! -x "$peer" ]; then
 	not_ok "vsock: $peer is not built (make $peer)"
 	exit 1
