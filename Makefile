@@ -400,6 +400,9 @@ stop:
 bench: deps
 	$(MAKE) --no-print-directory all $(OUT)/tests/helpers/floor-server
 	scripts/image engine
+	@# the minimal boot on both architectures (scripts/bench-arch)
+	scripts/image minimal
+	$(if $(filter arm64,$(HOST_ARCH)),,$(MAKE) --no-print-directory ARCH=arm64 PROFILE=minimal image)
 	scripts/bench
 
 install: all
