@@ -415,6 +415,42 @@ install: all
 format:
 	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
 
+# The manual pages (man/, written in man(7): nothing to build) and bash's
+# completion of porthole, which porthole prints from its own command table
+# (docs/cli.md). The host's porthole prints it, whatever ARCH: the script is
+# the same for every architecture. Added to install and uninstall here;
+# install-man-host and install-man-guest are the host's and the guest's pages.
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
+MAN_HOST := man/porthole.1 man/porthole-vsockd.1 man/porthole-loadgen.1
+MAN_GUEST := man/porthole-init.8 man/porthole-agent.8 man/porthole-relay.8 \
+	man/porthole-init.conf.5 man/porthole.service.5
+COMPLETION := $(BUILD)/share/bash-completion/porthole
+man_dest = $(foreach p,$(1),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+
+.PHONY: install-man install-man-host install-man-guest install-completion uninstall-man \
+	uninstall-completion
+
+$(COMPLETION): host/porthole.c host/cli-complete.c host/cli-complete.h
+	$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) $(BUILD)/bin/porthole
+	@mkdir -p $(@D)
+	$(BUILD)/bin/porthole --complete-bash >$@.tmp && mv $@.tmp $@
+
+install: install-man install-completion
+install-man: install-man-host install-man-guest
+install-man-host install-man-guest: install-man-%:
+	for p in $(if $(filter host,$*),$(MAN_HOST),$(MAN_GUEST)); do \
+		s=$${p##*.}; install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${s%%[!0-9]*}/$${p##*/} || exit 1; \
+	done
+install-completion: $(COMPLETION)
+	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASH_COMPLETIONSDIR)/porthole
+
+uninstall: uninstall-man uninstall-completion
+uninstall-man:
+	rm -f $(call man_dest,$(MAN_HOST) $(MAN_GUEST))
+uninstall-completion:
+	rm -f $(DESTDIR)$(BASH_COMPLETIONSDIR)/porthole
+
 # every ARCH's build, whichever is asked for (images are kept, as the host's are)
 clean:
 	rm -rf $(foreach d,$(BUILD) $(BUILD)/x86_64 $(BUILD)/arm64,$(addprefix $(d)/,obj obj-san bin bin-san \

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-complete.h"
 #include "cli.h"
 #include "client.h"
 #include "util.h"
@@ -240,6 +241,21 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* porthole --complete-bash: bash's completion, read from the table above
+ * and the global options GLOBAL (cli-complete.h). Not in --help: a packager
+ * runs it once, and docs/cli.md says how. */
+static int complete_bash(const struct option *global)
+{
+	struct cli_complete_command cmds[ARRAY_SIZE(commands)];
+	size_t n = 0;
+
+	for (const struct command *c = commands; c->name; c++)
+		cmds[n++] = (struct cli_complete_command){ c->name, c->args };
+	if (cli_complete_bash(stdout, global, cmds, n) < 0 || fflush(stdout) != 0)
+		return CLI_EXIT_USAGE;
+	return CLI_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -252,6 +268,8 @@ int main(int argc, char **argv)
 	unsigned timeout_ms;
 	int c, r;
 
+	if (argc == 2 && strcmp(argv[1], "--complete-bash") == 0)
+		return complete_bash(opts);
 	/* "+": options after the command are the command's. */
 	while ((c = getopt_long(argc, argv, "+c:jt:hV", opts, NULL)) != -1) {
 		switch (c) {
