@@ -405,12 +405,82 @@ bench: deps
 	$(if $(filter arm64,$(HOST_ARCH)),,$(MAKE) --no-print-directory ARCH=arm64 PROFILE=minimal image)
 	scripts/bench
 
-install: all
-	install -D -m 0755 $(OUT)/bin/porthole-init $(DESTDIR)$(PREFIX)/sbin/porthole-init
-	for b in porthole-agent porthole porthole-loadgen; do \
-		[ ! -x $(OUT)/bin/$$b ] || install -D -m 0755 $(OUT)/bin/$$b $(DESTDIR)$(PREFIX)/bin/$$b; \
+# Where `make install` puts things (docs/install.md): Debian's policy and the
+# FHS. The agent and the relay are services init starts, not user commands:
+# PKGLIBEXECDIR, whose path the installed service files are made to name.
+# PID 1 is in SBINDIR, and /sbin/porthole-init (the path init's re-exec, a
+# disk root's check and kernel command lines name) is made a link to it
+# unless it is that file already (a merged /usr) or INIT_LINK=0.
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
+PKGLIBEXECDIR ?= $(LIBEXECDIR)/porthole
+SYSCONFDIR ?= /etc
+INIT_LINK ?= 1
+INSTALL_ENGINE ?= 0
+GUEST_LIBEXEC := porthole-agent porthole-relay
+HOST_PROGS := porthole porthole-vsockd porthole-loadgen
+# rootfs/etc/ (every guest) and the engine profile's files, as SYSCONFDIR's
+GUEST_CONF := porthole/init.conf porthole/sysctl.conf porthole/services/porthole-agent.conf \
+	porthole/services/porthole-relay.conf
+ENGINE_CONF := porthole/services/containerd.conf porthole/services/dockerd.conf \
+	docker/daemon.json containerd/config.toml
+# the service files name the image's /usr/libexec/porthole/: the installed
+# ones name where the programs went
+subst_libexec = sed 's|/usr/libexec/porthole/|$(PKGLIBEXECDIR)/|g'
+
+.PHONY: install-guest install-host install-engine uninstall uninstall-guest uninstall-host \
+	uninstall-engine
+
+install: install-guest install-host $(if $(filter 1,$(INSTALL_ENGINE)),install-engine)
+
+install-guest: all
+	install -D -m 0755 $(OUT)/bin/porthole-init $(DESTDIR)$(SBINDIR)/porthole-init
+	if [ "$(INIT_LINK)" = 1 ] && [ "$(SBINDIR)" != /sbin ] && \
+	   ! [ "$(DESTDIR)/sbin/porthole-init" -ef "$(DESTDIR)$(SBINDIR)/porthole-init" ]; then \
+		install -d $(DESTDIR)/sbin && ln -sfn $(SBINDIR)/porthole-init $(DESTDIR)/sbin/porthole-init; \
+	fi
+	for b in $(GUEST_LIBEXEC); do \
+		install -D -m 0755 $(OUT)/bin/$$b $(DESTDIR)$(PKGLIBEXECDIR)/$$b || exit 1; \
 	done
-	install -D -m 0644 rootfs/etc/porthole/init.conf $(DESTDIR)/etc/porthole/init.conf
+	for f in $(GUEST_CONF); do \
+		install -d $(DESTDIR)$(SYSCONFDIR)/$${f%/*} && \
+		$(subst_libexec) rootfs/etc/$$f >$(DESTDIR)$(SYSCONFDIR)/$$f && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/$$f || exit 1; \
+	done
+
+install-host: all
+	for b in $(HOST_PROGS); do \
+		install -D -m 0755 $(OUT)/bin/$$b $(DESTDIR)$(BINDIR)/$$b || exit 1; \
+	done
+
+# The engine's service files, daemon.json and containerd's config.toml
+# (which replaces Debian's: rootfs/profiles/engine.etc/).
+install-engine:
+	for f in $(ENGINE_CONF); do \
+		install -d $(DESTDIR)$(SYSCONFDIR)/$${f%/*} && \
+		$(subst_libexec) rootfs/profiles/engine.etc/$$f >$(DESTDIR)$(SYSCONFDIR)/$$f && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/$$f || exit 1; \
+	done
+
+# Exactly what install put there; directories only when left empty.
+uninstall: uninstall-guest uninstall-host uninstall-engine
+
+uninstall-guest:
+	rm -f $(DESTDIR)$(SBINDIR)/porthole-init $(addprefix $(DESTDIR)$(PKGLIBEXECDIR)/,$(GUEST_LIBEXEC)) \
+		$(addprefix $(DESTDIR)$(SYSCONFDIR)/,$(GUEST_CONF))
+	[ "$$(readlink $(DESTDIR)/sbin/porthole-init)" != $(SBINDIR)/porthole-init ] || \
+		rm -f $(DESTDIR)/sbin/porthole-init
+	rmdir $(DESTDIR)$(PKGLIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/porthole/services \
+		$(DESTDIR)$(SYSCONFDIR)/porthole 2>/dev/null || true
+
+uninstall-host:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(HOST_PROGS))
+
+uninstall-engine:
+	rm -f $(addprefix $(DESTDIR)$(SYSCONFDIR)/,$(ENGINE_CONF))
+	rmdir $(DESTDIR)$(SYSCONFDIR)/porthole/services $(DESTDIR)$(SYSCONFDIR)/porthole \
+		$(DESTDIR)$(SYSCONFDIR)/docker $(DESTDIR)$(SYSCONFDIR)/containerd 2>/dev/null || true
 
 format:
 	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)

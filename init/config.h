@@ -12,7 +12,7 @@
 #include "storage.h"
 
 #define CONFIG_PATH "/etc/porthole/init.conf"
-#define AGENT_PATH "/usr/bin/porthole-agent"
+#define AGENT_PATH "/usr/libexec/porthole/porthole-agent"
 #define CONFIG_MODULES_MAX 128
 #define CONFIG_NAME_MAX 64
 #define CONFIG_CMDLINE_MAX 4096
