@@ -14,7 +14,8 @@
 . "$(dirname "$0")/lib-vm.sh"
 vm_require
 CLI=$BIN/porthole
-toucher=$BUILD/tests/helpers/memtouch
+# the guest's program, built for its architecture (GUEST_BUILD)
+toucher=$GUEST_BUILD/tests/helpers/memtouch
 if [ ! -x "$toucher" ]; then
 	not_ok "memory-host: $toucher is not built (make $toucher)"
 	exit 1

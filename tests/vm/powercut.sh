@@ -18,7 +18,8 @@
 . "$(dirname "$0")/lib-vm.sh"
 vm_require
 ROUNDS=${POWERCUT_ROUNDS:-4}
-writer=$BUILD/tests/helpers/fsync-log
+# the guest's program, built for its architecture (GUEST_BUILD)
+writer=$GUEST_BUILD/tests/helpers/fsync-log
 if [ ! -x "$writer" ]; then
 	not_ok "powercut: $writer is not built (make $writer)"
 	exit 1
@@ -98,7 +99,7 @@ for round in $(seq "$ROUNDS"); do
 	# (during the replay, the mount or after) is printed; the boot after it
 	# must replay what is left, or find nothing left to replay.
 	if [ "$round" = 2 ]; then
-		dir=$BUILD/vm-test-powercut
+		dir=$GUEST_BUILD/vm-test-powercut
 		rm -f "$dir/console.log"
 		"$REPO/scripts/run-vm" --profile "$VM_PROFILE" --dir "$dir" --background --timeout 300 \
 			--disk "$IMG" --overlay "$overlay" --serial-port "$PORT" >"$overlay/run-vm.out" 2>&1 &
