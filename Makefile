@@ -482,6 +482,12 @@ uninstall-engine:
 	rmdir $(DESTDIR)$(SYSCONFDIR)/porthole/services $(DESTDIR)$(SYSCONFDIR)/porthole \
 		$(DESTDIR)$(SYSCONFDIR)/docker $(DESTDIR)$(SYSCONFDIR)/containerd 2>/dev/null || true
 
+# porthole's Debian packages (debian/) in $(BUILD)/deb/, built from a copy of
+# the tree and checked with lintian (scripts/build-deb, docs/install.md).
+.PHONY: deb
+deb:
+	BUILD=$(BUILD) scripts/build-deb
+
 format:
 	clang-format -i $(wildcard init/*.[ch] lib/*.[ch] agent/*.[ch] host/*.[ch] tests/unit/*.c tests/fuzz/*.c tests/helpers/*.c)
 
