@@ -50,7 +50,8 @@ check "inside the guest: the agent answers over vsock (CID 1, port 1024)" grep -
 # Only allowed CIDs get in: a second agent with the default list (the host,
 # CID 2) refuses the guest's own connection from CID 1.
 out=$(vm '/usr/libexec/porthole/porthole-agent --config /dev/null --cmdline "" --vsock-port 2000 --no-serial --no-unix 2>/tmp/a2.log &
-sleep 1; porthole --connect vsock:1:2000 --timeout 5 ping; echo "rc=$?"; kill %1; grep -c "from CID 1: refused (not in agent.vsock_cids)" /tmp/a2.log')
+i=0; while [ $i -lt 100 ] && ! grep -q "listening on vsock port 2000" /tmp/a2.log; do sleep 0.1; i=$((i + 1)); done
+porthole --connect vsock:1:2000 --timeout 5 ping; echo "rc=$?"; kill %1; grep -c "from CID 1: refused (not in agent.vsock_cids)" /tmp/a2.log')
 check "vsock: a CID that is not allowed is refused and logged" eval 'grep -q "rc=3" <<<"$out" && grep -qx "1" <<<"$(tail -n 1 <<<"$out" | tr -d "\r")"'
 
 # guest-exec, enabled by the test's command line, reads the guest
