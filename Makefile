@@ -494,8 +494,8 @@ format:
 # The manual pages (man/, written in man(7): nothing to build) and bash's
 # completion of porthole, which porthole prints from its own command table
 # (docs/cli.md). The host's porthole prints it, whatever ARCH: the script is
-# the same for every architecture. Added to install and uninstall here;
-# install-man-host and install-man-guest are the host's and the guest's pages.
+# the same for every architecture. The host's pages and the completion go
+# with install-host, the guest's pages with install-guest (and uninstall-*).
 MANDIR ?= $(PREFIX)/share/man
 BASH_COMPLETIONSDIR ?= $(PREFIX)/share/bash-completion/completions
 MAN_HOST := man/porthole.1 man/porthole-vsockd.1 man/porthole-loadgen.1
@@ -505,14 +505,15 @@ COMPLETION := $(BUILD)/share/bash-completion/porthole
 man_dest = $(foreach p,$(1),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 
 .PHONY: install-man install-man-host install-man-guest install-completion uninstall-man \
-	uninstall-completion
+	uninstall-man-host uninstall-man-guest uninstall-completion
 
 $(COMPLETION): host/porthole.c host/cli-complete.c host/cli-complete.h
 	$(MAKE) --no-print-directory ARCH=$(HOST_ARCH) $(BUILD)/bin/porthole
 	@mkdir -p $(@D)
 	$(BUILD)/bin/porthole --complete-bash >$@.tmp && mv $@.tmp $@
 
-install: install-man install-completion
+install-host: install-man-host install-completion
+install-guest: install-man-guest
 install-man: install-man-host install-man-guest
 install-man-host install-man-guest: install-man-%:
 	for p in $(if $(filter host,$*),$(MAN_HOST),$(MAN_GUEST)); do \
@@ -521,9 +522,13 @@ install-man-host install-man-guest: install-man-%:
 install-completion: $(COMPLETION)
 	install -D -m 0644 $(COMPLETION) $(DESTDIR)$(BASH_COMPLETIONSDIR)/porthole
 
-uninstall: uninstall-man uninstall-completion
-uninstall-man:
-	rm -f $(call man_dest,$(MAN_HOST) $(MAN_GUEST))
+uninstall-host: uninstall-man-host uninstall-completion
+uninstall-guest: uninstall-man-guest
+uninstall-man: uninstall-man-host uninstall-man-guest
+uninstall-man-host:
+	rm -f $(call man_dest,$(MAN_HOST))
+uninstall-man-guest:
+	rm -f $(call man_dest,$(MAN_GUEST))
 uninstall-completion:
 	rm -f $(DESTDIR)$(BASH_COMPLETIONSDIR)/porthole
 
