@@ -24,11 +24,13 @@
 . "$(dirname "$0")/../lib.sh"
 VM_PROFILE=engine
 . "$(dirname "$0")/lib-vm.sh"
-if [ ! -f "$BUILD/image/engine/initramfs.img" ]; then
-	skip "engine image" "no engine image: make image PROFILE=engine"
+# (ARCH=arm64 runs it on the arm64 engine image, by hand: the vm-arm64 tier
+# has tests/vm-arm64/engine.sh, a shorter one)
+if [ ! -f "$VM_IMAGE/initramfs.img" ]; then
+	skip "engine image" "no $ARCH engine image: make image PROFILE=engine ARCH=$ARCH"
 	exit 0
 fi
-tree=$BUILD/image/engine/root
+tree=$VM_IMAGE/root
 HOST=$(mktemp -d "$BUILD/engine-host.XXXXXX")
 poller=""
 trap '[ -z "$poller" ] || kill "$poller" 2>/dev/null; vm_cleanup; rm -rf "$HOST"' EXIT
@@ -46,7 +48,10 @@ unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_HOST
 # host's docker CLI.
 mkdir -p "$HOST/ctx" "$HOST/base/bin"
 cp "$tree/bin/busybox" "$HOST/base/bin/busybox"
-"$tree/bin/busybox" --list-full | while IFS= read -r f; do
+# (a foreign guest's busybox runs here under qemu-user: scripts/deps --arch)
+guest_busybox=("$tree/bin/busybox")
+[ "$ARCH" = "$HOST_ARCH" ] || guest_busybox=(qemu-aarch64 "$tree/bin/busybox")
+"${guest_busybox[@]}" --list-full | while IFS= read -r f; do
 	case $f in */*) ;; *) continue ;; esac
 	[ "$f" = bin/busybox ] && continue
 	mkdir -p "$HOST/base/${f%/*}" && ln -s /bin/busybox "$HOST/base/$f"
@@ -149,7 +154,7 @@ check "/var/lib/docker is on the data disk" \
 # The root's form (rootfs/profiles/engine.rootform, docs/image.md): on its
 # read-only disk, / is an overlay whose writes land in a tmpfs, and everything
 # above (dockerd's start, pivot_root for the containers below) runs on it.
-if [ -f "$BUILD/image/engine/root.img" ]; then
+if [ -f "$VM_IMAGE/root.img" ]; then
 	mounts=$(vm 'cat /proc/mounts')
 	check "/ is an overlay: the read-only root disk under a tmpfs" \
 		grep -q '^overlay / overlay rw,.*lowerdir=/.porthole/ro,upperdir=/.porthole/rw/upper,workdir=/.porthole/rw/work' <<<"$mounts"
@@ -195,8 +200,10 @@ fi
 read -r cli_pkg cli_ver _ cli_md5 <"$BUILD/docker-cli/source"
 check "the host's docker CLI is $cli_pkg $cli_ver's usr/bin/docker (md5 $cli_md5, from its md5sums)" \
 	test "$(md5sum <"$D" | cut -d' ' -f1)" = "$cli_md5"
-engine_ver=$(awk '$1 == "docker.io" { print $2 }' "$BUILD/image/engine/packages.txt")
-if [ "$engine_ver" = "$cli_ver" ]; then
+engine_ver=$(awk '$1 == "docker.io" { print $2 }' "$VM_IMAGE/packages.txt")
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+	skip "...the very file that the engine image has" "the image's docker is $ARCH's, the host's CLI $HOST_ARCH's"
+elif [ "$engine_ver" = "$cli_ver" ]; then
 	check "...the very file that the engine image has from Debian's archive" cmp -s "$D" "$tree/usr/bin/docker"
 else
 	echo "# the engine image has docker.io $engine_ver, the host's CLI is from $cli_ver"
@@ -279,7 +286,7 @@ check "modules loaded on demand: nft_compat nft_chain_nat xt_MASQUERADE xt_addrt
 
 # busybox has no UDP server: tests/helpers/udp-echo (static) is copied into a
 # container made of thatbase, with docker cp from the host, then started.
-echo_bin=$BUILD/tests/helpers/udp-echo
+echo_bin=$GUEST_BUILD/tests/helpers/udp-echo
 # udp_echo: a datagram to the host's 127.0.0.1:$uport comes back, echoed
 udp_echo() {
 	python3 -c '
