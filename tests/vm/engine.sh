@@ -49,9 +49,14 @@ unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH DOCKER_HOST
 mkdir -p "$HOST/ctx" "$HOST/base/bin"
 cp "$tree/bin/busybox" "$HOST/base/bin/busybox"
 # (a foreign guest's busybox runs here under qemu-user: scripts/deps --arch)
-guest_busybox=("$tree/bin/busybox")
-[ "$ARCH" = "$HOST_ARCH" ] || guest_busybox=(qemu-aarch64 "$tree/bin/busybox")
-"${guest_busybox[@]}" --list-full | while IFS= read -r f; do
+guest_busybox() {
+	if [ "$ARCH" = "$HOST_ARCH" ]; then
+		"$tree/bin/busybox" "$@"
+	else
+		qemu-aarch64 "$tree/bin/busybox" "$@"
+	fi
+}
+guest_busybox --list-full | while IFS= read -r f; do
 	case $f in */*) ;; *) continue ;; esac
 	[ "$f" = bin/busybox ] && continue
 	mkdir -p "$HOST/base/${f%/*}" && ln -s /bin/busybox "$HOST/base/$f"
