@@ -340,8 +340,9 @@ static void *watch_events(void *data)
 	while (!watch_stopping(w)) {
 		int r = poll_events(w);
 
-		if (r > 0)
-			(void)write(w->fd, "e", 1); /* a full pipe has a byte waiting already */
+		/* a full pipe has a byte waiting already: nothing to do then */
+		if (r > 0 && write(w->fd, "e", 1) < 0) {
+		}
 		if (r >= 0) {
 			backoff_s = 1;
 			continue;

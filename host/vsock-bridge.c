@@ -474,8 +474,10 @@ static void ring_call(struct vsock_bridge *b, unsigned index, struct virtq *q)
 	uint64_t one = 1;
 	int fd = b->d->vr[index].call_fd;
 
-	if (fd >= 0 && virtq_need_call(q))
-		(void)write(fd, &one, sizeof(one)); /* an eventfd: fails only when saturated */
+	/* an eventfd: fails only when saturated, when the front-end is
+	 * being told already */
+	if (fd >= 0 && virtq_need_call(q) && write(fd, &one, sizeof(one)) < 0) {
+	}
 }
 
 /* Takes a chain: 1 with C filled, 0 when the ring is empty or broken. A

@@ -67,8 +67,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	(void)sig;
 	(void)ctx;
 	/* async-signal-safe: snprintf of an int does not allocate in glibc */
-	if (n > 0)
-		(void)write(STDERR_FILENO, msg, (size_t)n);
+	/* nowhere left to say that it could not be said */
+	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0) {
+	}
 	/* the call itself, not libc's _exit: a sanitizer build's _exit runs
 	 * its own exit-time work, which the filter would refuse in turn */
 	syscall(SYS_exit_group, VSOCK_SECCOMP_EXIT);

@@ -203,8 +203,9 @@ static void kick_read(struct kick *k, struct vsockd *s)
 	uint64_t n;
 
 	/* clears the count; the rings are run after every batch of events */
-	if (s->kick_reg[k->index] >= 0)
-		(void)read(s->kick_reg[k->index], &n, sizeof(n));
+	/* (nothing to clear: EAGAIN, fine) */
+	if (s->kick_reg[k->index] >= 0 && read(s->kick_reg[k->index], &n, sizeof(n)) < 0) {
+	}
 }
 
 /* Runs until QEMU leaves (unless --persistent) or a signal: 0, or -errno. */
