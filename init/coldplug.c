@@ -294,20 +294,20 @@ static void note_loaded(struct coldplug *c, const char *name, const char *alias,
 	c->n_loaded++;
 }
 
-/* Adds a job for NAME unless one is there; false when JOBS is full. */
-static bool add_job(struct modules_job *jobs, size_t *n, size_t max, const char *name,
+/* Adds a job for NAME unless one is there or JOBS is full (MAX is sized
+ * so that it never is: four a device's alias, one a configured name). */
+static void add_job(struct modules_job *jobs, size_t *n, size_t max, const char *name,
 		    const char *why)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(jobs[i].name, name) == 0)
-			return true;
+			return;
 	if (*n == max)
-		return false;
+		return;
 	snprintf(jobs[*n].name, sizeof(jobs[*n].name), "%s", name);
 	jobs[*n].why = why;
 	jobs[*n].r = 0;
 	(*n)++;
-	return true;
 }
 
 /* One round: what the N ALIASES and the N_NAMES configured NAMES ask for,
@@ -330,7 +330,7 @@ static int load_round(struct coldplug *c, char *const *aliases, size_t n, const 
 		return 0;
 	}
 	for (size_t i = 0; i < n_names; i++)
-		(void)add_job(jobs, &n_jobs, max, names[i], NULL);
+		add_job(jobs, &n_jobs, max, names[i], NULL);
 	for (size_t i = 0; i < n; i++) {
 		char found[4][MODULE_NAME_MAX];
 		/* a lookup failure was logged with the alias */
@@ -340,7 +340,7 @@ static int load_round(struct coldplug *c, char *const *aliases, size_t n, const 
 			log_warn("modalias %s: %d modules match, the first %zu loaded", aliases[i],
 				 k, ARRAY_SIZE(found));
 		for (int j = 0; j < k && j < (int)ARRAY_SIZE(found); j++)
-			(void)add_job(jobs, &n_jobs, max, found[j], aliases[i]);
+			add_job(jobs, &n_jobs, max, found[j], aliases[i]);
 	}
 	(void)modules_load_jobs(c->mods, jobs, n_jobs, hotplug ? 1 : c->threads);
 	for (size_t i = 0; i < n_jobs; i++) {

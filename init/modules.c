@@ -230,41 +230,22 @@ void modules_close(struct modules_ctx *m)
 	free(m);
 }
 
-/* Loads NAME (a module's name or alias, no blacklist: asked for by name, as
- * modprobe NAME) with its dependencies. Returns the number of its modules
- * that failed, each logged. */
-static int load_name(struct kmod_ctx *ctx, const char *name)
-{
-	_cleanup_kmod_list_ struct kmod_list *list = NULL;
-	struct kmod_list *l;
-	int failed = 0;
-
-	if (lookup(ctx, name, &list) < 0)
-		return 1;
-	kmod_list_foreach (l, list) {
-		struct kmod_module *mod = kmod_module_get_module(l);
-		/* probe_insert_module resolves dependencies and softdeps itself
-		 * and returns 0 for a module already loaded or built in (or
-		 * loaded by another thread meanwhile: the kernel's -EEXIST). */
-		int r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
-
-		if (r < 0) {
-			log_error_errno(r, "load module %s", kmod_module_get_name(mod));
-			failed++;
-		} else {
-			log_debug("module %s loaded", kmod_module_get_name(mod));
-		}
-		kmod_module_unref(mod);
-	}
-	return failed;
-}
+static int load_one(struct kmod_ctx *ctx, const char *name);
 
 int modules_load_list(struct modules_ctx *m, const char (*names)[64], size_t n)
 {
 	int failed = 0;
 
-	for (size_t i = 0; i < n; i++)
-		failed += load_name(m->kmod, names[i]);
+	/* as modprobe NAME: by name or alias, no blacklist; each failure
+	 * logged by load_one */
+	for (size_t i = 0; i < n; i++) {
+		int r = load_one(m->kmod, names[i]);
+
+		if (r < 0)
+			failed++;
+		else
+			log_debug("module %s %s", names[i], r > 0 ? "loaded" : "there already");
+	}
 	return failed;
 }
 
