@@ -28,8 +28,7 @@ check "/ is a mount of its own, not the initial rootfs (ids: $root_ids)" \
 # The root is the initramfs itself, not a copy: memory holds it once.
 shmem_kb=$(vm "awk '/^Shmem:/ { print \$2 }' /proc/meminfo" | grep -E '^[0-9]+$' | tail -n 1)
 root_kb=$(vm 'du -skx / | cut -f1' | grep -E '^[0-9]+$' | tail -n 1)
-echo "# shared memory ${shmem_kb} KiB, root ${root_kb} KiB"
-check "memory holds the root once" test "${shmem_kb:-0}" -gt 0 -a "${shmem_kb:-0}" -lt $((${root_kb:-0} * 3 / 2))
+check "memory holds the root once (shared memory ${shmem_kb:-?} KiB, root ${root_kb:-?} KiB)" test "${shmem_kb:-0}" -gt 0 -a "${shmem_kb:-0}" -lt $((${root_kb:-0} * 3 / 2))
 
 vm 'cat /proc/self/mountinfo' >"$VM_DIR/mountinfo"
 mount_has() {

@@ -34,12 +34,12 @@ vm_start() {
 
 # vm COMMAND: runs COMMAND in the guest's shell; its output on stdout.
 # The console also carries the kernel's messages (init's DHCP lines, the
-# kernel's own "IPv6: ADDRCONF(...)"), which may land in the middle of the
-# output: anything from a "[ seconds.micro] " stamp to the end of its line is
-# taken out, whoever wrote it.
+# kernel's own "IPv6: ADDRCONF(...)"), which may land in the middle of a line
+# of the output: scripts/console --run takes each "[ seconds.micro] " record
+# out whole, with its line end, so the line it split is one line again.
 vm() {
 	python3 "$REPO/scripts/console" "$VM_DIR/console.sock" --timeout 120 --run "$1" |
-		sed -E 's/\r$//; s/\[ *[0-9]+\.[0-9]{6}\] .*$//' | grep -av '^$'
+		sed -E 's/\r$//' | grep -av '^$'
 	return "${PIPESTATUS[0]}"
 }
 
