@@ -203,9 +203,11 @@ static int write_svg(const struct boot_chart *c, const char *path)
 	return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
 
+static const struct option boot_longs[] = { { "svg", required_argument, NULL, 's' }, { 0 } };
+const struct cli_options cli_boot_options = { "", boot_longs };
+
 int cli_boot(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "svg", required_argument, NULL, 's' }, { 0 } };
 	const char *svg = NULL;
 	struct boot_chart *chart;
 	json_t *result = NULL;
@@ -213,7 +215,8 @@ int cli_boot(struct cli *cli, int argc, char **argv)
 	int c, r;
 
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_boot_options.shorts, cli_boot_options.longs,
+				NULL)) != -1) {
 		if (c != 's')
 			return cli_usage_error(argv[0], "bad option");
 		svg = optarg;

@@ -116,7 +116,9 @@ static int usage_parse(const char *args, struct usage *u)
 	size_t n = 0, len;
 	/* a subcommand may come first, and after a "|" */
 	bool at_start = true;
-	int sub = -1, last = -1;
+	/* the options that a value after them belongs to: [first, last] of
+	 * one word ("-n|--lines N": both take N) */
+	int sub = -1, first = -1, last = -1;
 	char *p;
 
 	memset(u, 0, sizeof(*u));
@@ -140,11 +142,13 @@ static int usage_parse(const char *args, struct usage *u)
 		 * option of the same one ([--relay-port N | --relay ADDRESS]) */
 		if (tlen == 1 && p[0] == '|') {
 			at_start = true;
-			last = -1;
+			first = last = -1;
 			continue;
 		}
 		if (p[0] == '-') {
-			/* "-t|-i": options apart */
+			/* "-t|-i", "-n|--lines": options apart; new ones are
+			 * added in order, so one word's are [first, last] */
+			first = (int)u->n_opts;
 			last = -1;
 			for (size_t i = 0; i < tlen;) {
 				size_t l = strcspn(p + i, "| ");
@@ -160,17 +164,21 @@ static int usage_parse(const char *args, struct usage *u)
 				}
 				i += l + 1;
 			}
+			if (last < first) /* only "--", or options named before */
+				first = last;
 			at_start = false;
 			continue;
 		}
 		if (last >= 0 && is_value(p, tlen)) {
-			u->opts[last].kind = value_kind(p, tlen);
-			u->opts[last].value = p;
-			u->opts[last].value_len = tlen;
-			last = -1;
+			for (int i = first; i <= last; i++) {
+				u->opts[i].kind = value_kind(p, tlen);
+				u->opts[i].value = p;
+				u->opts[i].value_len = tlen;
+			}
+			first = last = -1;
 			continue;
 		}
-		last = -1;
+		first = last = -1;
 		if (at_start && is_name(p, tlen)) {
 			if (u->n_subs == CLI_COMPLETE_SUBS_MAX)
 				return -E2BIG;
@@ -183,6 +191,38 @@ static int usage_parse(const char *args, struct usage *u)
 		at_start = false;
 	}
 	return 0;
+}
+
+static bool usage_names(const struct usage *u, const char *opt)
+{
+	size_t len = strlen(opt);
+
+	for (size_t i = 0; i < u->n_opts; i++)
+		if (u->opts[i].len == len && memcmp(u->opts[i].name, opt, len) == 0)
+			return true;
+	return false;
+}
+
+/* Whether U names every option of OPTIONS (cli-complete.h); if not, the
+ * first it leaves out is written to NAME ("-w", "--wait"). */
+static bool usage_names_all(const struct usage *u, const struct cli_options *const *options,
+			    char *name, size_t size)
+{
+	for (; options && *options; options++) {
+		for (const char *c = (*options)->shorts; *c; c++) {
+			if (*c == '+' || *c == ':')
+				continue;
+			snprintf(name, size, "-%c", *c);
+			if (!usage_names(u, name))
+				return false;
+		}
+		for (const struct option *o = (*options)->longs; o && o->name; o++) {
+			snprintf(name, size, "--%s", o->name);
+			if (!usage_names(u, name))
+				return false;
+		}
+	}
+	return true;
 }
 
 /* The options of context SUB (-1: the command without a subcommand), and
@@ -421,12 +461,21 @@ int cli_complete_bash(FILE *f, const struct option *global, const struct cli_com
 			return -EINVAL;
 		}
 	for (size_t i = 0; i < n; i++) {
+		char opt[64];
+
 		r = is_name(cmds[i].name, strlen(cmds[i].name)) ? usage_parse(cmds[i].args, &u)
 								: -EINVAL;
 		if (r < 0) {
 			fprintf(stderr,
 				"porthole: --complete-bash: the usage of '%s' cannot be read: %s\n",
 				cmds[i].name, strerror(-r));
+			return -EINVAL;
+		}
+		if (!usage_names_all(&u, cmds[i].options, opt, sizeof(opt))) {
+			fprintf(stderr,
+				"porthole: --complete-bash: '%s' takes %s, which its usage does "
+				"not name\n",
+				cmds[i].name, opt);
 			return -EINVAL;
 		}
 	}

@@ -16,6 +16,18 @@
 struct cli_complete_command {
 	const char *name;
 	const char *args;
+	/* what its parser takes (struct cli_options; for a command with
+	 * subcommands, each one's), NULL-ended, or NULL: each option there must
+	 * be in ARGS, so that --help, the manual page and the completion, all
+	 * made from ARGS, name every option the command accepts */
+	const struct cli_options *const *options;
+};
+
+/* The options a command's parser takes: getopt_long's short options
+ * ("+w:ti", "" for none) and long options (ended by a zero entry). */
+struct cli_options {
+	const char *shorts;
+	const struct option *longs;
 };
 
 /* Limits of one command's usage, which --complete-bash refuses to pass. */
@@ -27,6 +39,7 @@ struct cli_complete_command {
  * getopt_long table, ended by a zero entry; its "connect" is completed as an
  * address), then the N commands CMDS. 0, or -EINVAL when a name or a usage
  * cannot be read (a character outside [a-z0-9-] in a name or an option, a
- * usage over the limits), said on stderr with the command's name. */
+ * usage over the limits) or a usage leaves out an option its parser takes,
+ * said on stderr with the command's name; then nothing is written. */
 int cli_complete_bash(FILE *f, const struct option *global, const struct cli_complete_command *cmds,
 		      size_t n);

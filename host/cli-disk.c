@@ -144,13 +144,15 @@ void cli_df_print(json_t *df)
 	}
 }
 
+static const struct option df_longs[] = {
+	{ "disk", required_argument, NULL, 'd' },
+	{ "vm-dir", required_argument, NULL, 'v' },
+	{ 0 },
+};
+const struct cli_options cli_df_options = { "+", df_longs };
+
 int cli_df(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "disk", required_argument, NULL, 'd' },
-		{ "vm-dir", required_argument, NULL, 'v' },
-		{ 0 },
-	};
 	const char *disk = NULL, *vm_dir = NULL;
 	char dir[4096], file[4096];
 	json_t *health = NULL, *df, *host = NULL, *disks;
@@ -158,7 +160,8 @@ int cli_df(struct cli *cli, int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_df_options.shorts, cli_df_options.longs, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'd':
 			disk = optarg;

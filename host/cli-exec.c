@@ -104,23 +104,26 @@ struct exec_mode {
 	bool tty, interactive;
 };
 
+static const struct option exec_longs[] = {
+	{ "wait", required_argument, NULL, 'w' },  { "env", required_argument, NULL, 'e' },
+	{ "stdin", no_argument, NULL, 'S' },	   { "tty", no_argument, NULL, 't' },
+	{ "interactive", no_argument, NULL, 'i' }, { 0 },
+};
+const struct cli_options cli_exec_options = { "+ti", exec_longs };
+
 /* ARGS gets guest-exec's arguments from the command line; a usage error
  * returns its exit code (and ARGS may be half filled). */
 static int exec_args(const char *cmd, int argc, char **argv, json_t *args, unsigned *wait_ms,
 		     struct exec_mode *mode)
 {
-	static const struct option opts[] = {
-		{ "wait", required_argument, NULL, 'w' },  { "env", required_argument, NULL, 'e' },
-		{ "stdin", no_argument, NULL, 'S' },	   { "tty", no_argument, NULL, 't' },
-		{ "interactive", no_argument, NULL, 'i' }, { 0 },
-	};
 	json_t *env = json_array(), *arg = json_array();
 	bool wait_given = false, want_stdin = false;
 	int c, r = CLI_EXIT_OK;
 
 	optind = 1;
 	/* "+": options end at the command, whose own options are its own. */
-	while (r == CLI_EXIT_OK && (c = getopt_long(argc, argv, "+w:e:ti", opts, NULL)) != -1) {
+	while (r == CLI_EXIT_OK && (c = getopt_long(argc, argv, cli_exec_options.shorts,
+						    cli_exec_options.longs, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			if (parse_seconds_ms(optarg, 1, CLI_TIMEOUT_MS_MAX, wait_ms) < 0)

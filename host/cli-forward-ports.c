@@ -816,18 +816,20 @@ static int ports_usage(const char *fmt, ...)
 	return cli_usage_error("forward", "%s", msg);
 }
 
+static const struct option forward_ports_longs[] = {
+	{ "bind", required_argument, NULL, 'b' },
+	{ "port", required_argument, NULL, 'P' },
+	{ "relay", required_argument, NULL, 'r' },
+	{ "relay-port", required_argument, NULL, 'p' },
+	{ "agent-port", required_argument, NULL, 'a' },
+	{ "udp-idle", required_argument, NULL, 'i' },
+	{ "no-seccomp", no_argument, NULL, 'S' },
+	{ 0 },
+};
+const struct cli_options cli_forward_ports_options = { "+", forward_ports_longs };
+
 int cli_forward_ports(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "bind", required_argument, NULL, 'b' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "relay", required_argument, NULL, 'r' },
-		{ "relay-port", required_argument, NULL, 'p' },
-		{ "agent-port", required_argument, NULL, 'a' },
-		{ "udp-idle", required_argument, NULL, 'i' },
-		{ "no-seccomp", no_argument, NULL, 'S' },
-		{ 0 },
-	};
 	static int tag_signal = TAG_SIGNAL, tag_watch = TAG_WATCH;
 	struct client_addr agent;
 	char agent_name[160];
@@ -853,7 +855,8 @@ int cli_forward_ports(struct cli *cli, int argc, char **argv)
 	S.sweep_at = UINT64_MAX;
 	S.idle_ms = FLOW_IDLE_MS;
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_forward_ports_options.shorts,
+				cli_forward_ports_options.longs, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (S.n_binds == BINDS_MAX)

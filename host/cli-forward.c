@@ -235,15 +235,17 @@ static int forward_usage(const char *msg)
 	return cli_usage_error("forward", "%s", msg);
 }
 
+static const struct option forward_docker_longs[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "relay-port", required_argument, NULL, 'p' },
+	{ "relay", required_argument, NULL, 'r' },
+	{ "no-seccomp", no_argument, NULL, 'S' },
+	{ 0 },
+};
+const struct cli_options cli_forward_docker_options = { "+", forward_docker_longs };
+
 static int forward_docker(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "relay-port", required_argument, NULL, 'p' },
-		{ "relay", required_argument, NULL, 'r' },
-		{ "no-seccomp", no_argument, NULL, 'S' },
-		{ 0 },
-	};
 	struct forward f = { .target = "unix:/run/docker.sock" };
 	const char *relay = NULL;
 	char path[256];
@@ -252,7 +254,8 @@ static int forward_docker(struct cli *cli, int argc, char **argv)
 	int c, lfd, r;
 
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_forward_docker_options.shorts,
+				cli_forward_docker_options.longs, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			f.socket_path = optarg;

@@ -439,16 +439,15 @@ static int target_balloon(struct cli *cli, const char *dir, uint64_t bytes)
 
 /* ---- the command ---- */
 
+static const struct option memory_longs[] = {
+	{ "json", no_argument, NULL, 'j' },	    { "full", no_argument, NULL, 'f' },
+	{ "engine", required_argument, NULL, 'e' }, { "balloon", required_argument, NULL, 'b' },
+	{ "vm-dir", required_argument, NULL, 'd' }, { 0 },
+};
+const struct cli_options cli_memory_options = { "", memory_longs };
+
 int cli_memory(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "full", no_argument, NULL, 'f' },
-		{ "engine", required_argument, NULL, 'e' },
-		{ "balloon", required_argument, NULL, 'b' },
-		{ "vm-dir", required_argument, NULL, 'd' },
-		{ 0 },
-	};
 	const char *cmd = argv[0], *sub = NULL, *vm_dir_opt = NULL;
 	const char *engine = NULL, *balloon = NULL;
 	uint64_t engine_bytes = 0, balloon_bytes = 0;
@@ -457,7 +456,8 @@ int cli_memory(struct cli *cli, int argc, char **argv)
 	int c, r;
 
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
-	while ((c = getopt_long(argc, argv, "jfe:b:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_memory_options.shorts, cli_memory_options.longs,
+				NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			cli->json = true;

@@ -7,14 +7,16 @@
 
 #include "cli.h"
 
+static const struct option shutdown_longs[] = {
+	{ "reboot", no_argument, NULL, 'r' },
+	{ "halt", no_argument, NULL, 'H' },
+	{ "powerdown", no_argument, NULL, 'p' },
+	{ 0 },
+};
+const struct cli_options cli_shutdown_options = { "+", shutdown_longs };
+
 int cli_shutdown(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "reboot", no_argument, NULL, 'r' },
-		{ "halt", no_argument, NULL, 'H' },
-		{ "powerdown", no_argument, NULL, 'p' },
-		{ 0 },
-	};
 	const char *mode = "powerdown";
 	struct client_error err;
 	bool closed;
@@ -22,7 +24,8 @@ int cli_shutdown(struct cli *cli, int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_shutdown_options.shorts, cli_shutdown_options.longs,
+				NULL)) != -1) {
 		if (c == 'r')
 			mode = "reboot";
 		else if (c == 'H')

@@ -159,13 +159,15 @@ int cli_parse_since(const char *s, double now, double *ret)
 	return -EINVAL;
 }
 
+static const struct option logs_longs[] = {
+	{ "lines", required_argument, NULL, 'n' },
+	{ "since", required_argument, NULL, 's' },
+	{ 0 },
+};
+const struct cli_options cli_logs_options = { "n:", logs_longs };
+
 int cli_logs(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lines", required_argument, NULL, 'n' },
-		{ "since", required_argument, NULL, 's' },
-		{ 0 },
-	};
 	const char *cmd = argv[0];
 	json_t *args, *result = NULL, *line;
 	double since = -1;
@@ -174,7 +176,8 @@ int cli_logs(struct cli *cli, int argc, char **argv)
 	int c, r;
 
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
-	while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_logs_options.shorts, cli_logs_options.longs,
+				NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_int64(optarg, 1, LOG_LINES_MAX, &lines) < 0)
@@ -274,15 +277,18 @@ static void print_events(json_t *result)
 	}
 }
 
+static const struct option events_longs[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
+const struct cli_options cli_events_options = { "", events_longs };
+
 int cli_events(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
 	int64_t since = 0, after = 0;
 	bool follow = false, said_error = false;
 	int c, r = CLI_EXIT_OK, wait_ms = 0;
 
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_events_options.shorts, cli_events_options.longs,
+				NULL)) != -1) {
 		if (c != 'f')
 			return cli_usage_error(argv[0], "bad option");
 		follow = true;

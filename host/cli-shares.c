@@ -12,14 +12,16 @@
 
 #define OPTIONS_MAX 8
 
+static const struct option mount_longs[] = {
+	{ "type", required_argument, NULL, 't' },
+	{ "ro", no_argument, NULL, 'r' },
+	{ "option", required_argument, NULL, 'o' },
+	{ 0 },
+};
+const struct cli_options cli_mount_options = { "", mount_longs };
+
 int cli_mount(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "type", required_argument, NULL, 't' },
-		{ "ro", no_argument, NULL, 'r' },
-		{ "option", required_argument, NULL, 'o' },
-		{ 0 },
-	};
 	json_t *args = json_object(), *options = json_object(), *result = NULL;
 	const char *cmd = argv[0];
 	int c, r;
@@ -31,7 +33,8 @@ int cli_mount(struct cli *cli, int argc, char **argv)
 		return CLI_EXIT_CONNECT;
 	}
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
-	while ((c = getopt_long(argc, argv, "t:ro:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_mount_options.shorts, cli_mount_options.longs,
+				NULL)) != -1) {
 		const char *eq;
 
 		switch (c) {
@@ -93,15 +96,18 @@ out:
 	return r;
 }
 
+static const struct option umount_longs[] = { { "lazy", no_argument, NULL, 'l' }, { 0 } };
+const struct cli_options cli_umount_options = { "", umount_longs };
+
 int cli_umount(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { "lazy", no_argument, NULL, 'l' }, { 0 } };
 	json_t *args, *result = NULL;
 	bool lazy = false;
 	int c, r;
 
 	optind = 0; /* glibc: 0 re-initialises, so the main parser's "+" does not stick */
-	while ((c = getopt_long(argc, argv, "l", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_umount_options.shorts, cli_umount_options.longs,
+				NULL)) != -1) {
 		if (c != 'l')
 			return cli_usage_error(argv[0], "bad option");
 		lazy = true;

@@ -505,17 +505,20 @@ int cli_session(struct cli *cli, const char *what, json_t *argv, json_t *env, bo
 	return r;
 }
 
+static const struct option shell_longs[] = {
+	{ "env", required_argument, NULL, 'e' },
+	{ 0 },
+};
+const struct cli_options cli_shell_options = { "+", shell_longs };
+
 int cli_shell(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "env", required_argument, NULL, 'e' },
-		{ 0 },
-	};
 	json_t *env = json_array();
 	int c, r = CLI_EXIT_OK;
 
 	optind = 1;
-	while (r == CLI_EXIT_OK && (c = getopt_long(argc, argv, "+e:", opts, NULL)) != -1) {
+	while (r == CLI_EXIT_OK && (c = getopt_long(argc, argv, cli_shell_options.shorts,
+						    cli_shell_options.longs, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=')

@@ -161,23 +161,26 @@ static int do_sync(struct cli *cli, const struct sync_opts *o, struct ts_estimat
 	return CLI_EXIT_OK;
 }
 
+static const struct option time_longs[] = {
+	{ "samples", required_argument, NULL, 'n' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "rtc", no_argument, NULL, 'r' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "set", no_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 },
+};
+const struct cli_options cli_time_options = { "", time_longs };
+
 static int sync_args(const char *cmd, int argc, char **argv, struct sync_opts *o, double *interval,
 		     long *count)
 {
-	static const struct option opts[] = {
-		{ "samples", required_argument, NULL, 'n' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "rtc", no_argument, NULL, 'r' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "set", no_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	unsigned interval_ms;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, cli_time_options.shorts, cli_time_options.longs,
+				NULL)) != -1) {
 		char *end;
 
 		switch (c) {

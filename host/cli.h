@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli-complete.h"
 #include "client.h"
 
 /* Exit codes (docs/cli.md). exec and shell exit with the command's own status. */
@@ -107,7 +108,9 @@ void cli_table_add(struct cli_table *t, ...);
 /* Prints the table on stdout and frees it. */
 void cli_table_print_free(struct cli_table *t);
 
-/* Commands in host/cli-*.c, listed in porthole.c's table. */
+/* Commands in host/cli-*.c, listed in porthole.c's table, with the options
+ * their parsers take (struct cli_options), which the table hands to
+ * --complete-bash to hold the usage to them. */
 int cli_ping(struct cli *cli, int argc, char **argv); /* cli-system.c */
 int cli_info(struct cli *cli, int argc, char **argv);
 int cli_health(struct cli *cli, int argc, char **argv);
@@ -115,7 +118,9 @@ int cli_osinfo(struct cli *cli, int argc, char **argv);
 int cli_users(struct cli *cli, int argc, char **argv);
 int cli_hostname(struct cli *cli, int argc, char **argv);
 int cli_exec(struct cli *cli, int argc, char **argv); /* cli-exec.c */
+extern const struct cli_options cli_exec_options;
 int cli_shell(struct cli *cli, int argc, char **argv); /* cli-shell.c */
+extern const struct cli_options cli_shell_options;
 /* Runs ARGV (a JSON array of strings; NULL: the login shell) with ENV
  * (NAME=VALUE strings, or NULL) in the guest with porthole-shell, on a pty
  * when TTY, relaying porthole's stdin, stdout and stderr; WHAT names it in
@@ -123,14 +128,19 @@ int cli_shell(struct cli *cli, int argc, char **argv); /* cli-shell.c */
  * porthole's own. */
 int cli_session(struct cli *cli, const char *what, json_t *argv, json_t *env, bool tty);
 int cli_shutdown(struct cli *cli, int argc, char **argv); /* cli-power.c */
+extern const struct cli_options cli_shutdown_options;
 int cli_call_any(struct cli *cli, int argc, char **argv); /* cli-call.c: porthole call */
 int cli_time(struct cli *cli, int argc, char **argv); /* cli-time.c */
+extern const struct cli_options cli_time_options;
 int cli_mount(struct cli *cli, int argc, char **argv); /* cli-shares.c */
+extern const struct cli_options cli_mount_options;
 int cli_umount(struct cli *cli, int argc, char **argv);
+extern const struct cli_options cli_umount_options;
 int cli_mounts(struct cli *cli, int argc, char **argv);
 int cli_trim(struct cli *cli, int argc, char **argv);
 int cli_fsinfo(struct cli *cli, int argc, char **argv);
 int cli_df(struct cli *cli, int argc, char **argv); /* cli-disk.c */
+extern const struct cli_options cli_df_options;
 /* What the file at PATH takes on the host: {"path", "allocated_bytes"
  * (st_blocks * 512), "apparent_bytes" (st_size)}, or {"path", "error"} and
  * -errno when it cannot be stat'ed; -ENOMEM (*RET untouched). */
@@ -141,9 +151,12 @@ int cli_network(struct cli *cli, int argc, char **argv); /* cli-net.c */
 int cli_dns(struct cli *cli, int argc, char **argv); /* cli-net.c */
 int cli_services(struct cli *cli, int argc, char **argv); /* cli-services.c */
 int cli_logs(struct cli *cli, int argc, char **argv);
+extern const struct cli_options cli_logs_options;
 int cli_restart(struct cli *cli, int argc, char **argv);
 int cli_events(struct cli *cli, int argc, char **argv);
+extern const struct cli_options cli_events_options;
 int cli_boot(struct cli *cli, int argc, char **argv); /* cli-boot.c */
+extern const struct cli_options cli_boot_options;
 struct boot_chart;
 /* porthole-boot's RESULT, checked (every time an integer >= 0, ready and
  * end not before start, at most BOOT_CHART_BARS_MAX entries), into *RET,
@@ -154,6 +167,7 @@ void cli_boot_table_fill(struct cli_table *t, const struct boot_chart *c);
 /* The line under it: the kernel's end, init's steps' end, the last ready. */
 void cli_boot_summary(const struct boot_chart *c, char *buf, size_t size);
 int cli_forward(struct cli *cli, int argc, char **argv); /* cli-forward.c */
+extern const struct cli_options cli_forward_docker_options;
 /* The guest's porthole-relay (relay/main.c's default vsock port). */
 #define CLI_RELAY_VSOCK_PORT 1025
 /* The guest's vsock PORT, for the forwarders: --connect's address, else
@@ -165,7 +179,9 @@ int cli_forward_vsock(struct cli *cli, uint32_t port, bool unix_ok, struct clien
  * for tests) when given, else cli_forward_vsock's with PORT. */
 int cli_forward_relay(struct cli *cli, const char *relay, uint32_t port, struct client_addr *ret);
 int cli_forward_ports(struct cli *cli, int argc, char **argv); /* cli-forward-ports.c */
+extern const struct cli_options cli_forward_ports_options;
 int cli_memory(struct cli *cli, int argc, char **argv); /* cli-memory.c */
+extern const struct cli_options cli_memory_options;
 /* A size: bytes, or with K, M, G or T (binary, optionally followed by B or
  * iB): 768M is 768 MiB. -EINVAL, or -ERANGE over 2^64-1. */
 int cli_parse_size(const char *s, uint64_t *ret);

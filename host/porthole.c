@@ -21,20 +21,25 @@ struct command {
 	/* the arguments are another program's or command's (exec, call): only
 	 * a --help right after the name is porthole's */
 	bool passthrough;
+	/* the options its parser takes, NULL-ended (OPTIONS()), which args
+	 * must name: --complete-bash refuses a usage that leaves one out */
+	const struct cli_options *const *options;
 };
+
+#define OPTIONS(...) ((const struct cli_options *const[]){ __VA_ARGS__, NULL })
 
 static int cmd_help(struct cli *cli, int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "ping", cli_ping, "", "Checks that the agent answers (guest-ping).", false },
+	{ "ping", cli_ping, "", "Checks that the agent answers (guest-ping).", false, NULL },
 	{ "info", cli_info, "",
 	  "The agent's version and the commands it supports, disabled ones marked "
 	  "(guest-info).",
-	  false },
+	  false, NULL },
 	{ "health", cli_health, "",
 	  "The VM's health: status and reasons, uptime, load, memory, pressure, disks, "
 	  "services (porthole-health; porthole-agent only).",
-	  false },
+	  false, NULL },
 	{ "time", cli_time,
 	  "[sync [--samples N] [--mode auto|step|slew] [--rtc] [--set] | watch [--interval S] [--count N]]",
 	  "The guest's clock and its offset from the host's, measured NTP's way from "
@@ -46,41 +51,41 @@ static const struct command commands[] = {
 	  "after N syncs. --set corrects with guest-set-time and the host's time instead (what "
 	  "qemu-ga offers, and what porthole falls back to there): the request's own delay is "
 	  "then a guess.",
-	  false },
+	  false, OPTIONS(&cli_time_options) },
 	{ "network", cli_network, "",
 	  "The guest's network: interfaces with state, MAC, MTU and addresses, DHCP leases, "
 	  "routes and DNS (porthole-network; guest-network-get-interfaces from qemu-ga).",
-	  false },
+	  false, NULL },
 	{ "dns", cli_dns, "set SERVER... [--search DOMAIN...]",
 	  "Sets the guest's name servers and search domains in /etc/resolv.conf; a DHCP "
 	  "renewal keeps them (porthole-dns-set).",
-	  false },
+	  false, NULL },
 	{ "osinfo", cli_osinfo, "", "The guest's operating system and kernel (guest-get-osinfo).",
-	  false },
+	  false, NULL },
 	{ "fsinfo", cli_fsinfo, "",
 	  "The guest's mounted block-device file systems, their size and use "
 	  "(guest-get-fsinfo).",
-	  false },
+	  false, NULL },
 	{ "mount", cli_mount, "TAG TARGET [--type virtiofs|9p] [--ro] [--option K=V]...",
 	  "Mounts the host's shared folder TAG (virtiofs or 9p; found out when --type is not "
 	  "given) on TARGET in the guest, under the allowed roots (/mnt, /host, /Users, /home "
 	  "unless agent.share_roots says otherwise), creating it; nothing is mounted through a "
 	  "symbolic link. --option: 9p's msize=BYTES and cache=MODE, virtiofs's dax[=MODE] "
 	  "(porthole-mount).",
-	  false },
+	  false, OPTIONS(&cli_mount_options) },
 	{ "umount", cli_umount, "TARGET [--lazy]",
 	  "Unmounts the share on TARGET; --lazy detaches it even when in use "
 	  "(porthole-unmount).",
-	  false },
+	  false, OPTIONS(&cli_umount_options) },
 	{ "mounts", cli_mounts, "",
 	  "The shares mounted in the guest: tag, type, target, health (ok, or stale when the "
 	  "host side does not answer within a second), size and options (porthole-mounts).",
-	  false },
+	  false, NULL },
 	{ "trim", cli_trim, "[PATH]",
 	  "Gives the blocks that deleted files freed back to the host (FITRIM): on every "
 	  "block-device file system, or the one holding PATH; prints the bytes trimmed "
 	  "(porthole-trim).",
-	  false },
+	  false, NULL },
 	{ "df", cli_df, "[--disk FILE] [--vm-dir DIR]",
 	  "The guest's file systems, their size, use and what is available "
 	  "(porthole-health's disks), the data disk's last trim, and what the data disk's "
@@ -88,7 +93,7 @@ static const struct command commands[] = {
 	  "apparent size, which trims after deletes bring down. The file is --disk FILE, "
 	  "else the one run-vm was given (DIR/disk.path; DIR: --vm-dir, else the agent "
 	  "socket's directory, else build/vm).",
-	  false },
+	  false, OPTIONS(&cli_df_options) },
 	{ "memory", cli_memory,
 	  "[--json] [--vm-dir DIR] | reclaim [--full] | target [--engine SIZE|max] "
 	  "[--balloon SIZE|max]",
@@ -102,39 +107,40 @@ static const struct command commands[] = {
 	  "service's memory.high (porthole-memory-target; max: no limit) and the balloon's "
 	  "target through QMP's balloon command (max: all of the guest's memory). SIZE: bytes, "
 	  "or with K, M, G.",
-	  false },
+	  false, OPTIONS(&cli_memory_options) },
 	{ "services", cli_services, "",
 	  "init's services: a table of name, state, pid, how long in that state, restarts, "
 	  "ready, memory and CPU used (from the service's cgroup), and OOM kills when there "
 	  "were any (porthole-services).",
-	  false },
-	{ "logs", cli_logs, "NAME [-n N] [--since TIME]",
+	  false, NULL },
+	{ "logs", cli_logs, "NAME [-n|--lines N] [--since TIME]",
 	  "The last N lines (100; at most 10000) that service NAME wrote, or the kernel's log "
 	  "for NAME kernel, as \"TIME STREAM TEXT\" in local time. --since: only lines from "
 	  "then on, in seconds since the epoch or a time ago (90s, 10m, 2h, 1d) "
 	  "(porthole-logs).",
-	  false },
+	  false, OPTIONS(&cli_logs_options) },
 	{ "restart", cli_restart, "NAME",
 	  "Asks init to restart service NAME: it is stopped and started again; its dependents "
 	  "keep running (porthole-service-restart).",
-	  false },
+	  false, NULL },
 	{ "events", cli_events, "[--follow]",
 	  "The guest's events: its services' (exited, restarted, failed, ready, oom_kill) and "
 	  "its clock's, one per line; --follow waits for more until interrupted "
 	  "(porthole-events).",
-	  false },
+	  false, OPTIONS(&cli_events_options) },
 	{ "boot", cli_boot, "[--svg FILE]",
 	  "Where the boot's time went: the kernel until init, each of init's steps and each "
 	  "service's start, ready and exit, one line each with its start (since the kernel's "
 	  "start), how long it took (a service: until ready) and its state (porthole-boot). "
 	  "--svg FILE writes it as a chart instead (- for stdout): one bar per line on a time "
 	  "axis in seconds, as systemd-analyze plot draws one.",
-	  false },
-	{ "users", cli_users, "", "Users logged in to the guest (guest-get-users).", false },
-	{ "hostname", cli_hostname, "", "The guest's host name (guest-get-host-name).", false },
+	  false, OPTIONS(&cli_boot_options) },
+	{ "users", cli_users, "", "Users logged in to the guest (guest-get-users).", false, NULL },
+	{ "hostname", cli_hostname, "", "The guest's host name (guest-get-host-name).", false,
+	  NULL },
 	{ "exec", cli_exec,
-	  "[--wait S] [--env NAME=VALUE]... [--stdin] [--] CMD [ARG...] | -t|-i [--env "
-	  "NAME=VALUE]... [--] CMD [ARG...]",
+	  "[--wait S] [--env NAME=VALUE]... [--stdin] [--] CMD [ARG...] | [-t|--tty] "
+	  "[-i|--interactive] [--env NAME=VALUE]... [--] CMD [ARG...]",
 	  "Runs CMD in the guest (guest-exec with capture-output), waits for it at most S "
 	  "seconds (300 by default) polling guest-exec-status, prints its stdout and stderr "
 	  "and exits with its status (128+N when killed by signal N). --stdin sends porthole's "
@@ -144,19 +150,20 @@ static const struct command commands[] = {
 	  "stdin streamed until its end, stdout and stderr kept apart, Ctrl-C sent to CMD as "
 	  "SIGINT. -t and -i need porthole-shell (agent.shell) and a connection of its own "
 	  "(vsock:, hvsock:, or the agent's unix socket; not a virtio-serial port).",
-	  true },
+	  true, OPTIONS(&cli_exec_options) },
 	{ "shell", cli_shell, "[--env NAME=VALUE]...",
 	  "An interactive login shell in the guest, on a pseudo-terminal (porthole-shell): the "
 	  "terminal is in raw mode until the shell exits, so every key, Ctrl-C included, goes "
 	  "to the guest; the window size follows the terminal's; porthole exits with the "
 	  "shell's status. The agent must allow it (agent.shell = 1), over vsock:, hvsock: or "
 	  "the agent's unix socket, not a virtio-serial port.",
-	  false },
-	{ "shutdown", cli_shutdown, "[--reboot | --halt]",
-	  "Powers the guest off (or reboots, or halts it) (guest-shutdown). The agent sends "
+	  false, OPTIONS(&cli_shell_options) },
+	{ "shutdown", cli_shutdown, "[--powerdown | --reboot | --halt]",
+	  "Powers the guest off (--powerdown, the default), or reboots or halts it "
+	  "(guest-shutdown). The agent sends "
 	  "no reply when it accepts: porthole sends guest-sync behind it and takes its reply, "
 	  "or the connection closing, as the acceptance.",
-	  false },
+	  false, OPTIONS(&cli_shutdown_options) },
 	{ "forward", cli_forward,
 	  "docker [--socket PATH] [--relay-port N | --relay ADDRESS] [--no-seccomp] | ports "
 	  "[--bind ADDR]... [--port [PROTO:]PORT]... [--relay-port N | --relay ADDRESS] "
@@ -175,13 +182,13 @@ static const struct command commands[] = {
 	  "--relay names the relay's address itself (unix:PATH: a porthole-relay's "
 	  "--listen-unix socket, for tests). Once serving, both run under a seccomp filter "
 	  "that refuses starting programs, tracing and mounts (--no-seccomp: without).",
-	  false },
+	  false, OPTIONS(&cli_forward_docker_options, &cli_forward_ports_options) },
 	{ "call", cli_call_any, "NAME [ARGS-JSON]",
 	  "Calls any command NAME with the arguments ARGS-JSON (a JSON object) and prints "
 	  "the JSON result (indented; compact with --json).",
-	  true },
-	{ "help", cmd_help, "[COMMAND]", "Describes COMMAND, or lists the commands.", false },
-	{ NULL, NULL, NULL, NULL, false },
+	  true, NULL },
+	{ "help", cmd_help, "[COMMAND]", "Describes COMMAND, or lists the commands.", false, NULL },
+	{ NULL, NULL, NULL, NULL, false, NULL },
 };
 
 static void print_usage(FILE *f)
@@ -250,7 +257,7 @@ static int complete_bash(const struct option *global)
 	size_t n = 0;
 
 	for (const struct command *c = commands; c->name; c++)
-		cmds[n++] = (struct cli_complete_command){ c->name, c->args };
+		cmds[n++] = (struct cli_complete_command){ c->name, c->args, c->options };
 	if (cli_complete_bash(stdout, global, cmds, n) < 0 || fflush(stdout) != 0)
 		return CLI_EXIT_USAGE;
 	return CLI_EXIT_OK;

@@ -43,14 +43,17 @@ static char *script(const struct cli_complete_command *cmds, size_t n, int *r)
 static void test_usage(void **state)
 {
 	static const struct cli_complete_command cmds[] = {
-		{ "time", "[sync [--samples N] [--mode auto|step|slew] | watch [--interval S]]" },
-		{ "df", "[--disk FILE] [--vm-dir DIR]" },
-		{ "forward", "docker [--socket PATH] [--relay-port N | --relay ADDRESS] | ports "
-			     "[--port [PROTO:]PORT]..." },
-		{ "memory", "[--json] | target [--engine SIZE|max]" },
-		{ "exec", "[--wait S] [--] CMD [ARG...] | -t|-i [--] CMD" },
-		{ "help", "[COMMAND]" },
-		{ "ping", "" },
+		{ "time", "[sync [--samples N] [--mode auto|step|slew] | watch [--interval S]]",
+		  NULL },
+		{ "df", "[--disk FILE] [--vm-dir DIR]", NULL },
+		{ "forward",
+		  "docker [--socket PATH] [--relay-port N | --relay ADDRESS] | ports "
+		  "[--port [PROTO:]PORT]...",
+		  NULL },
+		{ "memory", "[--json] | target [--engine SIZE|max]", NULL },
+		{ "exec", "[--wait S] [--] CMD [ARG...] | -t|-i [--] CMD", NULL },
+		{ "help", "[COMMAND]", NULL },
+		{ "ping", "", NULL },
 	};
 	int r;
 	char *s = script(cmds, ARRAY_SIZE(cmds), &r);
@@ -94,9 +97,10 @@ static void test_refused(void **state)
 	char long_usage[CLI_COMPLETE_ARGS_MAX + 8];
 	char many_subs[256] = "a";
 	struct cli_complete_command bad[] = {
-		{ "Ping", "" }, /* upper case */
-		{ "x'y", "" }, /* would close the script's quotes */
-		{ "ok", "[--Bad]" }, { "ok", "[--a'b]" }, { "ok", long_usage }, { "ok", many_subs },
+		{ "Ping", "", NULL }, /* upper case */
+		{ "x'y", "", NULL }, /* would close the script's quotes */
+		{ "ok", "[--Bad]", NULL },  { "ok", "[--a'b]", NULL },
+		{ "ok", long_usage, NULL }, { "ok", many_subs, NULL },
 	};
 	int r;
 
@@ -107,7 +111,7 @@ static void test_refused(void **state)
 		snprintf(many_subs + strlen(many_subs), sizeof(many_subs) - strlen(many_subs),
 			 " | s%d", i);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		const struct cli_complete_command cmds[] = { { "ping", "" }, bad[i] };
+		const struct cli_complete_command cmds[] = { { "ping", "", NULL }, bad[i] };
 
 		assert_null(script(cmds, ARRAY_SIZE(cmds), &r));
 		assert_int_equal(r, -EINVAL);
@@ -115,11 +119,59 @@ static void test_refused(void **state)
 	/* CLI_COMPLETE_SUBS_MAX of them pass */
 	many_subs[strlen(many_subs) - strlen(" | s8")] = '\0';
 	{
-		const struct cli_complete_command cmds[] = { { "ok", many_subs } };
+		const struct cli_complete_command cmds[] = { { "ok", many_subs, NULL } };
 		char *s = script(cmds, 1, &r);
 
 		assert_int_equal(r, 0);
 		assert_non_null(strstr(s, "subs='a s1 s2 s3 s4 s5 s6 s7'"));
+		free(s);
+	}
+}
+
+/* A usage must name every option the command's parser takes, short and
+ * long, whichever subcommand's; "-n|--lines N" is one option's two names,
+ * both taking N. */
+static void test_options_named(void **state)
+{
+	static const struct option logs_longs[] = {
+		{ "lines", required_argument, NULL, 'n' },
+		{ "since", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	static const struct option follow_longs[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
+	static const struct cli_options logs = { "n:", logs_longs },
+					logs_s = { "n:s:", logs_longs },
+					follow = { "+", follow_longs };
+	const struct cli_options *const both[] = { &logs, &follow, NULL };
+	const struct cli_options *const with_s[] = { &logs_s, NULL };
+	struct {
+		const char *args;
+		const struct cli_options *const *options;
+		int r;
+	} cases[] = {
+		{ "NAME [-n|--lines N] [--since TIME] | tail [--follow]", both, 0 },
+		{ "NAME [-n|--lines N] [--since TIME]", both, -EINVAL }, /* --follow */
+		{ "NAME [--lines N] [--since TIME] | tail [--follow]", both, -EINVAL }, /* -n */
+		{ "NAME [-n|--lines N] | tail [--follow]", both, -EINVAL }, /* --since */
+		{ "NAME [-n|--lines N] [--since TIME]", with_s, -EINVAL }, /* -s */
+		{ "NAME [-n|--lines N] [-s|--since TIME]", with_s, 0 },
+		{ "NAME", NULL, 0 }, /* nothing to hold it to */
+	};
+	int r;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct cli_complete_command cmds[] = { { "logs", cases[i].args,
+							       cases[i].options } };
+		char *s = script(cmds, 1, &r);
+
+		assert_int_equal(r, cases[i].r);
+		if (i == 0) {
+			assert_non_null(
+				strstr(s, "\tlogs:)\n\t\topts='-n --lines --since --help'\n"));
+			assert_non_null(strstr(s, "\tlogs:-n)\n\t\tkind='value'\n"));
+			assert_non_null(strstr(s, "\tlogs:--lines)\n\t\tkind='value'\n"));
+		}
 		free(s);
 	}
 }
@@ -129,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_options_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
