@@ -86,6 +86,9 @@ static void usage(FILE *f)
 	      "  --timeout S         bound of every connect and reply wait (default 10)\n"
 	      "  --reconnect         when the connection fails, connect again (within the\n"
 	      "                      timeout) and go on; requests in flight then are lost\n"
+	      "  --server-pid PID    the server, for its CPU time and RSS\n"
+	      "  --json              the line as a JSON object\n"
+	      "  -h, --help          this text\n"
 	      "Exit status: 0 every request answered (or, with --reconnect, lost with its\n"
 	      "connection) once and by its own reply, 1 otherwise, 2 usage.\n",
 	      f);

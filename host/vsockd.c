@@ -76,6 +76,8 @@ static void usage(FILE *f)
 	      "  --persistent        serve the next QEMU when one disconnects (default: exit)\n"
 	      "  --no-seccomp        without the system call filter (for debugging)\n"
 	      "  --log-level LEVEL   error, warn, info (default) or debug\n"
+	      "  -h, --help          this text\n"
+	      "  --version           porthole-vsockd's version\n"
 	      "Exit status: 0 when QEMU disconnected or on SIGTERM/SIGINT, 1 on an error,\n"
 	      "2 on a usage error. See docs/vsockd.md.\n",
 	      f);

@@ -364,6 +364,8 @@ static void usage(FILE *f)
 	      "  --max-connections N   at once, those still sending their line included\n"
 	      "                        (default 256)\n"
 	      "  --listen-unix PATH    also listen on this unix socket (tests)\n"
+	      "  --log-level LEVEL     error, warn, info (default) or debug\n"
+	      "  -h, --help            this text\n"
 	      "See docs/relay.md.\n",
 	      f);
 }
