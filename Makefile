@@ -428,7 +428,7 @@ HOST_PROGS := porthole porthole-vsockd porthole-loadgen
 GUEST_CONF := porthole/init.conf porthole/sysctl.conf porthole/services/porthole-agent.conf \
 	porthole/services/porthole-relay.conf
 ENGINE_CONF := porthole/services/containerd.conf porthole/services/dockerd.conf \
-	docker/daemon.json containerd/config.toml
+	docker/daemon.json porthole/containerd.toml
 # the service files name the image's /usr/libexec/porthole/: the installed
 # ones name where the programs went
 subst_libexec = sed 's|/usr/libexec/porthole/|$(PKGLIBEXECDIR)/|g'
@@ -458,8 +458,10 @@ install-host: all
 		install -D -m 0755 $(OUT)/bin/$$b $(DESTDIR)$(BINDIR)/$$b || exit 1; \
 	done
 
-# The engine's service files, daemon.json and containerd's config.toml
-# (which replaces Debian's: rootfs/profiles/engine.etc/).
+# The engine's service files, dockerd's daemon.json and containerd's
+# configuration (rootfs/profiles/engine.etc/; containerd.conf names
+# porthole/containerd.toml, and Debian's /etc/containerd stays the
+# containerd package's).
 install-engine:
 	for f in $(ENGINE_CONF); do \
 		install -d $(DESTDIR)$(SYSCONFDIR)/$${f%/*} && \
@@ -484,7 +486,7 @@ uninstall-host:
 uninstall-engine:
 	rm -f $(addprefix $(DESTDIR)$(SYSCONFDIR)/,$(ENGINE_CONF))
 	rmdir $(DESTDIR)$(SYSCONFDIR)/porthole/services $(DESTDIR)$(SYSCONFDIR)/porthole \
-		$(DESTDIR)$(SYSCONFDIR)/docker $(DESTDIR)$(SYSCONFDIR)/containerd 2>/dev/null || true
+		$(DESTDIR)$(SYSCONFDIR)/docker 2>/dev/null || true
 
 # porthole's Debian packages (debian/) in $(BUILD)/deb/, built from a copy of
 # the tree and checked with lintian (scripts/build-deb, docs/install.md).

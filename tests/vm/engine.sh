@@ -176,6 +176,15 @@ else
 	skip "/ is the overlay of the read-only root disk" \
 		"the engine image's root is its initramfs (rootfs/profiles/engine.rootform)"
 fi
+# containerd's configuration is porthole's own file (the containerd package
+# keeps /etc/containerd/config.toml): named on its command line, and in
+# effect: the Kubernetes CRI plugin it disables, which Debian's file loads,
+# has no state directory in /run/containerd (the task plugin's is there)
+ccmd=$(vm 'tr "\0" " " </proc/$(pidof containerd)/cmdline; echo; ls -1 /run/containerd')
+check "containerd runs with --config /etc/porthole/containerd.toml" \
+	grep -qx "/usr/bin/containerd --config /etc/porthole/containerd.toml " <<<"$ccmd"
+check "... and without the Kubernetes CRI plugin (its state directory: none; the task plugin's: there)" \
+	eval 'grep -qx io.containerd.runtime.v2.task <<<"$ccmd" && ! grep -q io.containerd.grpc.v1.cri <<<"$ccmd"'
 dpid=$(vm 'pidof dockerd')
 check "dockerd runs in its own cgroup, a leaf of its delegated subtree" \
 	eval 'vm "cat /proc/$dpid/cgroup" | grep -q "^0::/porthole/dockerd/"'

@@ -44,8 +44,11 @@ check "porthole-guest: the agent's service file names the installed agent ($cmd)
 check "porthole-guest: /etc/porthole/init.conf is a conffile" \
 	eval 'dpkg-deb --ctrl-tarfile "$guest" | tar -xOf - ./conffiles | grep -qx /etc/porthole/init.conf'
 dpkg-deb -x "$engine" "$work/engine"
-check "porthole-engine-config: dockerd's service file and daemon.json" \
-	test -f "$work/engine/etc/porthole/services/dockerd.conf" -a -f "$work/engine/etc/docker/daemon.json"
+check "porthole-engine-config: the engine's service files, daemon.json and containerd.toml" \
+	test -f "$work/engine/etc/porthole/services/dockerd.conf" -a -f "$work/engine/etc/docker/daemon.json" \
+	-a -f "$work/engine/etc/porthole/containerd.toml" -a -f "$work/engine/etc/porthole/services/containerd.conf"
+check "porthole-engine-config leaves /etc/containerd (the containerd package's) alone" \
+	test ! -e "$work/engine/etc/containerd"
 
 # porthole-host's CLI drives the VM: the package's, not BUILD/bin's
 dpkg-deb -x "$host" "$work/host"
