@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "agent.h"
 #include "base64.h"
+#include "child-watch.h"
 #include "cmd-json.h"
 #include "command.h"
 #include "launcher.h"
@@ -82,6 +83,7 @@ struct proc {
 
 struct exec_state {
 	struct loop *loop;
+	struct child_watch watch;
 	struct proc procs[EXEC_PROCS_MAX];
 };
 
@@ -204,14 +206,6 @@ static bool on_child(struct loop *l, pid_t pid, int status, void *data)
 	return false;
 }
 
-/* The launcher's report of an exit: as the loop's reaping would give it. */
-static bool on_launcher_exit(pid_t pid, int status, void *data)
-{
-	struct exec_state *st = data;
-
-	return on_child(st->loop, pid, status, st);
-}
-
 static struct exec_state *exec_state(struct agent *a, struct cmd_error *err)
 {
 	struct exec_state *st = a->exec;
@@ -231,13 +225,8 @@ static struct exec_state *exec_state(struct agent *a, struct cmd_error *err)
 	st->loop = a->loop;
 	for (size_t i = 0; i < EXEC_PROCS_MAX; i++)
 		proc_reset(&st->procs[i]);
-	r = loop_watch_children(a->loop, on_child, st);
 	/* the launcher's fd is on the loop already (main.c) */
-	if (r == 0 && a->launcher) {
-		r = launcher_watch(a->launcher, on_launcher_exit, st);
-		if (r < 0)
-			loop_unwatch_children(a->loop, on_child, st);
-	}
+	r = child_watch_start(&st->watch, a->loop, a->launcher, on_child, st);
 	if (r < 0) {
 		free(st);
 		cmd_fail_errno(err, r, "guest-exec: watch for exiting children");
@@ -256,9 +245,7 @@ void cmd_exec_free(struct agent *a)
 	for (size_t i = 0; i < EXEC_PROCS_MAX; i++)
 		if (st->procs[i].pid)
 			proc_free(st->loop, &st->procs[i]);
-	loop_unwatch_children(st->loop, on_child, st);
-	if (a->launcher)
-		launcher_unwatch(a->launcher, on_launcher_exit, st);
+	child_watch_stop(&st->watch);
 	free(st);
 	a->exec = NULL;
 }

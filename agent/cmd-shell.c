@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "child-watch.h"
 #include "cmd-exec.h"
 #include "command.h"
 #include "launcher.h"
@@ -37,6 +38,7 @@
 
 struct shell_state {
 	struct loop *loop;
+	struct child_watch watch;
 	pid_t sessions[SHELL_SESSIONS_MAX]; /* 0: a free slot */
 	uint64_t refused;
 };
@@ -80,14 +82,6 @@ static bool on_child(struct loop *l, pid_t pid, int status, void *data)
 	return false;
 }
 
-/* The launcher's report of a session's end (main.c put its fd on the loop). */
-static bool on_launcher_exit(pid_t pid, int status, void *data)
-{
-	struct shell_state *st = data;
-
-	return on_child(st->loop, pid, status, st);
-}
-
 static struct shell_state *shell_state(struct agent *a, struct cmd_error *err)
 {
 	struct shell_state *st = a->shell;
@@ -105,12 +99,8 @@ static struct shell_state *shell_state(struct agent *a, struct cmd_error *err)
 		return NULL;
 	}
 	st->loop = a->loop;
-	r = loop_watch_children(a->loop, on_child, st);
-	if (r == 0 && a->launcher) {
-		r = launcher_watch(a->launcher, on_launcher_exit, st);
-		if (r < 0)
-			loop_unwatch_children(a->loop, on_child, st);
-	}
+	/* a session's end comes from the launcher (main.c put its fd on the loop) */
+	r = child_watch_start(&st->watch, a->loop, a->launcher, on_child, st);
 	if (r < 0) {
 		free(st);
 		cmd_fail_errno(err, r, "porthole-shell: watch for exiting children");
@@ -126,9 +116,7 @@ void cmd_shell_free(struct agent *a)
 
 	if (!st)
 		return;
-	loop_unwatch_children(st->loop, on_child, st);
-	if (a->launcher)
-		launcher_unwatch(a->launcher, on_launcher_exit, st);
+	child_watch_stop(&st->watch);
 	free(st);
 	a->shell = NULL;
 }
