@@ -16,6 +16,7 @@
 #include "agent-test.h"
 #include "cmd-health.h"
 #include "options.h"
+#include "tmptree.h"
 
 /* The group's table, and the argument specs the schema gives its commands. */
 static void test_table(void **state)
@@ -350,7 +351,7 @@ static const char events_quiet[] = "low 0\nhigh 0\nmax 12\noom 0\noom_kill 0\n"
 static void test_health_cgroup(void **state)
 {
 	static struct health_oom_table t;
-	char dir[] = "/tmp/test-agent-cmd-health-cg-XXXXXX", why[256], cmd[300];
+	char dir[] = "/tmp/test-agent-cmd-health-cg-XXXXXX", why[256];
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
@@ -415,8 +416,7 @@ static void test_health_cgroup(void **state)
 	put(dir, "memory.stat", "inactive_file 0\n");
 	assert_int_equal(judge_cg(&t, dir, 302, why, sizeof(why)), 0);
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmptree_remove(dir), 0);
 }
 
 /* A data disk init found and did not mount is a fault, with init's line

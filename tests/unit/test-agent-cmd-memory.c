@@ -18,6 +18,7 @@
 #include "agent-test.h"
 #include "cmd-memory.h"
 #include "options.h"
+#include "tmptree.h"
 #include "util.h"
 
 static char root[64];
@@ -108,11 +109,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmptree_remove(root), 0);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "service-conf.h"
+#include "tmptree.h"
 #include "util.h"
 
 static char root[64];
@@ -59,11 +60,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmptree_remove(root), 0);
 	return 0;
 }
 

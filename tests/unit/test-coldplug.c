@@ -17,44 +17,26 @@
 
 #include "coldplug.h"
 #include "log.h"
+#include "tmptree.h"
 
 static char root[PATH_MAX];
 
 static void put(const char *rel, const char *text)
 {
-	char path[PATH_MAX * 2], *slash;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	/* make the directories along the way */
-	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		(void)mkdir(path, 0755);
-		*slash = '/';
-	}
-	if (!text)
-		return;
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	tmptree_put(root, rel, text);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "/tmp/test-coldplug.XXXXXX");
-	assert_non_null(mkdtemp(root));
+	tmptree_new(root, sizeof(root), "test-coldplug");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmptree_remove(root), 0);
 	return 0;
 }
 

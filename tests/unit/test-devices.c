@@ -17,6 +17,7 @@
 
 #include "devices.h"
 #include "log.h"
+#include "tmptree.h"
 #include "util.h"
 
 static char tmp[] = "/tmp/test-devices.XXXXXX";
@@ -36,11 +37,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmptree_remove(tmp);
 }
 
 /* sysfs's /sys/class/virtio-ports/PORT/name, as the host named it */

@@ -17,40 +17,27 @@
 #include "config.h"
 #include "log.h"
 #include "rootdisk.h"
+#include "tmptree.h"
 #include "util.h"
 
 static char tree[64];
 
 static void put(const char *rel, const char *text)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", tree, rel);
-	*strrchr(path, '/') = '\0';
-	assert_true(mkdir_p(path, 0755) >= 0);
-	snprintf(path, sizeof(path), "%s/%s", tree, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	tmptree_put(tree, rel, text);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tree, sizeof(tree), "/tmp/test-rootdisk.XXXXXX");
-	assert_non_null(mkdtemp(tree));
+	tmptree_new(tree, sizeof(tree), "test-rootdisk");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tree);
-	return system(cmd);
+	return tmptree_remove(tree);
 }
 
 static void test_find_by_serial(void **state)

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "service-conf.h"
 #include "service-seccomp.h"
+#include "tmptree.h"
 #include "util.h"
 
 #define F "/etc/porthole/services/web.conf"
@@ -833,10 +834,8 @@ static void put_file(const char *name, const char *text)
 
 static void remove_dir(void)
 {
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmptree_remove(dir), 0);
 }
 
 static void test_load_dir(void **state)

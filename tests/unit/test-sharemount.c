@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "sharemount.h"
+#include "tmptree.h"
 #include "util.h"
 #include "probe.h"
 
@@ -103,11 +104,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmptree_remove(tmp);
 }
 
 static void test_path_clean(void **state)

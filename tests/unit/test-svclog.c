@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "svclog.h"
+#include "tmptree.h"
 #include "util.h"
 
 #define LINES_MAX 256
@@ -261,10 +262,8 @@ static void make_dir(void)
 
 static void remove_dir(void)
 {
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmptree_remove(dir), 0);
 }
 
 /* The lines of DIR/NAME, each checked for the time and stream format; only

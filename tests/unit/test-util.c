@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tmptree.h"
 #include "util.h"
 
 static void test_parse_seconds_ms(void **state)
@@ -171,11 +172,9 @@ static int dir_setup(void **state)
 
 static int dir_teardown(void **state)
 {
-	char cmd[128];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmptree_remove(dir);
 }
 
 static const char *in_dir(const char *rel)
