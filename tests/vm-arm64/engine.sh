@@ -17,7 +17,6 @@ vm_require
 tree=$VM_IMAGE/root
 HOST=$(mktemp -d "$BUILD/engine-arm64.XXXXXX")
 trap 'vm_cleanup; rm -rf "$HOST"' EXIT
-CLI=$BUILD/bin/porthole
 # Debian's docker CLI, the host's (scripts/deps): it speaks to the guest's
 # dockerd through the forward whatever the guest's architecture
 D=$BUILD/docker-cli/docker
@@ -40,8 +39,6 @@ if ! vm_start engine --disk "$HOST/data.img"; then
 	exit 1
 fi
 ok "the $ARCH engine image boots to the ready line"
-C() { "$CLI" --connect "$(vm_agent)" --timeout 30 "$@"; }
-agent_up() { C ping >/dev/null 2>&1; }
 wait_for 60 agent_up || { not_ok "the agent answers"; exit 1; }
 check "the guest's kernel is $ARCH's" \
 	test "$(vm 'uname -m')" = aarch64

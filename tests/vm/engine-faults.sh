@@ -48,8 +48,6 @@ if ! vm_start engine-faults --disk "$HOST/data.img"; then
 	not_ok "the engine image boots to the ready line"
 	exit 1
 fi
-C() { "$CLI" --connect "$(vm_agent)" --timeout 30 "$@"; }
-agent_up() { C ping >/dev/null 2>&1; }
 wait_for 60 agent_up || {
 	not_ok "the agent answers"
 	exit 1

@@ -90,8 +90,6 @@ if ! vm_start engine --disk "$HOST/data.img" --forward "$port:8080"; then
 	exit 1
 fi
 ok "the engine image boots to the ready line"
-C() { "$CLI" --connect "$(vm_agent)" --timeout 30 "$@"; }
-agent_up() { C ping >/dev/null 2>&1; }
 wait_for 60 agent_up || { not_ok "the agent answers"; exit 1; }
 
 # The agent reports init's services once both sides have landed: the checks

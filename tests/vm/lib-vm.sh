@@ -55,6 +55,12 @@ vm_agent() {
 	esac
 }
 
+# C ARGS...: the host's porthole asking the tests' agent (vm_agent), each
+# reply within VM_CLI_TIMEOUT seconds (30); agent_up: it answers a ping now
+# (for wait_for)
+C() { "$BUILD/bin/porthole" --connect "$(vm_agent)" --timeout "${VM_CLI_TIMEOUT:-30}" "$@"; }
+agent_up() { C ping >/dev/null 2>&1; }
+
 vm_stop() { "$REPO/scripts/stop-vm" --dir "$VM_DIR" --timeout 120; }
 
 vm_cleanup() {
